@@ -1,0 +1,56 @@
+"""The one exception hierarchy of the screening library.
+
+    ScreeningError                 base; `status` is the HTTP status the API maps it to
+    ├── InputError (400/422)       bad query or bad input file
+    │   ├── EmptyNameError         an empty or whitespace-only name
+    │   ├── LimitError             a value over a configured limit
+    │   └── InputFileError         a CSV/TSV/XLSX that can't be read (names file, row)
+    ├── WatchlistError (500)       the compiled artifact is missing or corrupt
+    ├── SourceError (400)          a list or seed file that can't be parsed (names file, line/element/field)
+    │   └── UnsafeXMLError         entity expansion / DTD / external references
+    └── UpdateError (502)          a list update failed; the previous list stays in force
+
+The core raises these; only `cli/` and `api/` turn them into exit codes and HTTP responses.
+"""
+
+from __future__ import annotations
+
+
+class ScreeningError(Exception):
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(ScreeningError):
+    status = 422
+
+
+class EmptyNameError(InputError):
+    pass
+
+
+class LimitError(InputError):
+    status = 422
+
+
+class InputFileError(InputError):
+    status = 400
+
+
+class WatchlistError(ScreeningError):
+    status = 500
+
+
+class SourceError(ScreeningError):
+    status = 400
+
+
+class UnsafeXMLError(SourceError):
+    pass
+
+
+class UpdateError(ScreeningError):
+    status = 502
