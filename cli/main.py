@@ -1,0 +1,204 @@
+"""The `screen` command: thin Typer adapters over screening.service."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from screening.batch import FileOptions, screen_file
+from screening.build import build_seed_watchlist
+from screening.config import DEFAULT_SEEDS, Settings
+from screening.errors import ScreeningError
+from screening.service import Query, Service
+
+app = typer.Typer(help="Screen names against sanctions watchlists.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+watchlist_app = typer.Typer(help="Build and inspect compiled watchlists.", no_args_is_help=True)
+app.add_typer(watchlist_app, name="watchlist")
+
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+WatchlistOpt = Annotated[
+    Path | None, typer.Option("--watchlist", envvar="SCREENING_WATCHLIST", help="Compiled watchlist artifact.")
+]
+EXIT_CLEAR, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
+
+
+@contextmanager
+def errors_to_exit():
+    """Map the library's errors to a message on stderr and exit code 2."""
+    try:
+        yield
+    except ScreeningError as exc:
+        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def service(watchlist: Path | None, **overrides: Any) -> Service:
+    return Service(Settings.from_env(watchlist=watchlist, **overrides))
+
+
+@app.command()
+def check(
+    name: Annotated[str, typer.Argument(help="The name to screen.")],
+    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 country code.")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="company | person | vessel | aircraft")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Minimum score for a hit, 0-1.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Most hits to show.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    watchlist: WatchlistOpt = None,
+) -> None:
+    """Screen one name. Exit code 0 clear, 1 potential match, 2 error."""
+    with errors_to_exit():
+        if type is not None and type not in ("company", "person", "vessel", "aircraft"):
+            raise ScreeningError(f"--type {type!r}: must be company, person, vessel or aircraft")
+        svc = service(watchlist)
+        resp = svc.screen([Query(name=name, country=country, type=type)], threshold=threshold, limit=limit)
+    result = resp.results[0]
+    if as_json:
+        body = {"query": result.query.model_dump(exclude_none=True), "status": result.status,
+                "watchlist": resp.watchlist.model_dump(), "threshold": resp.threshold,
+                "hits": [h.model_dump() for h in result.hits]}
+        sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
+    else:
+        _print_result(result, resp.watchlist.id, resp.watchlist.version, resp.threshold)
+    raise typer.Exit(EXIT_MATCH if result.status == "potential_match" else EXIT_CLEAR)
+
+
+def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
+    if not result.hits:
+        out.print(f"[green]clear[/green]: no hit at threshold {threshold} ({wl_id} {version})", highlight=False)
+        return
+    table = Table(title=f"potential match: {result.query.name!r} ({wl_id} {version}, threshold {threshold})")
+    for col in ("score", "entity_id", "name", "matched name", "type", "countries", "evidence"):
+        table.add_column(col)
+    for h in result.hits:
+        ex = h.explanation
+        evidence = ", ".join(f"{m['query']}~{m['name']}" for m in ex["matched_tokens"])
+        if ex["adjustments"]:
+            evidence += "; " + "; ".join(a["reason"] for a in ex["adjustments"])
+        if ex["weak_alias"]:
+            evidence += "; weak alias"
+        table.add_row(f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), evidence)
+    out.print(table)
+
+
+@app.command("file")
+def file_(
+    input: Annotated[Path, typer.Argument(help="CSV, TSV or XLSX file of names.")],
+    name_column: Annotated[str | None, typer.Option(help="Column holding the name.")] = None,
+    country_column: Annotated[str | None, typer.Option(help="Column holding the country code.")] = None,
+    type_column: Annotated[str | None, typer.Option(help="Column holding the entity type.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output CSV (default: stdout).")] = None,
+    threshold: Annotated[float | None, typer.Option(help="Minimum score for a hit, 0-1.")] = None,
+    encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
+    watchlist: WatchlistOpt = None,
+) -> None:
+    """Screen every row of a file; write every row back with its result. Exit 0 clear, 1 match, 2 error."""
+    opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
+                       encoding=encoding, threshold=threshold)
+    with errors_to_exit():
+        svc = service(watchlist)
+        sink = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
+        try:
+            with _progress(input) as advance:
+                summary = screen_file(svc, input, sink, opts, progress=advance)
+        finally:
+            if output:
+                sink.close()
+    err.print(
+        f"{summary.rows} rows: {summary.clear} clear, {summary.potential_match} potential matches, "
+        f"{summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding})", highlight=False
+    )
+    raise typer.Exit(EXIT_MATCH if summary.potential_match else EXIT_CLEAR)
+
+
+@contextmanager
+def _progress(path: Path):
+    """A rich progress bar on stderr for long files; silent when stderr is not a terminal."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} rows/s"),
+                  TimeRemainingColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("rows", total=None)
+        advance: Callable[[int], None] = lambda n: bar.advance(task, n)  # noqa: E731
+        yield advance
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    watchlist: WatchlistOpt = None,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import os
+
+    import uvicorn
+
+    with errors_to_exit():
+        settings = Settings.from_env(watchlist=watchlist, host=host, port=port)
+        if watchlist is not None:  # worker processes rebuild settings from the environment
+            os.environ["SCREENING_WATCHLIST"] = str(watchlist)
+        if workers > 1:
+            uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                        log_level="info")
+        else:
+            from api.app import create_app
+
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@watchlist_app.command("build")
+def watchlist_build(
+    seeds: Annotated[Path, typer.Option(help="Folder of seed records.")] = DEFAULT_SEEDS,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Artifact to write.")] = None,
+    watchlist: WatchlistOpt = None,
+) -> None:
+    """Compile the seed records into a watchlist artifact."""
+    with errors_to_exit():
+        target = output or watchlist or Settings.from_env().watchlist
+        header = build_seed_watchlist(seeds, target)
+    out.print(f"built {target}: {header['entities']} entities, {header['names']} names, "
+              f"version {header['version']}", highlight=False)
+
+
+@watchlist_app.command("info")
+def watchlist_info(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    watchlist: WatchlistOpt = None,
+) -> None:
+    """Show the watchlist's version, counts and sources."""
+    with errors_to_exit():
+        info = service(watchlist).info()
+    if as_json:
+        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        return
+    out.print(f"watchlist {info['id']} version {info['version']} (built {info['built_at']})", highlight=False)
+    out.print(f"path: {info['path']}", highlight=False)
+    out.print(f"entities: {info['entities']}  names: {info['names']}  matcher: {info['matcher']}  "
+              f"threshold: {info['threshold']}", highlight=False)
+    table = Table(title="sources")
+    for col in ("source", "format", "entities", "list date", "files"):
+        table.add_column(col)
+    for s in info["sources"]:
+        table.add_row(s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
+                      str(len(s.get("files", []))))
+    out.print(table)
+
+
+if __name__ == "__main__":
+    app()

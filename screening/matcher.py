@@ -1,0 +1,123 @@
+"""Two stages: the kernel retrieves candidate names for a batch, then `scoring` ranks them per entity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import kernel
+from .normalise import NameForm
+from .scoring import NameScore, Params, compare
+from .watchlist import SCRIPT, TYPE_CODES, WEAK, Watchlist
+
+MATCHER_VERSION = "m1"
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    candidates: int = 32  # names kept per query by each kernel pass
+    kernel_cutoff: int = 50  # 0-100; names scoring lower in the kernel are not considered
+    rare_token_weight: float = 0.5  # query tokens this distinctive also pull in every name holding them
+    max_posting: int = 5000
+    weak_min: float = 0.95  # a weak alias only counts when this close
+    country_match: float = 0.02
+    country_mismatch: float = 0.05
+    workers: int = 1
+    params: Params = field(default_factory=Params)
+
+
+@dataclass
+class QueryForm:
+    form: NameForm
+    type: str | None = None
+    country: str | None = None
+
+
+@dataclass
+class Match:
+    entity: int
+    name: int
+    score: float
+    detail: NameScore
+    adjustments: list[tuple[str, float]]
+
+    def explanation(self, wl: Watchlist, q: NameForm) -> dict[str, Any]:
+        d = self.detail
+        flags = int(wl.name_flags[self.name])
+        return {
+            "query_normalised": q.full,
+            "name_normalised": wl.full[self.name],
+            "name_score": round(d.score, 4),
+            "token_score": round(d.token_score, 4),
+            "char_score": round(d.char_score, 4),
+            "matched_tokens": [{"query": a, "name": b, "similarity": round(s, 3)} for a, b, s in d.pairs],
+            "unmatched_query_tokens": d.query_extra,
+            "unmatched_name_tokens": d.name_extra,
+            "adjustments": [{"reason": r, "value": v} for r, v in d.adjustments + self.adjustments],
+            "weak_alias": bool(flags & WEAK),
+            "original_script": bool(flags & SCRIPT),
+        }
+
+
+class Matcher:
+    def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
+        self.wl = wl
+        self.options = options or MatchOptions()
+
+    def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
+        """Stage 1: name indices worth scoring, per query."""
+        o, wl = self.options, self.wl
+        cores = [q.form.core for q in queries]
+        by_core = kernel.topk(cores, wl.core, k=o.candidates, score_cutoff=o.kernel_cutoff, workers=o.workers)
+        by_sorted = kernel.topk(
+            [q.form.sorted_core for q in queries], wl.sorted_core,
+            k=o.candidates, score_cutoff=o.kernel_cutoff, workers=o.workers,
+        )
+        out = []
+        for q, (a, _), (b, _) in zip(queries, by_core, by_sorted, strict=True):
+            parts = [a, b]
+            for t in q.form.tokens:
+                if wl.weights(t) >= o.rare_token_weight:
+                    post = wl.postings.get(t)
+                    if post is not None and len(post) <= o.max_posting:
+                        parts.append(post)
+            out.append(np.unique(np.concatenate(parts)))
+        return out
+
+    def match(self, queries: list[QueryForm], *, threshold: float, limit: int) -> list[list[Match]]:
+        """Stage 2: score candidates, keep each entity's best name, filter and rank."""
+        o, wl = self.options, self.wl
+        results = []
+        for q, cand in zip(queries, self.candidates(queries), strict=True):
+            if not q.form.tokens:
+                results.append([])
+                continue
+            type_code = TYPE_CODES.get(q.type) if q.type else None
+            best: dict[int, Match] = {}
+            for j in cand.tolist():
+                e = int(wl.name_entity[j])
+                if type_code is not None and wl.entity_type[e] != type_code:
+                    continue
+                c = wl.form(j)
+                s = compare(q.form.tokens, q.form.core, q.form.legal, c.tokens, c.core, c.legal,
+                            wl.weights, o.params)
+                score = s.score
+                if wl.name_flags[j] & WEAK and score < o.weak_min:
+                    continue
+                adj: list[tuple[str, float]] = []
+                if q.country and score > 0:
+                    countries = wl.entity_countries[e]
+                    if countries:
+                        if q.country.upper() in countries.split(";"):
+                            adj.append((f"country {q.country.upper()} matches", o.country_match))
+                        else:
+                            adj.append((f"country {q.country.upper()} not in {countries}", -o.country_mismatch))
+                        score = min(1.0, max(0.0, score + adj[-1][1]))
+                prev = best.get(e)
+                if prev is None or score > prev.score:
+                    best[e] = Match(e, j, score, s, adj)
+            hits = sorted((m for m in best.values() if m.score >= threshold and m.score > 0), key=lambda m: (-m.score, m.entity))
+            results.append(hits[:limit])
+        return results

@@ -1,0 +1,71 @@
+"""Pure name normalisation: one query or listed name in, comparable forms out.
+
+Steps: NFKC and casefold (rigour), legal forms rewritten to one generic class through
+rigour's maintained org-type table (so "Co., Ltd." = "Company Limited" = "ООО" = "LLC"),
+transliteration of every script to Latin (anyascii; Han syllables split so that word
+joins can be re-aligned), diacritics folded, punctuation dropped, whitespace collapsed.
+Digits and letters are kept together ("3hc").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+from rigour.names import extract_org_types, normalize_name, remove_org_types
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_SPACES = re.compile(r"\s+")
+# Scripts written without spaces between syllables: give each character its own token.
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
+_DELETE = str.maketrans("", "", "'’‘`´.")
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """The comparable forms of one name."""
+
+    full: str  # whole name, legal forms as their generic class ("sinno electronics llc")
+    core: str  # legal forms removed ("sinno electronics"); falls back to full if nothing else is left
+    tokens: tuple[str, ...]  # core split on spaces
+    legal: tuple[str, ...]  # generic legal-form classes found ("llc",)
+
+    @property
+    def sorted_core(self) -> str:
+        return " ".join(sorted(self.tokens))
+
+
+def to_ascii(text: str) -> str:
+    """Transliterate any script to lower-case ASCII words separated by single spaces."""
+    text = _CJK.sub(r" \1 ", text)
+    text = anyascii(text).lower()
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
+
+
+def _prenormalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_DELETE)
+    return normalize_name(text) or ""
+
+
+def normalise(text: str) -> str:
+    """The full normalised form of a name: casefolded, legal forms canonical, ASCII words."""
+    return name_form(text).full
+
+
+@lru_cache(maxsize=65536)
+def name_form(text: str) -> NameForm:
+    """All comparable forms of `text`; never raises, returns empty forms for empty input."""
+    pre = _prenormalise(text)
+    if not pre:
+        return NameForm("", "", (), ())
+    found = extract_org_types(pre, generic=True)
+    legal = tuple(sorted({to_ascii(generic) for _, generic in found if to_ascii(generic)}))
+    core = to_ascii(remove_org_types(pre, replacement=" ")) if found else to_ascii(pre)
+    if not core:  # the name is only a legal form ("Company Limited"): keep it as the core
+        core = to_ascii(pre)
+        legal = ()
+    full = " ".join([core, *legal]).strip()
+    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal)

@@ -1,0 +1,217 @@
+"""Pairwise name scoring on the few candidates the kernel retrieved: aligned, rarity-weighted tokens.
+
+Pure functions: two NameForms and a token-weight function in, a score with its evidence out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
+from rigour.text import metaphone
+
+Weight = Callable[[str], float]
+
+# Abbreviations as business registers and lists write them. Prefix abbreviations
+# ("tech" for "technology") are recognised without a table.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "intl": ("international",),
+    "int": ("international",),
+    "grp": ("group",),
+    "comm": ("communications", "commercial", "communication"),
+    "svcs": ("services",),
+    "svc": ("service", "services"),
+    "srvces": ("services",),
+    "mfg": ("manufacturing",),
+    "ind": ("industry", "industries", "industrial"),
+    "inds": ("industries",),
+    "hldgs": ("holdings",),
+    "hldg": ("holding",),
+    "bros": ("brothers",),
+    "dept": ("department",),
+    "mgmt": ("management",),
+    "natl": ("national",),
+    "assn": ("association",),
+    "assoc": ("association", "associates"),
+    "dev": ("development",),
+    "devt": ("development",),
+    "engg": ("engineering",),
+    "eng": ("engineering",),
+    "elec": ("electronics", "electric", "electrical"),
+    "equip": ("equipment",),
+    "inv": ("investment", "investments"),
+    "invest": ("investment", "investments"),
+    "petrol": ("petroleum",),
+    "pharm": ("pharmaceutical", "pharmaceuticals"),
+    "sys": ("systems",),
+    "tech": ("technology", "technologies", "technical"),
+    "techn": ("technology", "technologies"),
+    "tel": ("telecommunications",),
+    "telecom": ("telecommunications", "telecommunication"),
+    "trdg": ("trading",),
+    "univ": ("university",),
+    "co": ("company",),
+    "corp": ("corporation",),
+    "ltd": ("limited",),
+    "mohd": ("mohammed", "mohammad", "muhammad"),
+    "md": ("mohammed", "muhammad"),
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """Weights of the name score; calibrated on the development set (see benchmarks/README.md)."""
+
+    query_extra: float = 0.8  # weight of query tokens left unmatched (the user typed more)
+    name_extra: float = 0.45  # weight of listed tokens left unmatched (the query left them out)
+    char_share: float = 0.1  # share of the whole-string similarity, for spread among variants
+    legal_mismatch: float = 0.02  # both sides name a legal form and they differ
+    number_mismatch: float = 0.5  # factor when the two names carry different numbers
+
+
+@dataclass
+class NameScore:
+    score: float
+    token_score: float = 0.0
+    char_score: float = 0.0
+    pairs: list[tuple[str, str, float]] = field(default_factory=list)
+    query_extra: list[str] = field(default_factory=list)
+    name_extra: list[str] = field(default_factory=list)
+    adjustments: list[tuple[str, float]] = field(default_factory=list)
+
+
+def _has_digit(t: str) -> bool:
+    return any(ch.isdigit() for ch in t)
+
+
+def _is_abbrev(short: str, long: str) -> bool:
+    if long in ABBREVIATIONS.get(short, ()):
+        return True
+    return len(short) >= 4 and len(long) > len(short) + 1 and long.startswith(short)
+
+
+def _stem(t: str) -> str:
+    """Crude English singular: industries -> industry, systems -> system."""
+    if len(t) > 4 and t.endswith("ies"):
+        return t[:-3] + "y"
+    if len(t) > 3 and t.endswith("s") and not t.endswith("ss"):
+        return t[:-1]
+    return t
+
+
+def token_similarity(a: str, b: str) -> float:
+    """Similarity of two tokens in [0, 1]; 0 when they should not pair at all."""
+    if a == b:
+        return 1.0
+    if _has_digit(a) or _has_digit(b):
+        return 0.0  # numbers must agree exactly
+    if _stem(a) == _stem(b):
+        return 0.95
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if _is_abbrev(short, long):
+        return 0.9
+    n = len(long)
+    if len(short) <= 2:
+        return 0.0
+    budget = 0 if n <= 3 else 1 if n <= 5 else 2 if n <= 9 else 3
+    d = Levenshtein.distance(a, b, score_cutoff=budget + 1)
+    if d <= budget:
+        sim = 1.0 - d / n
+        return sim if d == 1 or sim >= 0.75 else 0.0
+    if d == budget + 1 and a[0] == b[0] and metaphone(a) == metaphone(b):
+        return 0.8  # a spelling variant that sounds the same (mohammed / muhamad)
+    return 0.0
+
+
+def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
+    """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai")."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in other:
+            out.append(tokens[i] + tokens[i + 1])
+            i += 2
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
+    """Split a token that the other side writes as two words ("jscargument" -> "jsc argument")."""
+    out: list[str] = []
+    for t in tokens:
+        for cut in range(1, len(t)):
+            if t[:cut] in other and t[cut:] in other:
+                out.extend((t[:cut], t[cut:]))
+                break
+        else:
+            out.append(t)
+    return out
+
+
+def align(
+    q: list[str], c: list[str], q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = ()
+) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
+    """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
+
+    A legal form glued to a word ("jscargument") is split off and dropped.
+    """
+    q = [t for t in _split_prefix(q, set(c) | set(c_legal)) if t not in c_legal]
+    c = [t for t in _split_prefix(c, set(q) | set(q_legal)) if t not in q_legal]
+    q = _merge_joined(q, set(c))
+    c = _merge_joined(c, set(q))
+    cand = []
+    for i, a in enumerate(q):
+        for j, b in enumerate(c):
+            s = token_similarity(a, b)
+            if s > 0:
+                cand.append((s, i, j))
+    cand.sort(key=lambda x: (-x[0], x[1], x[2]))
+    used_q: set[int] = set()
+    used_c: set[int] = set()
+    pairs = []
+    for s, i, j in cand:
+        if i not in used_q and j not in used_c:
+            used_q.add(i)
+            used_c.add(j)
+            pairs.append((i, j, s))
+    return pairs, q, c
+
+
+def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
+            c_tokens: tuple[str, ...], c_core: str, c_legal: tuple[str, ...],
+            weight: Weight, params: Params = Params()) -> NameScore:
+    """Score a query name against a listed name (both normalised) in [0, 1]."""
+    if not q_tokens or not c_tokens:
+        return NameScore(0.0)
+    pairs, qt, ct = align(list(q_tokens), list(c_tokens), q_legal, c_legal)
+    if not pairs:
+        return NameScore(0.0, query_extra=qt, name_extra=ct)
+    matched = total = 0.0
+    for i, j, s in pairs:
+        w = (weight(qt[i]) + weight(ct[j])) / 2
+        matched += s * w
+        total += w
+    paired_q = {i for i, _, _ in pairs}
+    paired_c = {j for _, j, _ in pairs}
+    q_extra = [t for i, t in enumerate(qt) if i not in paired_q]
+    c_extra = [t for j, t in enumerate(ct) if j not in paired_c]
+    total += params.query_extra * sum(weight(t) for t in q_extra)
+    total += params.name_extra * sum(weight(t) for t in c_extra)
+    token_score = matched / total
+    char_score = max(fuzz.ratio(q_core, c_core), fuzz.ratio(" ".join(sorted(qt)), " ".join(sorted(ct)))) / 100
+    score = (1 - params.char_share) * token_score + params.char_share * char_score
+    result = NameScore(score, token_score, char_score, [(qt[i], ct[j], s) for i, j, s in pairs], q_extra, c_extra)
+    q_num = {t for t in qt if _has_digit(t)}
+    c_num = {t for t in ct if _has_digit(t)}
+    if (q_num or c_num) and q_num != c_num:
+        result.adjustments.append(("numbers differ", params.number_mismatch))
+        result.score *= params.number_mismatch
+    if q_legal and c_legal and set(q_legal) != set(c_legal):
+        result.adjustments.append(("legal form differs", -params.legal_mismatch))
+        result.score -= params.legal_mismatch
+    result.score = min(1.0, max(0.0, result.score))
+    return result

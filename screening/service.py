@@ -1,0 +1,116 @@
+"""The service functions that the CLI and the HTTP API call: screen names, describe the watchlist."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .config import Settings
+from .errors import EmptyNameError, LimitError
+from .matcher import MATCHER_VERSION, Match, Matcher, MatchOptions, QueryForm
+from .model import EntityType
+from .normalise import name_form
+from .watchlist import TYPE_NAMES, Watchlist
+
+Status = Literal["clear", "potential_match"]
+
+
+class Query(BaseModel):
+    name: str = Field(examples=["Sino Electronics Co., Ltd"])
+    country: str | None = Field(default=None, examples=["HK"], description="ISO 3166-1 alpha-2")
+    type: EntityType | None = Field(default=None, examples=["company"])
+    ref: str | None = Field(default=None, examples=["CP-0003"], description="your own reference, echoed back")
+
+
+class Hit(BaseModel):
+    entity_id: str = Field(examples=["seed:sinno-electronics"])
+    name: str = Field(examples=["Sinno Electronics"])
+    matched_name: str = Field(examples=["Sinno Electronics"], description="the listed name or alias that matched")
+    score: float = Field(ge=0, le=1, examples=[0.87])
+    type: EntityType
+    countries: list[str] = Field(examples=[["HK"]])
+    sources: list[str] = Field(examples=[["seed"]])
+    explanation: dict[str, Any] = Field(
+        examples=[{"query_normalised": "sino electronics llc", "name_normalised": "sinno electronics",
+                   "token_score": 0.85, "char_score": 0.94,
+                   "matched_tokens": [{"query": "sino", "name": "sinno", "similarity": 0.8}]}]
+    )
+
+
+class WatchlistRef(BaseModel):
+    id: str = Field(examples=["seed"])
+    version: str = Field(examples=["3f9c0a1e2b4d5c6f"])
+    entities: int = Field(examples=[12])
+
+
+class Result(BaseModel):
+    ref: str | None = None
+    query: Query
+    status: Status
+    hits: list[Hit]
+
+
+class ScreenResponse(BaseModel):
+    watchlist: WatchlistRef
+    matcher: str = MATCHER_VERSION
+    threshold: float
+    results: list[Result]
+
+
+class Service:
+    """A loaded watchlist and its matcher, built once per process from `Settings`."""
+
+    def __init__(self, settings: Settings, watchlist: Watchlist | None = None) -> None:
+        self.settings = settings
+        self.watchlist = watchlist or Watchlist(settings.watchlist)
+        self.matcher = Matcher(self.watchlist, MatchOptions(workers=settings.workers))
+
+    @property
+    def ref(self) -> WatchlistRef:
+        wl = self.watchlist
+        return WatchlistRef(id=wl.id, version=wl.version, entities=wl.n_entities)
+
+    def validate(self, query: Query, where: str) -> None:
+        if not query.name or not query.name.strip():
+            raise EmptyNameError(f"{where}: name is empty")
+        if len(query.name) > self.settings.max_name_length:
+            raise LimitError(
+                f"{where}: name is {len(query.name)} characters long (limit {self.settings.max_name_length})"
+            )
+
+    def screen(self, queries: list[Query], *, threshold: float | None = None, limit: int | None = None,
+               max_batch: int | None = None) -> ScreenResponse:
+        """Screen a batch of queries; every query must be valid (checked first, naming its index)."""
+        cap = self.settings.max_batch if max_batch is None else max_batch
+        if len(queries) > cap:
+            raise LimitError(f"too many names in one request: {len(queries)} (limit {cap})")
+        for i, q in enumerate(queries):
+            self.validate(q, f"queries[{i}]")
+        threshold = self.settings.threshold if threshold is None else threshold
+        if not 0 <= threshold <= 1:
+            raise LimitError(f"threshold {threshold} is outside [0, 1]")
+        limit = self.settings.limit if limit is None else limit
+        return ScreenResponse(watchlist=self.ref, threshold=threshold,
+                              results=self.screen_valid(queries, threshold=threshold, limit=limit))
+
+    def screen_valid(self, queries: list[Query], *, threshold: float, limit: int) -> list[Result]:
+        forms = [QueryForm(name_form(q.name), q.type, q.country) for q in queries]
+        matches = self.matcher.match(forms, threshold=threshold, limit=limit)
+        return [
+            Result(ref=q.ref, query=q, status="potential_match" if hits else "clear",
+                   hits=[self._hit(m, f) for m in hits])
+            for q, f, hits in zip(queries, forms, matches, strict=True)
+        ]
+
+    def _hit(self, m: Match, q: QueryForm) -> Hit:
+        wl = self.watchlist
+        e = wl.entity(m.entity)
+        return Hit(
+            entity_id=e.entity_id, name=e.name, matched_name=wl.display[m.name], score=round(m.score, 4),
+            type=TYPE_NAMES[int(wl.entity_type[m.entity])], countries=e.countries, sources=[e.source],
+            explanation=m.explanation(wl, q.form),
+        )
+
+    def info(self) -> dict[str, Any]:
+        return {**self.watchlist.describe(), "matcher": MATCHER_VERSION, "threshold": self.settings.threshold}

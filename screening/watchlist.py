@@ -1,0 +1,234 @@
+"""Compile entities into a watchlist artifact, and load it back as the matcher's arrays."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import artifact
+from .errors import WatchlistError
+from .model import Entity
+from .normalise import NameForm, name_form
+
+NORMALISER_VERSION = "n1"
+TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
+TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
+WEAK, PRIMARY, SCRIPT = 1, 2, 4
+PRIOR_PATH = Path(__file__).parent / "data" / "token_prior.tsv"
+
+
+@dataclass
+class SourceInfo:
+    source: str
+    format: str
+    entities: int
+    list_date: str | None = None
+    files: list[str] = field(default_factory=list)
+
+
+def compile_watchlist(
+    entities: Iterable[Entity], path: Path, *, watchlist_id: str, sources: list[SourceInfo]
+) -> dict[str, Any]:
+    """Normalise every name of every entity once and write the artifact to `path`."""
+    ents = sorted(entities, key=lambda e: e.entity_id)
+    seen: set[str] = set()
+    for e in ents:
+        if e.entity_id in seen:
+            raise WatchlistError(f"duplicate entity id {e.entity_id!r}")
+        seen.add(e.entity_id)
+    ent_json = [e.model_dump_json(exclude_defaults=True) for e in ents]
+    name_entity, flags, display, full, core = [], [], [], [], []
+    df: Counter[str] = Counter()
+    for i, e in enumerate(ents):
+        best: dict[str, int] = {}  # full form -> position in the name arrays
+        tokens: set[str] = set()
+        for alias in e.all_names():
+            form = name_form(alias.name)
+            if not form.full:
+                continue
+            flag = (WEAK if alias.weak else 0) | (PRIMARY if alias.kind == "primary" else 0)
+            flag |= SCRIPT if (alias.kind == "script" or not alias.name.isascii() and alias.script) else 0
+            tokens.update(form.tokens)
+            if form.full in best:  # keep one copy of a form; a strong listing beats a weak one
+                j = best[form.full]
+                if flags[j] & WEAK and not alias.weak:
+                    flags[j] = flag
+                    display[j] = alias.name
+                continue
+            best[form.full] = len(full)
+            name_entity.append(i)
+            flags.append(flag)
+            display.append(" ".join(alias.name.split()))
+            full.append(form.full)
+            core.append(form.core)
+        df.update(tokens)
+    vocab = sorted(df)
+    digest = hashlib.sha256(NORMALISER_VERSION.encode())
+    for j in ent_json:
+        digest.update(j.encode())
+        digest.update(b"\n")
+    version = digest.hexdigest()[:16]
+    header = {
+        "id": watchlist_id,
+        "version": version,
+        "sha256": digest.hexdigest(),
+        "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "normaliser": NORMALISER_VERSION,
+        "entities": len(ents),
+        "names": len(full),
+        "sources": [s.__dict__ for s in sources],
+    }
+    sections: dict[str, np.ndarray] = {}
+    for key, values in {
+        "entity_json": ent_json,
+        "entity_id": [e.entity_id for e in ents],
+        "entity_countries": [";".join(e.countries) for e in ents],
+        "name_display": display,
+        "name_full": full,
+        "name_core": core,
+        "name_sorted": [" ".join(sorted(c.split())) for c in core],
+        "vocab": vocab,
+    }.items():
+        sections[f"{key}.blob"], sections[f"{key}.offsets"] = artifact.pack_strings(values)
+    sections["entity_type"] = np.array([TYPE_CODES[e.type] for e in ents], dtype=np.uint8)
+    sections["name_entity"] = np.array(name_entity, dtype=np.int32)
+    sections["name_flags"] = np.array(flags, dtype=np.uint8)
+    sections["vocab_df"] = np.array([df[t] for t in vocab], dtype=np.int32)
+    artifact.write(path, header, sections)
+    return header
+
+
+@lru_cache(maxsize=1)
+def load_prior(path: Path = PRIOR_PATH) -> tuple[dict[str, int], int]:
+    """Token document counts from a reference corpus of listed names (see scripts/make_token_prior.py)."""
+    if not path.exists():
+        return {}, 0
+    counts: dict[str, int] = {}
+    total = 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            total = int(line.split("=")[1]) if line.startswith("#entities=") else total
+            continue
+        token, n = line.split("\t")
+        counts[token] = int(n)
+    return counts, total
+
+
+class TokenWeights:
+    """Rarity weight of a token in [0.02, 1]: common words ("trading", "bank") barely count.
+
+    The rate of a token mixes its document frequency in this watchlist with a reference
+    corpus of official-list names, so a small watchlist still knows which words are generic.
+    """
+
+    R_MIN = 1e-4  # tokens this rare or rarer get full weight
+
+    def __init__(self, df: dict[str, int], n_entities: int, prior: tuple[dict[str, int], int]) -> None:
+        self.df = df
+        self.prior, self.prior_n = prior
+        self.total = n_entities + self.prior_n
+        self._cache: dict[str, float] = {}
+
+    def __call__(self, token: str) -> float:
+        w = self._cache.get(token)
+        if w is None:
+            count = self.df.get(token, 0) + self.prior.get(token, 0)
+            rate = max(count, 0.5) / max(self.total, 1)
+            w = min(1.0, max(0.02, (math.log(1 / rate) / math.log(1 / self.R_MIN)) ** 2)) if rate < 1 else 0.02
+            self._cache[token] = w
+        return w
+
+
+class Watchlist:
+    """A loaded artifact: metadata, entity records (decoded lazily) and the matcher's arrays."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.header, s = artifact.read(self.path)
+        try:
+            strings = {
+                k[: -len(".blob")]: artifact.PackedStrings(s[k], s[k[: -len(".blob")] + ".offsets"])
+                for k in s
+                if k.endswith(".blob")
+            }
+            self._entity_json = strings["entity_json"]
+            self.entity_ids = strings["entity_id"]
+            self.entity_countries = strings["entity_countries"]
+            self.display = strings["name_display"]
+            self.full = strings["name_full"].to_list()
+            self.core = strings["name_core"].to_list()
+            self.sorted_core = strings["name_sorted"].to_list()
+            vocab = strings["vocab"].to_list()
+            self.entity_type = s["entity_type"]
+            self.name_entity = s["name_entity"]
+            self.name_flags = s["name_flags"]
+            df = dict(zip(vocab, s["vocab_df"].tolist(), strict=True))
+        except (KeyError, ValueError, UnicodeDecodeError) as exc:
+            raise WatchlistError(f"{self.path}: corrupt watchlist artifact ({exc})") from exc
+        self.weights = TokenWeights(df, len(self.entity_ids), load_prior())
+        self._entity_cache: dict[int, Entity] = {}
+
+    @property
+    def id(self) -> str:
+        return self.header["id"]
+
+    @property
+    def version(self) -> str:
+        return self.header["version"]
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.entity_ids)
+
+    @property
+    def n_names(self) -> int:
+        return len(self.full)
+
+    def entity(self, i: int) -> Entity:
+        e = self._entity_cache.get(i)
+        if e is None:
+            e = Entity.model_validate_json(self._entity_json[i])
+            if len(self._entity_cache) < 100_000:
+                self._entity_cache[i] = e
+        return e
+
+    def form(self, j: int) -> NameForm:
+        core, full = self.core[j], self.full[j]
+        legal = tuple(full[len(core) + 1 :].split()) if len(full) > len(core) else ()
+        return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal)
+
+    @cached_property
+    def postings(self) -> dict[str, np.ndarray]:
+        """Token -> name indices, for retrieving candidates that share a rare token."""
+        index: dict[str, list[int]] = {}
+        for j, c in enumerate(self.core):
+            for t in set(c.split()):
+                index.setdefault(t, []).append(j)
+        return {t: np.array(v, dtype=np.int32) for t, v in index.items()}
+
+    def describe(self) -> dict[str, Any]:
+        h = self.header
+        return {
+            "id": h["id"],
+            "version": h["version"],
+            "sha256": h["sha256"],
+            "built_at": h["built_at"],
+            "entities": h["entities"],
+            "names": h["names"],
+            "sources": h["sources"],
+            "path": str(self.path),
+        }
+
+
+def header_json(wl: Watchlist) -> str:
+    return json.dumps(wl.describe(), indent=2)
