@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
+import os
 import shutil
 import tempfile
+import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, File, Request, UploadFile
 from fastapi import Query as Q
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
@@ -18,6 +23,8 @@ from screening.config import Settings
 from screening.errors import ScreeningError
 from screening.model import EntityType
 from screening.service import Query, ScreenResponse, Service
+
+log = logging.getLogger("screening.api")
 
 
 class ScreenRequest(BaseModel):
@@ -29,25 +36,64 @@ class ScreenRequest(BaseModel):
 
 
 class Holder:
-    """The service in force; replaced whole, so a request sees one watchlist from start to end."""
+    """The service in force; replaced whole, so a request sees one watchlist from start to end.
 
-    def __init__(self) -> None:
+    A reload builds the new service first and swaps the reference only when it is ready;
+    if the new artifact can't be loaded, the old one stays in force and the error is kept.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.service: Service | None = None
+        self.stamp: tuple[int, int] | None = None
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
 
     def get(self) -> Service:
         if self.service is None:
             raise ScreeningError("the watchlist is not loaded yet")
         return self.service
 
+    def _stamp(self) -> tuple[int, int]:
+        st = os.stat(self.settings.watchlist)
+        return st.st_mtime_ns, st.st_ino
+
+    def load(self) -> Service:
+        with self._lock:
+            stamp = self._stamp()
+            svc = Service(self.settings)
+            svc.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)  # builds lazy indexes
+            self.service, self.stamp, self.last_error = svc, stamp, None
+            return svc
+
+    def reload_if_changed(self) -> bool:
+        try:
+            if self._stamp() == self.stamp:
+                return False
+            self.load()
+            log.info("watchlist reloaded: version %s", self.get().watchlist.version)
+            return True
+        except (ScreeningError, OSError) as exc:
+            self.last_error = getattr(exc, "message", str(exc))
+            log.error("watchlist reload failed, previous version kept: %s", self.last_error)
+            return False
+
 
 def create_app(settings: Settings) -> FastAPI:
-    holder = Holder()
+    holder = Holder(settings)
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(settings.reload_interval)
+            await run_in_threadpool(holder.reload_if_changed)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        holder.service = Service(settings)
-        holder.service.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)  # builds lazy indexes
+        holder.load()
+        task = asyncio.create_task(watch()) if settings.reload_interval > 0 else None
         yield
+        if task:
+            task.cancel()
 
     app = FastAPI(title="Sanctions screening", version="0.1.0", lifespan=lifespan,
                   description="Screen names against sanctions watchlists. Scores are in [0, 1]; "
@@ -102,6 +148,17 @@ def create_app(settings: Settings) -> FastAPI:
     def watchlist() -> dict:
         """The watchlist in force: id, version (content hash), counts and sources."""
         return holder.get().info()
+
+    @app.post("/v1/watchlist/reload", tags=["watchlist"])
+    def reload() -> dict:
+        """Load the artifact file again now (after `screen watchlist update`); the old one serves until ready."""
+        old = holder.get().watchlist.version
+        try:
+            holder.load()
+        except ScreeningError as exc:
+            holder.last_error = exc.message
+            raise
+        return {"previous_version": old, "version": holder.get().watchlist.version}
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict:

@@ -24,6 +24,9 @@ class Settings:
     max_name_length: int = 300
     max_batch: int = 1000  # names per HTTP request
     workers: int = 1  # rapidfuzz cdist threads; -1 uses every core
+    reload_interval: float = 5.0  # seconds between checks of the artifact file for a swap; 0 turns it off
+    sources: Path = ROOT / "watchlists" / "sources.toml"  # list URLs for `screen watchlist update`
+    max_shrink: float = 0.2  # an update that shrinks a source by more than this share is refused
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -37,10 +40,12 @@ class Settings:
             if raw is None or raw == "":
                 continue
             try:
-                values[f.name] = Path(raw) if f.name == "watchlist" else type(getattr(cls, f.name))(raw)
+                kind = type(getattr(cls, f.name))
+                values[f.name] = Path(raw) if issubclass(kind, Path) else kind(raw)
             except ValueError as exc:
                 raise InputError(f"SCREENING_{f.name.upper()}={raw!r}: {exc}") from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if "watchlist" in values:
-            values["watchlist"] = Path(values["watchlist"])  # type: ignore[arg-type]
+        for key in ("watchlist", "sources"):
+            if key in values:
+                values[key] = Path(values[key])  # type: ignore[arg-type]
         return replace(cls(), **values)  # type: ignore[arg-type]

@@ -36,6 +36,16 @@ class SourceInfo:
     files: list[str] = field(default_factory=list)
 
 
+def entity_hash(e: Entity) -> str:
+    """Hash of what makes a listing the same listing: names, aliases, identifiers, programmes."""
+    key = json.dumps(
+        [e.name, sorted((a.name, a.kind, a.weak) for a in e.aliases),
+         sorted((i.kind, i.value, i.country or "") for i in e.identifiers), sorted(e.programs)],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def compile_watchlist(
     entities: Iterable[Entity], path: Path, *, watchlist_id: str, sources: list[SourceInfo]
 ) -> dict[str, Any]:
@@ -93,6 +103,7 @@ def compile_watchlist(
         "entity_json": ent_json,
         "entity_id": [e.entity_id for e in ents],
         "entity_countries": [";".join(e.countries) for e in ents],
+        "entity_hash": [entity_hash(e) for e in ents],
         "name_display": display,
         "name_full": full,
         "name_core": core,
@@ -164,6 +175,7 @@ class Watchlist:
             self._entity_json = strings["entity_json"]
             self.entity_ids = strings["entity_id"]
             self.entity_countries = strings["entity_countries"]
+            self.entity_hashes = strings["entity_hash"]
             self.display = strings["name_display"]
             self.full = strings["name_full"].to_list()
             self.core = strings["name_core"].to_list()
@@ -201,6 +213,13 @@ class Watchlist:
             if len(self._entity_cache) < 100_000:
                 self._entity_cache[i] = e
         return e
+
+    def index_of(self, entity_id: str) -> int | None:
+        return self._id_index.get(entity_id)
+
+    @cached_property
+    def _id_index(self) -> dict[str, int]:
+        return {eid: i for i, eid in enumerate(self.entity_ids.to_list())}
 
     def form(self, j: int) -> NameForm:
         core, full = self.core[j], self.full[j]
