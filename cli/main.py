@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
@@ -176,16 +177,91 @@ def watchlist_build(
               f"version {header['version']}", highlight=False)
 
 
+@watchlist_app.command("import")
+def watchlist_import(
+    paths: Annotated[list[Path], typer.Argument(help="List files, or folders holding one list's files.")],
+    source: Annotated[str | None, typer.Option(help="Source name for every list given (default: detected).")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="List format (default: detected).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Artifact to write.")] = None,
+    seeds: Annotated[Path, typer.Option(help="Folder of seed records (always included).")] = DEFAULT_SEEDS,
+    watchlist: WatchlistOpt = None,
+) -> None:
+    """Import official lists (OFAC, EU, UN, UK, OpenSanctions, custom CSV) plus the seeds into one artifact."""
+    from screening.importer import import_lists
+
+    with errors_to_exit():
+        target = output or watchlist or Path("watchlists/combined.wl")
+        start = time.perf_counter()
+        header = import_lists(paths, target, fmt=format, source=source, seeds_dir=seeds)
+    for s in header["sources"]:
+        out.print(f"  {s['source']:<14} {s['format']:<18} {s['entities']:>7} entities  "
+                  f"{s.get('list_date') or ''}", highlight=False)
+    out.print(f"built {target}: {header['entities']} entities, {header['names']} names, version "
+              f"{header['version']} in {time.perf_counter() - start:.1f} s", highlight=False)
+
+
+@watchlist_app.command("diff")
+def watchlist_diff(
+    old: Annotated[Path, typer.Argument(help="Older artifact.")],
+    new: Annotated[Path, typer.Argument(help="Newer artifact.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Entities added, removed and changed (names, aliases, identifiers or programmes) between two artifacts."""
+    from screening.importer import diff_watchlists
+    from screening.watchlist import Watchlist
+
+    with errors_to_exit():
+        d = diff_watchlists(Watchlist(old), Watchlist(new)).as_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(d, indent=2, ensure_ascii=False) + "\n")
+        return
+    c = d["counts"]
+    out.print(f"{d['old_version']} -> {d['new_version']}: {c['added']} added, {c['removed']} removed, "
+              f"{c['changed']} changed", highlight=False)
+    table = Table()
+    for col in ("change", "entity_id", "name", "fields"):
+        table.add_column(col)
+    for kind in ("added", "removed", "changed"):
+        for row in d[kind]:
+            table.add_row(kind, row["entity_id"], row["name"], ", ".join(row.get("fields", [])))
+    if table.row_count:
+        out.print(table)
+
+
+@watchlist_app.command("update")
+def watchlist_update(
+    sources: Annotated[Path | None, typer.Option(help="TOML file of [[source]] name/urls/format.")] = None,
+    max_shrink: Annotated[float | None, typer.Option(help="Refuse a source shrinking by more than this share.")] = None,
+    seeds: Annotated[Path, typer.Option(help="Folder of seed records (always included).")] = DEFAULT_SEEDS,
+    watchlist: WatchlistOpt = None,
+) -> None:
+    """Download the configured lists, build and check a new artifact, and swap it in atomically."""
+    from screening.importer import read_sources_config, update_watchlist
+
+    with errors_to_exit():
+        settings = Settings.from_env(watchlist=watchlist, sources=sources, max_shrink=max_shrink)
+        report = update_watchlist(read_sources_config(settings.sources), settings.watchlist, seeds_dir=seeds,
+                                  max_shrink=settings.max_shrink)
+    out.print(f"updated {report.path}: {report.old_version} -> {report.new_version}, {report.entities} entities "
+              f"in {report.seconds:.1f} s; changes {report.diff}", highlight=False)
+
+
 @watchlist_app.command("info")
 def watchlist_info(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    seed_xref: Annotated[bool, typer.Option("--seed-xref", help="Show official entities matching each seed.")] = False,
     watchlist: WatchlistOpt = None,
 ) -> None:
     """Show the watchlist's version, counts and sources."""
+    from screening.importer import seed_xref as xref
+
     with errors_to_exit():
-        info = service(watchlist).info()
+        svc = service(watchlist)
+        info = svc.info()
+        if seed_xref:
+            info["seed_xref"] = xref(svc.watchlist, threshold=svc.settings.threshold)
     if as_json:
-        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+        sys.stdout.write(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
         return
     out.print(f"watchlist {info['id']} version {info['version']} (built {info['built_at']})", highlight=False)
     out.print(f"path: {info['path']}", highlight=False)
@@ -198,6 +274,14 @@ def watchlist_info(
         table.add_row(s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
                       str(len(s.get("files", []))))
     out.print(table)
+    if seed_xref:
+        xt = Table(title="seed cross-reference")
+        for col in ("seed", "official entity", "official name", "score"):
+            xt.add_column(col)
+        for row in info["seed_xref"]:
+            for m in row["matches"] or [{"entity_id": "-", "name": "(not in the official lists)", "score": ""}]:
+                xt.add_row(row["seed_id"], m["entity_id"], m["name"], str(m["score"]))
+        out.print(xt)
 
 
 if __name__ == "__main__":
