@@ -87,8 +87,8 @@ def _quick_table() -> dict[str, str]:
             from rigour.territories import get_territories
 
             for t in get_territories():
-                code = (t.ftm_country or t.code or "").upper()
-                if len(code) != 2 or not t.is_country:
+                code = (t.code or "").upper()
+                if len(code) != 2:  # skips sub-national codes such as "gb-sct"
                     continue
                 for name in (t.name, t.full_name):
                     if name:
@@ -113,21 +113,26 @@ def country_code(name: str | None, *, full_index: bool = True) -> str | None:
         key = key[len("region:"):].strip()
     if key in _NOT_COUNTRIES or key.startswith("possibly "):
         return None
-    code = _quick_table().get(key)
+    table = _quick_table()
+    code = table.get(key)
+    if code is None and ", " in key:  # OFAC's inverted forms: "man, isle of", "bahamas, the"
+        head, _, tail = key.partition(", ")
+        code = table.get(f"{tail} {head}") or (table.get(head) if tail == "the" else None)
     if code is not None or not full_index:
         return code
     if key in _country_cache:
         return _country_cache[key]
+    code = None
     if re.fullmatch(r"[a-z][a-z .,'&()-]{2,}", key):
-            try:
-                from rigour.territories import lookup_territory
+        try:
+            from rigour.territories import lookup_territory
 
-                t = lookup_territory(key)
-            except ImportError:  # pragma: no cover
-                t = None
-            if t is not None:
-                found = (t.ftm_country or t.code or "").upper()
-                code = found if len(found) == 2 else None
+            t = lookup_territory(key)
+        except ImportError:  # pragma: no cover
+            t = None
+        if t is not None:
+            found = (t.ftm_country or t.code or "").upper()
+            code = found if len(found) == 2 else None
     _country_cache[key] = code
     return code
 
@@ -534,11 +539,11 @@ def _rows(path: Path, ncols: int) -> Iterator[tuple[int, list[str]]]:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    text_ = _decode(data.rstrip(b"\x1a\r\n\t "))  # DOS end-of-file marker (Ctrl-Z) at the end
+    text_ = _decode(data.rstrip(b"\x1a\r\n"))  # OFAC files end with a DOS end-of-file (Ctrl-Z)
     reader = csv.reader(io.StringIO(text_, newline=""))
     try:
         for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
+            if not row or (len(row) == 1 and not row[0].strip("\x1a \t")):
                 continue
             if len(row) != ncols:
                 raise SourceError(
