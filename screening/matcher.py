@@ -12,6 +12,8 @@ from .normalise import NameForm
 from .scoring import NameScore, Params, compare
 from .watchlist import SCRIPT, TYPE_CODES, WEAK, Watchlist
 
+PERSON = TYPE_CODES["person"]
+
 MATCHER_VERSION = "m1"
 
 
@@ -22,6 +24,7 @@ class MatchOptions:
     rare_token_weight: float = 0.5  # query tokens this distinctive also pull in every name holding them
     max_posting: int = 5000
     weak_min: float = 0.95  # a weak alias only counts when this close
+    weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
     country_match: float = 0.02
     country_mismatch: float = 0.05
     workers: int = 1
@@ -102,10 +105,10 @@ class Matcher:
                     continue
                 c = wl.form(j)
                 s = compare(q.form.tokens, q.form.core, q.form.legal, c.tokens, c.core, c.legal,
-                            wl.weights, o.params)
+                            wl.weights, o.params, person=bool(wl.entity_type[e] == PERSON))
                 score = s.score
-                if wl.name_flags[j] & WEAK and score < o.weak_min:
-                    continue
+                if wl.name_flags[j] & WEAK and (score < o.weak_min or len(c.core) < o.weak_min_length):
+                    continue  # weak aliases alert only when near-exact, and never on a bare initialism
                 adj: list[tuple[str, float]] = []
                 if q.country and score > 0:
                     countries = wl.entity_countries[e]

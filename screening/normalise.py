@@ -45,9 +45,18 @@ def to_ascii(text: str) -> str:
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
+_LETTER_RUN = re.compile(r"\b(?:[^\W\d_] ){1,}[^\W\d_]\b")
+
+
+def _join_letters(match: re.Match[str]) -> str:
+    return match.group(0).replace(" ", "")
+
+
 def _prenormalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).translate(_DELETE)
-    return normalize_name(text) or ""
+    text = normalize_name(text) or ""
+    # Spelled-out initials are one word: "s a de c v" -> "sa de cv", "a b c company" -> "abc company".
+    return _LETTER_RUN.sub(_join_letters, text)
 
 
 def normalise(text: str) -> str:
