@@ -5,6 +5,7 @@ Pure functions: two NameForms and a token-weight function in, a score with its e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -110,6 +111,13 @@ def _is_abbrev(short: str, long: str, weight: Weight) -> bool:
     return short[-1] == long[-1] and vowels <= (1 if len(short) >= 4 else 0) and _is_subsequence(short, long)
 
 
+_DOUBLE = re.compile(r"(.)\1+")
+
+
+def _squeeze(t: str) -> str:
+    return _DOUBLE.sub(r"\1", t)
+
+
 def _stem(t: str) -> str:
     """Crude English singular: industries -> industry, systems -> system."""
     if len(t) > 4 and t.endswith("ies"):
@@ -125,8 +133,8 @@ def token_similarity(a: str, b: str, weight: Weight) -> float:
         return 1.0
     if _has_digit(a) or _has_digit(b):
         return 0.0  # numbers must agree exactly
-    if _stem(a) == _stem(b):
-        return 0.95
+    if _stem(a) == _stem(b) or _squeeze(a) == _squeeze(b):
+        return 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     if _is_abbrev(short, long, weight):
         return 0.9
