@@ -114,7 +114,8 @@ class Matcher:
                     countries = wl.entity_countries[e]
                     if countries:
                         if q.country.upper() in countries.split(";"):
-                            adj.append((f"country {q.country.upper()} matches", o.country_match))
+                            # a share of the remaining gap, so a variant never reaches an exact match's 1.0
+                            adj.append((f"country {q.country.upper()} matches", round(o.country_match * (1 - score), 4)))
                         else:
                             adj.append((f"country {q.country.upper()} not in {countries}", -o.country_mismatch))
                         score = min(1.0, max(0.0, score + adj[-1][1]))
