@@ -79,8 +79,33 @@ def load_list(path: Path | str, fmt: str | None = None, *, limits: SourceLimits 
     if fmt is not None and fmt not in FORMATS:
         raise SourceError(f"unknown list format {fmt!r} (one of: {', '.join(FORMATS)})")
     check_size(path, limits)
+    if fmt is None and path.is_dir():
+        try:
+            fmt = detect_format(path)
+        except SourceError:
+            return _load_folder(path, limits)
     fmt = fmt or detect_format(path)
     data: ListData = _resolve(FORMATS[fmt])(path, limits=limits)
     if len(data.entities) > limits.max_entities:
         raise SourceError(f"{path}: {len(data.entities)} entities (limit {limits.max_entities})")
     return data
+
+
+def _load_folder(path: Path, limits: SourceLimits) -> ListData:
+    """A folder no parser claims as a whole: parse each list file in it and merge them."""
+    parts: list[ListData] = []
+    for f in sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")):
+        try:
+            fmt = detect_format(f)
+        except SourceError:
+            continue  # a README or other companion file
+        parts.append(_resolve(FORMATS[fmt])(f, limits=limits))
+    if not parts:
+        raise SourceError(f"{path}: no recognised list file in this folder (use --format)")
+    if len({p.source for p in parts}) > 1:
+        raise SourceError(f"{path}: holds lists of several sources ({', '.join(sorted({p.source for p in parts}))}); "
+                          "import them as separate paths")
+    dates = [p.list_date for p in parts if p.list_date]
+    return ListData(source=parts[0].source, format=parts[0].format,
+                    entities=[e for p in parts for e in p.entities], list_date=max(dates) if dates else None,
+                    files=[f for p in parts for f in (p.files or [])])
