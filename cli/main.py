@@ -26,7 +26,7 @@ watchlist_app = typer.Typer(help="Build and inspect compiled watchlists.", no_ar
 app.add_typer(watchlist_app, name="watchlist")
 
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # error lines unwrapped: messages name files, grep-able in logs
 
 WatchlistOpt = Annotated[
     Path | None, typer.Option("--watchlist", envvar="SCREENING_WATCHLIST", help="Compiled watchlist artifact.")
