@@ -48,7 +48,7 @@ def topk(
     out: list[tuple[np.ndarray, np.ndarray]] = []
     if not queries:
         return out
-    if not choices:
+    if not choices or k <= 0:
         empty = (np.empty(0, np.int32), np.empty(0, np.uint8))
         return [empty for _ in queries]
     rows = max(1, MAX_MATRIX_CELLS // len(choices))

@@ -24,6 +24,10 @@ _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900
 _DELETE = str.maketrans("", "", "'’‘`´.")
 
 
+# Words left beside a recognised legal form that are part of it ("company" in "Company Limited").
+_GENERIC_LEGAL = frozenset({"company", "co", "corporation", "corp", "limited", "ltd", "inc", "incorporated"})
+
+
 @dataclass(frozen=True, slots=True)
 class NameForm:
     """The comparable forms of one name."""
@@ -76,5 +80,8 @@ def name_form(text: str) -> NameForm:
     if not core:  # the name is only a legal form ("Company Limited"): keep it as the core
         core = to_ascii(pre)
         legal = ()
+    words = core.split()
+    if len(words) > 1 and words[-1] in _GENERIC_LEGAL:  # "Acme Company Limited" = "Acme Co., Ltd."
+        core = " ".join(words[:-1])
     full = " ".join([core, *legal]).strip()
     return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal)

@@ -20,7 +20,7 @@ from .errors import WatchlistError
 from .model import Entity
 from .normalise import NameForm, name_form
 
-NORMALISER_VERSION = "n1"
+NORMALISER_VERSION = "n2"
 TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
