@@ -138,7 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
             buf = io.StringIO()
             opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
                                encoding=encoding, threshold=threshold)
-            summary = screen_file(holder.get(), Path(tmp.name), buf, opts)
+            summary = screen_file(holder.get(), Path(tmp.name), buf, opts, label=file.filename or "upload")
         headers = {"X-Rows": str(summary.rows), "X-Potential-Matches": str(summary.potential_match),
                    "X-Errors": str(summary.error),
                    "Content-Disposition": f'attachment; filename="{Path(file.filename or "upload").stem}-screened.csv"'}

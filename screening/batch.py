@@ -5,13 +5,14 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .errors import InputFileError, ScreeningError
+from .errors import InputFileError, LimitError, ScreeningError
 from .service import Query, Service
 
 RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_entity_name", "top_matched_name",
@@ -19,11 +20,17 @@ RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_entity_name
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NAME_COLUMNS = ("name", "company", "company_name", "counterparty", "counterparty_name", "full_name", "entity_name")
 CHUNK = 2000
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def escape_cell(value: Any) -> str:
-    """Neutralise spreadsheet formula injection: a cell starting =, +, -, @, tab or CR gets a leading '."""
+    """Neutralise spreadsheet formula injection: a cell starting =, +, -, @, tab or CR gets a leading '.
+
+    Undecodable input bytes (held as lone surrogates) come out as U+FFFD, so the row can still be written.
+    """
     s = "" if value is None else str(value)
+    if not s.isascii():
+        s = _SURROGATES.sub("\ufffd", s)
     return "'" + s if s.startswith(FORMULA_PREFIXES) else s
 
 
@@ -63,7 +70,12 @@ def detect_encoding(head: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4:  # a character cut by the sample's end
             return "utf-8"
-        return "cp1252"
+    # Mostly valid UTF-8 with a few bad bytes is a UTF-8 file whose bad rows get an error,
+    # not a cp1252 file (which would silently misread every accented name in it).
+    text = head.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = sum(1 for ch in text if ord(ch) > 127) - bad
+    return "utf-8" if good > bad else "cp1252"
 
 
 def _text_stream(raw: IO[bytes], encoding: str) -> IO[str]:
@@ -78,9 +90,9 @@ def _bad_text(values: list[str]) -> bool:
 class Table:
     """Rows of an input file as lists of strings, with a header; names the file in every error."""
 
-    def __init__(self, path: Path, raw: IO[bytes], options: FileOptions) -> None:
+    def __init__(self, path: Path, raw: IO[bytes], options: FileOptions, label: str | None = None) -> None:
         self.path = path
-        self.label = str(path)
+        self.label = label or str(path)
         if path.suffix.lower() == ".xlsx":
             self.encoding = "xlsx"
             self._rows = self._xlsx_rows(raw)
@@ -99,7 +111,8 @@ class Table:
             delim = options.delimiter or ("\t" if path.suffix.lower() == ".tsv" else self._sniff(sample))
             self._rows = self._csv_rows(text, delim)
         try:
-            self.header = [h.strip() for h in next(self._rows)[1]]
+            # a BOM read as text (e.g. --encoding utf-8 on a UTF-8-with-BOM file) is not part of a column name
+            self.header = [h.strip().lstrip("\ufeff") for h in next(self._rows)[1]]
         except StopIteration:
             raise InputFileError(f"{self.label}: the file is empty") from None
         if not any(self.header):
@@ -158,16 +171,24 @@ def screen_file(
     options: FileOptions,
     *,
     progress: Callable[[int], None] | None = None,
+    label: str | None = None,
 ) -> FileSummary:
-    """Screen every row of `path` and write it, with result columns, to `out` as CSV."""
+    """Screen every row of `path` and write it, with result columns, to `out` as CSV.
+
+    `label` names the file in error messages (an upload's own file name, not its temporary path).
+    """
     path = Path(path)
+    label = label or str(path)
+    threshold = service.settings.threshold if options.threshold is None else options.threshold
+    if not 0 <= threshold <= 1:
+        raise LimitError(f"threshold {threshold} is outside [0, 1]")
     try:
         raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot open ({exc.strerror})") from exc
+        raise InputFileError(f"{label}: cannot open ({exc.strerror})") from exc
     start = time.perf_counter()
     with raw:
-        table = Table(path, raw, options)
+        table = Table(path, raw, options, label)
         name_i = table.column(options.name_column, "name", NAME_COLUMNS)
         if name_i is None:
             raise InputFileError(
@@ -175,7 +196,6 @@ def screen_file(
             )
         country_i = table.column(options.country_column, "country", ("country", "country_code"))
         type_i = table.column(options.type_column, "type", ("type", "entity_type"))
-        threshold = service.settings.threshold if options.threshold is None else options.threshold
         summary = FileSummary(encoding=table.encoding, columns=table.header)
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([escape_cell(h) for h in table.header + RESULT_COLUMNS])
@@ -210,7 +230,7 @@ def screen_file(
         if chunk:
             flush()
     if summary.rows == 0:
-        raise InputFileError(f"{path}: the file has a header but no data rows")
+        raise InputFileError(f"{label}: the file has a header but no data rows")
     summary.seconds = time.perf_counter() - start
     return summary
 

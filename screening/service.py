@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from .config import Settings
-from .errors import EmptyNameError, LimitError
+from .errors import EmptyNameError, InputError, LimitError
 from .matcher import MATCHER_VERSION, Match, Matcher, MatchOptions, QueryForm
 from .model import EntityType
 from .normalise import name_form
 from .watchlist import TYPE_NAMES, Watchlist
 
 Status = Literal["clear", "potential_match"]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Query(BaseModel):
@@ -45,16 +47,16 @@ class WatchlistRef(BaseModel):
 
 
 class Result(BaseModel):
-    ref: str | None = None
+    ref: str | None = Field(default=None, examples=["CP-0003"])
     query: Query
-    status: Status
+    status: Status = Field(examples=["potential_match"])
     hits: list[Hit]
 
 
 class ScreenResponse(BaseModel):
     watchlist: WatchlistRef
-    matcher: str = MATCHER_VERSION
-    threshold: float
+    matcher: str = Field(default=MATCHER_VERSION, examples=[MATCHER_VERSION])
+    threshold: float = Field(examples=[0.8])
     results: list[Result]
 
 
@@ -78,6 +80,9 @@ class Service:
             raise LimitError(
                 f"{where}: name is {len(query.name)} characters long (limit {self.settings.max_name_length})"
             )
+        bad = _SURROGATE.search(query.name)
+        if bad:  # a lone surrogate (a JSON "\udc80" escape, undecodable argv bytes) is not text
+            raise InputError(f"{where}: name has an unpaired surrogate {bad.group()!r} at position {bad.start()}")
 
     def screen(self, queries: list[Query], *, threshold: float | None = None, limit: int | None = None,
                max_batch: int | None = None) -> ScreenResponse:
@@ -91,6 +96,8 @@ class Service:
         if not 0 <= threshold <= 1:
             raise LimitError(f"threshold {threshold} is outside [0, 1]")
         limit = self.settings.limit if limit is None else limit
+        if limit < 1:  # limit 0 would report every match as clear
+            raise LimitError(f"limit {limit} is below the minimum of 1")
         return ScreenResponse(watchlist=self.ref, threshold=threshold,
                               results=self.screen_valid(queries, threshold=threshold, limit=limit))
 

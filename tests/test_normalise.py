@@ -1,0 +1,148 @@
+"""Name normalisation: examples, legal-form equivalences and hypothesis properties."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from screening.config import DEFAULT_SEEDS
+from screening.normalise import NameForm, name_form, normalise, to_ascii
+from screening.seeds import load_seeds
+
+CANONICAL = re.compile(r"^([a-z0-9]+( [a-z0-9]+)*)?$")  # lower-case ASCII words, single spaces
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ВТБ Банк", "vtb bank"),  # Cyrillic transliterated
+        ("Банк ВТБ", "bank vtb"),
+        ("Société Générale", "societe generale"),  # diacritics folded
+        ("Zürich Versicherung", "zurich versicherung"),
+        ("ŠKODA", "skoda"),
+        ("Łódź", "lodz"),
+        ("Straße", "strasse"),
+        ("ＳＩＮＮＯ Electronics", "sinno electronics"),  # full-width letters (NFKC)
+        ("SINNO ELECTRONICS", "sinno electronics"),  # casefolded
+        ("King-Pai Technology", "king pai technology"),  # punctuation is a word break
+        ("Asia-Pacific Links", "asia pacific links"),
+        ("Sinno\tElectronics\n", "sinno electronics"),  # whitespace collapsed
+        ("  Sinno   Electronics  ", "sinno electronics"),
+        ("Sinno—Electronics", "sinno electronics"),
+        ("O'Brien & Sons", "obrien sons"),  # apostrophes join, ampersands drop
+        ("3HC Semiconductors", "3hc semiconductors"),  # digits and letters kept together
+        ("3HC", "3hc"),
+    ],
+)
+def test_examples(raw: str, expected: str) -> None:
+    assert normalise(raw) == expected
+
+
+def test_digits_are_kept() -> None:
+    assert name_form("3HC Semiconductors Co Ltd").tokens == ("3hc", "semiconductors")
+    assert name_form("Sigma 7 Ltd").tokens == ("sigma", "7")
+    assert normalise("Sigma 7") != normalise("Sigma 8")
+
+
+LEGAL_EQUIVALENTS = ["Acme Co., Ltd.", "Acme Co Ltd", "Acme Co. Ltd", "Acme LLC", "ООО Acme", "Acme ООО",
+                     "Acme Limited", "Acme Ltd", "Acme, Inc."]
+
+
+@pytest.mark.parametrize("variant", LEGAL_EQUIVALENTS)
+def test_legal_forms_are_one_class(variant: str) -> None:
+    form = name_form(variant)
+    assert form.full == normalise("Acme Co., Ltd.")
+    assert form.core == "acme"
+    assert form.tokens == ("acme",)
+    assert form.legal != ()
+
+
+@pytest.mark.parametrize("variant", ["Acme Company Limited", "Acme Co., Limited"])
+def test_company_limited_equals_co_ltd(variant: str) -> None:
+    assert normalise(variant) == normalise("Acme Co., Ltd.")
+
+
+def test_joint_stock_forms_are_one_class() -> None:
+    assert normalise("VTB Bank PJSC") == normalise("VTB Bank JSC") == normalise("VTB Bank AG")
+    assert name_form("VTB Bank PJSC").core == "vtb bank"
+
+
+def test_legal_form_of_different_kinds_stay_apart() -> None:
+    # a joint-stock company and a limited-liability company are not the same legal form
+    assert name_form("Acme PJSC").legal != name_form("Acme LLC").legal
+
+
+def test_name_that_is_only_a_legal_form_keeps_a_core() -> None:
+    form = name_form("Company Limited")
+    assert form.core and form.tokens
+    assert form.full.startswith(form.core)
+
+
+@pytest.mark.parametrize("raw", ["", " ", "\t\n ", "...", "🙂", "\x00"])
+def test_empty_forms(raw: str) -> None:
+    assert name_form(raw) == NameForm("", "", (), ())
+    assert normalise(raw) == ""
+
+
+def seed_names() -> list[str]:
+    return sorted({alias.name for e in load_seeds(DEFAULT_SEEDS) for alias in e.all_names()})
+
+
+@pytest.mark.parametrize("raw", seed_names() + ["Sino Electronics Co., Ltd", "VTB Bank PJSC", "3 HC Semiconductor",
+                                                "Oree Laser Technology Co Ltd", "Alpha Trading Investment Limited"])
+def test_idempotent_on_real_names(raw: str) -> None:
+    once = normalise(raw)
+    assert once
+    assert normalise(once) == once
+
+
+# --- properties ---------------------------------------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_never_raises_and_output_is_canonical(text: str) -> None:
+    form = name_form(text)
+    assert CANONICAL.match(form.full), form
+    assert CANONICAL.match(form.core), form
+    assert form.tokens == tuple(form.core.split())
+    assert form.full == " ".join([form.core, *form.legal]).strip()
+    assert bool(form.core) == bool(form.full)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_to_ascii_is_idempotent(text: str) -> None:
+    once = to_ascii(text)
+    assert CANONICAL.match(once)
+    assert to_ascii(once) == once
+
+
+@pytest.mark.xfail(strict=True, reason="normalise bug: not idempotent; a transliterated or diacritic-folded word "
+                                       "becomes a legal form on the second pass ('澳门贸易' -> 'ao men mao yi' -> "
+                                       "'men mao yi jsc'; 'Nokia Öy' -> 'nokia oy' -> 'nokia llc')")
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+@example("澳门贸易")
+@example("Nokia Öy")
+def test_idempotent_on_its_own_full_form(text: str) -> None:
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789 .,-&'()/", max_size=40))
+def test_case_does_not_matter(text: str) -> None:
+    assert normalise(text.upper()) == normalise(text) == normalise(text.title())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(WORD, min_size=1, max_size=5), st.sampled_from(["  ", " - ", ", ", "\t", " / ", "\u00a0", "\n"]))
+def test_separators_do_not_matter(words: list[str], sep: str) -> None:
+    assert normalise(sep.join(words)) == normalise(" ".join(words))
