@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 
 from screening.batch import FileOptions, screen_file
 from screening.config import Settings
-from screening.errors import ScreeningError
+from screening.errors import ScreeningError, WatchlistError
 from screening.model import EntityType
 from screening.service import Query, ScreenResponse, Service
 
@@ -55,7 +55,10 @@ class Holder:
         return self.service
 
     def _stamp(self) -> tuple[int, int]:
-        st = os.stat(self.settings.watchlist)
+        try:
+            st = os.stat(self.settings.watchlist)
+        except OSError as exc:
+            raise WatchlistError(f"{self.settings.watchlist}: cannot read watchlist artifact ({exc.strerror})") from exc
         return st.st_mtime_ns, st.st_ino
 
     def load(self) -> Service:
