@@ -2,7 +2,7 @@
 
     b"SCRNWL\\x00" + format byte | uint64 header length | header JSON | sections (64-byte aligned)
 
-Sections are raw numpy buffers, read through one read-only mmap, so several server
+Sections are raw numpy buffers, read through one private (copy-on-write, never written) mmap, so several server
 processes share the pages instead of copying them. A string list is stored as a
 UTF-8 blob plus an int64 offsets array. Files are written to a temporary sibling and
 moved into place with os.replace, so readers never see a half-written artifact.
@@ -93,7 +93,9 @@ def read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     path = Path(path)
     try:
         with open(path, "rb") as f:
-            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            # copy-on-write: pages stay shared between processes (nothing writes them), and the
+            # arrays count as writable for native code that insists on it (sparse_dot_topn)
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)
     except FileNotFoundError as exc:
         raise WatchlistError(f"{path}: watchlist artifact not found (run `screen watchlist build`)") from exc
     except (OSError, ValueError) as exc:
@@ -115,5 +117,6 @@ def read(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             raise WatchlistError(f"{path}: artifact is truncated (section {name!r} ends past the end of file)")
         dtype = np.dtype(s["dtype"])
         arr = np.frombuffer(mm, dtype=dtype, count=s["nbytes"] // dtype.itemsize, offset=start)
+        arr.flags.writeable = False  # callers that need a writable view may switch it back (copy-on-write)
         sections[name] = arr.reshape(s["shape"])
     return header, sections

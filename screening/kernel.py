@@ -1,4 +1,7 @@
-"""The hot loop: score query strings against all choice strings and keep the top k per query.
+"""The hot loop: score queries against every listed name and keep the top k per query.
+
+`topk` is brute force over strings (rapidfuzz cdist); `cosine_topk` is the sparse n-gram
+product used to retrieve candidates from large watchlists.
 
 Arrays in, arrays out. No I/O, no pydantic. `topk_reference` is the slow twin that the
 property tests hold this module to.
@@ -12,6 +15,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
+from scipy.sparse import csr_matrix
+from sparse_dot_topn import sp_matmul_topn
 
 Scorer = Callable[..., float]
 # Bound the score matrix of one cdist call (rows x choices bytes, uint8 scores).
@@ -87,4 +92,53 @@ def topk_reference(
         scored.sort()
         best = scored[:k]
         out.append(([i for _, i in best], [-s for s, _ in best]))
+    return out
+
+
+def cosine_topk(
+    queries: csr_matrix, names_t: csr_matrix, *, k: int, threshold: float = 0.0, threads: int = 1
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each query row, (name indices, cosine scores float32) of its k best names above `threshold`.
+
+    `queries` is (queries x grams), `names_t` is (grams x names), both L2-normalised CSR: the
+    product is the cosine. The sparse product keeps only the top k per row as it goes.
+    """
+    if queries.shape[0] == 0:
+        return []
+    if k <= 0 or names_t.shape[1] == 0:
+        return [(np.empty(0, np.int32), np.empty(0, np.float32)) for _ in range(queries.shape[0])]
+    it = names_t.indices.dtype  # the product needs one index dtype on both sides
+    if queries.indices.dtype != it or queries.indptr.dtype != it:
+        queries = csr_matrix((queries.data, queries.indices.astype(it), queries.indptr.astype(it)), shape=queries.shape)
+    prod = sp_matmul_topn(queries, names_t, top_n=k, threshold=threshold, sort=False,
+                          n_threads=threads if threads > 1 else None)
+    out = []
+    indptr, indices, data = prod.indptr, prod.indices, prod.data
+    for r in range(queries.shape[0]):
+        idx = indices[indptr[r] : indptr[r + 1]].astype(np.int32)
+        val = data[indptr[r] : indptr[r + 1]].astype(np.float32)
+        order = np.lexsort((idx, -val))
+        out.append((idx[order], val[order]))
+    return out
+
+
+def cosine_topk_reference(
+    queries: csr_matrix, names_t: csr_matrix, *, k: int, threshold: float = 0.0
+) -> list[tuple[list[int], list[float]]]:
+    """Slow twin of `cosine_topk`: a nested Python loop of dot products."""
+    q_rows = [dict(zip(queries.getrow(r).indices.tolist(), queries.getrow(r).data.tolist(), strict=True))
+              for r in range(queries.shape[0])]
+    cols = names_t.tocsc()
+    n_cols = [dict(zip(cols.getcol(c).indices.tolist(), cols.getcol(c).data.tolist(), strict=True))
+              for c in range(cols.shape[1])]
+    out = []
+    for q in q_rows:
+        scored = []
+        for c, col in enumerate(n_cols):
+            s = sum(np.float32(v) * np.float32(col[g]) for g, v in q.items() if g in col)
+            if s > threshold:
+                scored.append((-float(s), c))
+        scored.sort()
+        best = scored[:k]
+        out.append(([c for _, c in best], [-s for s, _ in best]))
     return out

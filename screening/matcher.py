@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import kernel
+from . import kernel, ngrams
 from .normalise import NameForm
 from .scoring import NameScore, Params, compare
 from .watchlist import SCRIPT, TYPE_CODES, WEAK, Watchlist
@@ -19,8 +19,10 @@ MATCHER_VERSION = "m1"
 
 @dataclass(frozen=True)
 class MatchOptions:
-    candidates: int = 32  # names kept per query by each kernel pass
-    kernel_cutoff: int = 50  # 0-100; names scoring lower in the kernel are not considered
+    retrieval: str = "ngram"  # "ngram": sparse 3-gram TF-IDF cosine; "cdist": brute-force rapidfuzz over all names
+    candidates: int = 12  # names kept per query by stage 1
+    ngram_floor: float = 0.3  # cosine below which a name is not a candidate
+    kernel_cutoff: int = 50  # 0-100; for retrieval="cdist"
     rare_token_weight: float = 0.5  # query tokens this distinctive also pull in every name holding them
     max_posting: int = 5000
     weak_min: float = 0.95  # a weak alias only counts when this close
@@ -71,6 +73,14 @@ class Matcher:
 
     def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
         """Stage 1: name indices worth scoring, per query."""
+        if self.options.retrieval == "cdist":
+            return self._candidates_cdist(queries)
+        o, wl = self.options, self.wl
+        vectors = ngrams.vectorise([q.form.tokens for q in queries], wl.gram_map, wl.gram_idf)
+        found = kernel.cosine_topk(vectors, wl.names_t, k=o.candidates, threshold=o.ngram_floor, threads=o.workers)
+        return [idx for idx, _ in found]
+
+    def _candidates_cdist(self, queries: list[QueryForm]) -> list[np.ndarray]:
         o, wl = self.options, self.wl
         cores = [q.form.core for q in queries]
         by_core = kernel.topk(cores, wl.core, k=o.candidates, score_cutoff=o.kernel_cutoff, workers=o.workers)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -69,6 +70,9 @@ class Params:
     query_extra: float = 0.5  # weight of query tokens left unmatched (the user typed more)
     name_extra: float = 0.45  # weight of listed tokens left unmatched (the query left them out)
     person_name_extra: float = 0.2  # the same for persons: middle names and patronymics are often left out
+    extra_power: float = 2.0  # unmatched query words cost weight ** extra_power
+    generic_only: float = 0.75  # factor when only common words matched and the listed name has more
+    distinctive_min: float = 0.6  # ...where "only common words" means matched weight below this
     char_share: float = 0.1  # share of the whole-string similarity, for spread among variants
     legal_mismatch: float = 0.02  # both sides name a legal form and they differ
     number_mismatch: float = 0.5  # factor when the two names carry different numbers
@@ -87,7 +91,7 @@ class NameScore:
 
 
 def _has_digit(t: str) -> bool:
-    return any(ch.isdigit() for ch in t)
+    return not t.isalpha()  # tokens hold only a-z and 0-9
 
 
 def _is_subsequence(short: str, long: str) -> bool:
@@ -95,15 +99,9 @@ def _is_subsequence(short: str, long: str) -> bool:
     return all(ch in it for ch in short)
 
 
-def _is_abbrev(short: str, long: str, weight: Weight) -> bool:
-    """A table abbreviation, or, for a common word only, a prefix ("tech") or a contraction ("shpg").
-
-    Abbreviations shorten generic words; requiring the long word to be common keeps
-    "bank" from passing for "bankinter".
-    """
-    if long in ABBREVIATIONS.get(short, ()):
-        return True
-    if len(short) < 3 or len(long) < len(short) + 2 or short[0] != long[0] or weight(long) > COMMON:
+def _is_abbrev(short: str, long: str) -> bool:
+    """A prefix ("tech") or a contraction ("shpg") of `long`; only trusted for common words."""
+    if len(short) < 3 or len(long) < len(short) + 2 or short[0] != long[0]:
         return False
     if len(short) >= 4 and long.startswith(short):
         return True
@@ -128,24 +126,42 @@ def _stem(t: str) -> str:
 
 
 def token_similarity(a: str, b: str, weight: Weight) -> float:
-    """Similarity of two tokens in [0, 1]; 0 when they should not pair at all."""
+    """Similarity of two tokens in [0, 1]; 0 when they should not pair at all.
+
+    Abbreviations shorten generic words, so a prefix or contraction only counts when the
+    long word is common in the watchlist: that keeps "bank" from passing for "bankinter".
+    """
     if a == b:
         return 1.0
+    plain, as_abbrev = _similarity(a, b)
+    if as_abbrev > plain and weight(a if len(a) > len(b) else b) <= COMMON:
+        return as_abbrev
+    return plain
+
+
+@lru_cache(maxsize=1 << 20)
+def _similarity(a: str, b: str) -> tuple[float, float]:
+    """(similarity, similarity if the longer word may be abbreviated); pure, so memoised."""
     if _has_digit(a) or _has_digit(b):
-        return 0.0  # numbers must agree exactly
-    if _stem(a) == _stem(b) or _squeeze(a) == _squeeze(b):
-        return 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
+        return 0.0, 0.0  # numbers must agree exactly
+    if _stem(a) == _stem(b) or (abs(len(a) - len(b)) == 1 and _squeeze(a) == _squeeze(b)):
+        return 0.95, 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
     short, long = (a, b) if len(a) <= len(b) else (b, a)
-    if _is_abbrev(short, long, weight):
-        return 0.9
+    if long in ABBREVIATIONS.get(short, ()):
+        return 0.9, 0.9
+    plain = _edit_similarity(a, b, short, long)
+    return plain, (0.9 if _is_abbrev(short, long) else plain)
+
+
+def _edit_similarity(a: str, b: str, short: str, long: str) -> float:
     n, m = len(long), len(short)
     # Edits allowed grow with the shorter word: one letter changes a short name (chen / cheng).
     budget = 0 if m <= 4 else 1 if m <= 7 else 2 if m <= 10 else 3
-    if budget == 0:
+    if budget == 0 or (m <= 6 and a[0] != b[0]):  # short words: a changed first letter is another word
         return 0.0
     d = OSA.distance(a, b, score_cutoff=budget + 1)  # a swapped pair of letters is one edit
     if d <= budget:
-        return 1.0 - 0.6 * d / n
+        return 1.0 - (1.0 if m <= 6 else 0.6) * d / n  # an edit weighs more in a short word
     if d == budget + 1 and a[0] == b[0] and metaphone(a) == metaphone(b):
         return 0.8  # a spelling variant that sounds the same (mohammed / muhamad)
     return 0.0
@@ -225,7 +241,10 @@ def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
     paired_c = {j for _, j, _ in pairs}
     q_extra = [t for i, t in enumerate(qt) if i not in paired_q]
     c_extra = [t for j, t in enumerate(ct) if j not in paired_c]
-    total += params.query_extra * sum(weight(t) for t in q_extra)
+    # Unmatched words cost by the square of their rarity: an appended "Shanghai Branch" or
+    # "(Hong Kong) Limited" costs little, an extra distinctive word ("Emma Daniels") a lot.
+    power = 1.0 if person else params.extra_power  # every given name and surname of a person counts
+    total += params.query_extra * sum(weight(t) ** power for t in q_extra)
     total += (params.person_name_extra if person else params.name_extra) * sum(weight(t) for t in c_extra)
     token_score = matched / total
     char_score = max(fuzz.ratio(q_core, c_core), fuzz.ratio(" ".join(sorted(qt)), " ".join(sorted(ct)))) / 100
@@ -236,6 +255,9 @@ def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
     if (q_num or c_num) and q_num != c_num:
         result.adjustments.append(("numbers differ", params.number_mismatch))
         result.score *= params.number_mismatch
+    if not person and c_extra and sum(min(weight(qt[i]), weight(ct[j])) for i, j, _ in pairs) < params.distinctive_min:
+        result.adjustments.append(("only common words matched", params.generic_only))
+        result.score *= params.generic_only
     if person and len(ct) > 1 and len(pairs) < 2:
         result.adjustments.append(("one name of a person matched", params.person_one_token))
         result.score *= params.person_one_token

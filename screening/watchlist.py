@@ -14,13 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
-from . import artifact
+from . import artifact, ngrams
 from .errors import WatchlistError
 from .model import Entity
 from .normalise import NameForm, name_form
 
 NORMALISER_VERSION = "n2"
+FORMAT = "names+grams-1"  # what the sections hold; part of the content hash
 TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
@@ -83,7 +85,7 @@ def compile_watchlist(
             core.append(form.core)
         df.update(tokens)
     vocab = sorted(df)
-    digest = hashlib.sha256(NORMALISER_VERSION.encode())
+    digest = hashlib.sha256((NORMALISER_VERSION + FORMAT).encode())
     for j in ent_json:
         digest.update(j.encode())
         digest.update(b"\n")
@@ -111,6 +113,13 @@ def compile_watchlist(
         "vocab": vocab,
     }.items():
         sections[f"{key}.blob"], sections[f"{key}.offsets"] = artifact.pack_strings(values)
+    gram_vocab, gram_idf, names_t = ngrams.build(core)
+    sections["gram_vocab.blob"], sections["gram_vocab.offsets"] = artifact.pack_strings(gram_vocab)
+    sections["gram_idf"] = gram_idf
+    idx_type = np.int32 if names_t.nnz < 2**31 - 1 else np.int64  # one dtype for both, so loading copies nothing
+    sections["grams_indptr"] = names_t.indptr.astype(idx_type)
+    sections["grams_indices"] = names_t.indices.astype(idx_type)
+    sections["grams_data"] = names_t.data.astype(np.float32)
     sections["entity_type"] = np.array([TYPE_CODES[e.type] for e in ents], dtype=np.uint8)
     sections["name_entity"] = np.array(name_entity, dtype=np.int32)
     sections["name_flags"] = np.array(flags, dtype=np.uint8)
@@ -185,6 +194,14 @@ class Watchlist:
             self.name_entity = s["name_entity"]
             self.name_flags = s["name_flags"]
             df = dict(zip(vocab, s["vocab_df"].tolist(), strict=True))
+            self.gram_map = {g: i for i, g in enumerate(strings["gram_vocab"].to_list())}
+            self.gram_idf = s["gram_idf"]
+            # (grams x names) over the mmap, no copy: the n-gram retrieval index. sparse_dot_topn
+            # insists on writable arrays; the map is copy-on-write and nothing writes to it.
+            for key in ("grams_data", "grams_indices", "grams_indptr"):
+                s[key].flags.writeable = True
+            self.names_t = csr_matrix((s["grams_data"], s["grams_indices"], s["grams_indptr"]),
+                                      shape=(len(self.gram_map), len(self.full)), copy=False)
         except (KeyError, ValueError, UnicodeDecodeError) as exc:
             raise WatchlistError(f"{self.path}: corrupt watchlist artifact ({exc})") from exc
         self.weights = TokenWeights(df, len(self.entity_ids), load_prior())

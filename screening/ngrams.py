@@ -1,0 +1,80 @@
+"""Character n-gram TF-IDF vectors of names, for fast candidate retrieval over large watchlists.
+
+Each token is padded with "#" and cut into 3-grams ("#king#" -> #ki kin ing ng#), so word
+order does not matter, a joined or split word keeps most of its grams, and a typo costs
+only the grams it touches. Grams of common words ("trading", "company") get a low IDF.
+Pure functions: strings in, sparse matrices out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from scipy.sparse import csr_matrix
+
+N = 3
+
+
+def token_grams(tokens: Iterable[str]) -> list[str]:
+    grams: list[str] = []
+    for t in tokens:
+        padded = f"#{t}#"
+        if len(padded) <= N:
+            grams.append(padded)
+        else:
+            grams.extend(padded[i : i + N] for i in range(len(padded) - N + 1))
+    return grams
+
+
+def build(cores: Sequence[str]) -> tuple[list[str], np.ndarray, csr_matrix]:
+    """Gram vocabulary, IDF per gram, and the L2-normalised (grams x names) matrix, CSR."""
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    counts: list[int] = []
+    for j, core in enumerate(cores):
+        for g, c in Counter(token_grams(core.split())).items():
+            rows.append(vocab.setdefault(g, len(vocab)))
+            cols.append(j)
+            counts.append(c)
+    n = max(len(cores), 1)
+    r = np.array(rows, dtype=np.int64)
+    df = np.bincount(r, minlength=len(vocab)).astype(np.float64)
+    idf = (np.log((n + 1) / (df + 1)) + 1.0).astype(np.float32)
+    data = np.array(counts, dtype=np.float32) * idf[r]
+    col = np.array(cols, dtype=np.int64)
+    norms = np.sqrt(np.bincount(col, weights=data.astype(np.float64) ** 2, minlength=len(cores)))
+    data = (data / np.where(norms[col] > 0, norms[col], 1)).astype(np.float32)
+    m = csr_matrix((data, (r, col)), shape=(len(vocab), len(cores)), dtype=np.float32)
+    m.sum_duplicates()
+    m.sort_indices()
+    return list(vocab), idf, m
+
+
+def vectorise(token_lists: Sequence[Sequence[str]], vocab: dict[str, int], idf: np.ndarray) -> csr_matrix:
+    """L2-normalised query vectors (queries x grams). Grams the watchlist lacks still count in the norm."""
+    unknown = float(idf.max()) if len(idf) else 1.0
+    indptr = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for tokens in token_lists:
+        grams = Counter(token_grams(tokens))
+        norm = 0.0
+        row: dict[int, float] = {}
+        for g, c in grams.items():
+            i = vocab.get(g)
+            w = c * (float(idf[i]) if i is not None else unknown)
+            norm += w * w
+            if i is not None:
+                row[i] = w
+        scale = 1.0 / np.sqrt(norm) if norm else 0.0
+        for i in sorted(row):
+            indices.append(i)
+            data.append(row[i] * scale)
+        indptr.append(len(indices))
+    return csr_matrix(
+        (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
+        shape=(len(token_lists), len(idf)),
+    )
