@@ -24,6 +24,8 @@ _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900
 _DELETE = str.maketrans("", "", "'’‘`´.")
 
 
+# Words rigour's table reads as a legal form that are ordinary words in names ("Games Unlimited").
+_NOT_LEGAL = frozenset({"unlimited"})
 # Words left beside a recognised legal form that are part of it ("company" in "Company Limited").
 _GENERIC_LEGAL = frozenset({"company", "co", "corporation", "corp", "limited", "ltd", "inc", "incorporated"})
 
@@ -56,9 +58,16 @@ def _join_letters(match: re.Match[str]) -> str:
     return match.group(0).replace(" ", "")
 
 
+# A legal-form word glued to the word before it ("tobaccolimited", "toursgmbh", "2017ood").
+_GLUED_LEGAL = re.compile(r"\b(\w{4,}?)(company|limited|ltd|gmbh|sarl|srl|eood|ood|llc|corporation|fze|fzco)\b")
+_GLUED_LEGAL_BEFORE = re.compile(r"\b(company|cjsc|pjsc|ojsc|jsc|ooo|zao|oao|jointstock)(\w{4,})\b")
+_CO = re.compile(r"(?<![\w-])co(?![\w-])", re.IGNORECASE)  # "Co" on its own is always "Company": lets "Joint Stock Co" read as JSC
+
+
 def _prenormalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).translate(_DELETE)
+    text = _CO.sub("company", unicodedata.normalize("NFKC", text).translate(_DELETE))
     text = normalize_name(text) or ""
+    text = _GLUED_LEGAL_BEFORE.sub(r"\1 \2", _GLUED_LEGAL.sub(r"\1 \2", text)).replace("jointstock", "joint stock")
     # Spelled-out initials are one word: "s a de c v" -> "sa de cv", "a b c company" -> "abc company".
     return _LETTER_RUN.sub(_join_letters, text)
 
@@ -74,7 +83,7 @@ def name_form(text: str) -> NameForm:
     pre = _prenormalise(text)
     if not pre:
         return NameForm("", "", (), ())
-    found = extract_org_types(pre, generic=True)
+    found = [f for f in extract_org_types(pre, generic=True) if f[0] not in _NOT_LEGAL]
     legal = tuple(sorted({to_ascii(generic) for _, generic in found if to_ascii(generic)}))
     core = to_ascii(remove_org_types(pre, replacement=" ")) if found else to_ascii(pre)
     if not core:  # the name is only a legal form ("Company Limited"): keep it as the core

@@ -69,9 +69,10 @@ class Params:
 
     query_extra: float = 0.5  # weight of query tokens left unmatched (the user typed more)
     name_extra: float = 0.45  # weight of listed tokens left unmatched (the query left them out)
-    person_name_extra: float = 0.2  # the same for persons: middle names and patronymics are often left out
+    person_name_extra: float = 0.12  # the same for persons: middle names and patronymics are often left out
     extra_power: float = 2.0  # unmatched query words cost weight ** extra_power
     generic_only: float = 0.75  # factor when only common words matched and the listed name has more
+    substitution: float = 0.9  # factor when each side has a word the other lacks (Alpha Bank / Alpha Trading)
     distinctive_min: float = 0.6  # ...where "only common words" means matched weight below this
     char_share: float = 0.1  # share of the whole-string similarity, for spread among variants
     legal_mismatch: float = 0.02  # both sides name a legal form and they differ
@@ -146,6 +147,8 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
         return 0.0, 0.0  # numbers must agree exactly
     if _stem(a) == _stem(b) or (abs(len(a) - len(b)) == 1 and _squeeze(a) == _squeeze(b)):
         return 0.95, 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
+    if _translit_key(a) == _translit_key(b):
+        return 0.9, 0.9  # letters that transliterations swap (aly / ali, umar / omar, qasim / kasim)
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     if long in ABBREVIATIONS.get(short, ()):
         return 0.9, 0.9
@@ -153,8 +156,24 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
     return plain, (0.9 if _is_abbrev(short, long) else plain)
 
 
+_TRANSLIT = str.maketrans({"y": "i", "u": "o", "q": "k", "w": "v"})
+
+
+def _translit_key(t: str) -> str:
+    return _squeeze(t.replace("ph", "f").translate(_TRANSLIT))
+
+
+def _interior_deletion(short: str, long: str) -> bool:
+    """`short` is `long` with one inner letter dropped ("crss" / "cross"), first and last kept."""
+    return len(long) == len(short) + 1 and short[0] == long[0] and short[-1] == long[-1] and any(
+        long[:i] + long[i + 1 :] == short for i in range(1, len(long) - 1)
+    )
+
+
 def _edit_similarity(a: str, b: str, short: str, long: str) -> float:
     n, m = len(long), len(short)
+    if m == 4 and _interior_deletion(short, long):
+        return 0.8
     # Edits allowed grow with the shorter word: one letter changes a short name (chen / cheng).
     budget = 0 if m <= 4 else 1 if m <= 7 else 2 if m <= 10 else 3
     if budget == 0 or (m <= 6 and a[0] != b[0]):  # short words: a changed first letter is another word
@@ -255,9 +274,12 @@ def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
     if (q_num or c_num) and q_num != c_num:
         result.adjustments.append(("numbers differ", params.number_mismatch))
         result.score *= params.number_mismatch
-    if not person and c_extra and sum(min(weight(qt[i]), weight(ct[j])) for i, j, _ in pairs) < params.distinctive_min:
+    if not person and c_extra and len(pairs) <= 2 and sum(min(weight(qt[i]), weight(ct[j])) for i, j, _ in pairs) < params.distinctive_min:
         result.adjustments.append(("only common words matched", params.generic_only))
         result.score *= params.generic_only
+    if q_extra and c_extra:
+        result.adjustments.append(("a word replaced by another", params.substitution))
+        result.score *= params.substitution
     if person and len(ct) > 1 and len(pairs) < 2:
         result.adjustments.append(("one name of a person matched", params.person_one_token))
         result.score *= params.person_one_token

@@ -21,7 +21,10 @@ from .errors import WatchlistError
 from .model import Entity
 from .normalise import NameForm, name_form
 
-NORMALISER_VERSION = "n2"
+# Any change to the normaliser's code or tables changes every compiled name: fold it into the version.
+NORMALISER_VERSION = "n-" + hashlib.sha256(
+    b"".join(p.read_bytes() for p in (Path(__file__).with_name("normalise.py"), Path(__file__).with_name("ngrams.py")))
+).hexdigest()[:8]
 FORMAT = "names+grams-1"  # what the sections hold; part of the content hash
 TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
@@ -128,19 +131,29 @@ def compile_watchlist(
     return header
 
 
+GENERIC_PATH = Path(__file__).parent / "data" / "generic_words.txt"
+GENERIC_RATE = 0.02  # a generic business word counts as if in 2% of listed entities
+
+
 @lru_cache(maxsize=1)
-def load_prior(path: Path = PRIOR_PATH) -> tuple[dict[str, int], int]:
-    """Token document counts from a reference corpus of listed names (see scripts/make_token_prior.py)."""
-    if not path.exists():
-        return {}, 0
+def load_prior(path: Path = PRIOR_PATH, generic: Path = GENERIC_PATH) -> tuple[dict[str, int], int]:
+    """Token document counts from a reference corpus of listed names (see scripts/make_token_prior.py),
+    raised for generic business words that are common in company names but rare on sanctions lists."""
     counts: dict[str, int] = {}
     total = 0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("#"):
-            total = int(line.split("=")[1]) if line.startswith("#entities=") else total
-            continue
-        token, n = line.split("\t")
-        counts[token] = int(n)
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("#"):
+                total = int(line.split("=")[1]) if line.startswith("#entities=") else total
+                continue
+            token, n = line.split("\t")
+            counts[token] = int(n)
+    if generic.exists():
+        floor = int(GENERIC_RATE * max(total, 1000))
+        for word in generic.read_text(encoding="utf-8").split("\n"):
+            word = word.strip()
+            if word and not word.startswith("#"):
+                counts[word] = max(counts.get(word, 0), floor)
     return counts, total
 
 
