@@ -61,7 +61,8 @@ def _join_letters(match: re.Match[str]) -> str:
 # A legal-form word glued to the word before it ("tobaccolimited", "toursgmbh", "2017ood").
 _GLUED_LEGAL = re.compile(r"\b(\w{4,}?)(company|limited|ltd|gmbh|sarl|srl|eood|ood|llc|corporation|fze|fzco)\b")
 _GLUED_LEGAL_BEFORE = re.compile(r"\b(company|cjsc|pjsc|ojsc|jsc|ooo|zao|oao|jointstock)(\w{4,})\b")
-_CO = re.compile(r"(?<![\w-])co(?![\w-])", re.IGNORECASE)  # "Co" on its own is always "Company": lets "Joint Stock Co" read as JSC
+# "Co" on its own is always "Company": lets "Joint Stock Co" read as JSC.
+_CO = re.compile(r"(?<![\w-])co(?![\w-])", re.IGNORECASE)
 
 
 def _prenormalise(text: str) -> str:

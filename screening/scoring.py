@@ -274,7 +274,8 @@ def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
     if (q_num or c_num) and q_num != c_num:
         result.adjustments.append(("numbers differ", params.number_mismatch))
         result.score *= params.number_mismatch
-    if not person and c_extra and len(pairs) <= 2 and sum(min(weight(qt[i]), weight(ct[j])) for i, j, _ in pairs) < params.distinctive_min:
+    matched_weight = sum(min(weight(qt[i]), weight(ct[j])) for i, j, _ in pairs)
+    if not person and c_extra and len(pairs) <= 2 and matched_weight < params.distinctive_min:
         result.adjustments.append(("only common words matched", params.generic_only))
         result.score *= params.generic_only
     if q_extra and c_extra:
