@@ -95,47 +95,77 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
 
 @app.command("file")
 def file_(
-    input: Annotated[Path, typer.Argument(help="CSV, TSV or XLSX file of names.")],
+    input: Annotated[Path, typer.Argument(help="CSV, TSV, XLSX or Parquet file of names.")],
     name_column: Annotated[str | None, typer.Option(help="Column holding the name.")] = None,
     country_column: Annotated[str | None, typer.Option(help="Column holding the country code.")] = None,
     type_column: Annotated[str | None, typer.Option(help="Column holding the entity type.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Output CSV (default: stdout).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Minimum score for a hit, 0-1.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")] = None,
+    resume: Annotated[bool, typer.Option(help="Carry on from the rows already in --output (a killed run).")] = False,
     watchlist: WatchlistOpt = None,
 ) -> None:
     """Screen every row of a file; write every row back with its result. Exit 0 clear, 1 match, 2 error."""
+    from screening.batch import default_jobs, estimate_rows, screen_to_path
+
     opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
                        encoding=encoding, threshold=threshold)
+    jobs = jobs or default_jobs()
     with errors_to_exit():
+        if resume and output is None:
+            raise ScreeningError("--resume needs --output: it carries on from the rows already in that file")
         svc = service(watchlist)
-        sink = open(output, "w", newline="", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
-        try:
-            with _progress(input) as advance:
-                summary = screen_file(svc, input, sink, opts, progress=advance)
-        finally:
+        with _progress(lambda: estimate_rows(input)) as bar:
             if output:
-                sink.close()
+                summary = screen_to_path(svc, input, output, opts, resume=resume, jobs=jobs, progress=bar.advance,
+                                         on_resume=bar.start_at)
+            else:
+                summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs)
+    resumed = f" ({summary.resumed} already in {output}, resumed)" if summary.resumed else ""
     err.print(
-        f"{summary.rows} rows: {summary.clear} clear, {summary.potential_match} potential matches, "
+        f"{summary.rows} rows{resumed}: {summary.clear} clear, {summary.potential_match} potential matches, "
         f"{summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding})", highlight=False
     )
     raise typer.Exit(EXIT_MATCH if summary.potential_match else EXIT_CLEAR)
 
 
-@contextmanager
-def _progress(path: Path):
-    """A rich progress bar on stderr for long files; silent when stderr is not a terminal."""
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+class _Bar:
+    """Progress callbacks for screen_file; no-ops when stderr is not a terminal."""
 
-    with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.speed} rows/s"),
+    def __init__(self, bar: Any = None, task: Any = None) -> None:
+        self.bar, self.task = bar, task
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task, n)
+
+    def start_at(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=n)
+
+
+@contextmanager
+def _progress(total: Callable[[], int | None]):
+    """A progress bar on stderr (rows, rows/s, ETA) for terminals; the total is counted in a thread."""
+    if not err.is_terminal:
+        yield _Bar()
+        return
+    import threading
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Speed(ProgressColumn):
+        def render(self, task) -> Text:
+            return Text(f"{task.speed:,.0f} rows/s" if task.speed else "– rows/s")
+
+    with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Speed(), TextColumn("ETA"),
                   TimeRemainingColumn(), console=err, transient=True) as bar:
         task = bar.add_task("rows", total=None)
-        advance: Callable[[int], None] = lambda n: bar.advance(task, n)  # noqa: E731
-        yield advance
+        counter = threading.Thread(target=lambda: bar.update(task, total=total()), daemon=True)
+        counter.start()  # a quick newline count; the bar runs without a total until it is known
+        yield _Bar(bar, task)
 
 
 @app.command()

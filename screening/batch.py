@@ -1,19 +1,25 @@
-"""Screen a CSV/TSV/XLSX file row by row in chunks: every input row comes back out, in order."""
+"""Screen a CSV/TSV/XLSX/Parquet file row by row in chunks: every input row comes back out, in order."""
 
 from __future__ import annotations
 
 import codecs
 import csv
 import io
+import multiprocessing
+import os
 import re
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from .config import Settings
 from .errors import InputFileError, LimitError, ScreeningError
-from .service import Query, Service
+from .service import Query, Result, Service
 
 RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_entity_name", "top_matched_name",
                   "hit_count", "error"]
@@ -21,6 +27,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NAME_COLUMNS = ("name", "company", "company_name", "counterparty", "counterparty_name", "full_name", "entity_name")
 CHUNK = 2000
 _SURROGATES = re.compile("[\ud800-\udfff]")
+_ROW_PREFIX = re.compile(r"^row (\d+):")
+EOL = "\n"  # the output's line terminator; resume relies on it
 
 
 def escape_cell(value: Any) -> str:
@@ -42,6 +50,7 @@ class FileOptions:
     encoding: str | None = None
     threshold: float | None = None
     delimiter: str | None = None
+    id_column: str | None = None  # your reference for each row, echoed as the query's ref
 
 
 @dataclass
@@ -53,10 +62,16 @@ class FileSummary:
     seconds: float = 0.0
     encoding: str = ""
     columns: list[str] = field(default_factory=list)
+    resumed: int = 0  # rows already in the output when a run resumed
 
     @property
     def status(self) -> str:
         return "potential_match" if self.potential_match else "clear"
+
+    def add(self, counts: dict[str, int]) -> None:
+        for key, n in counts.items():
+            setattr(self, key, getattr(self, key) + n)
+            self.rows += n
 
 
 def detect_encoding(head: bytes) -> str:
@@ -78,13 +93,33 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8" if good > bad else "cp1252"
 
 
+def decode_errors(encoding: str) -> str:
+    return "replace" if encoding.startswith("utf-16") else "surrogateescape"
+
+
 def _text_stream(raw: IO[bytes], encoding: str) -> IO[str]:
-    errors = "replace" if encoding.startswith("utf-16") else "surrogateescape"
-    return io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline="")
+    return io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors(encoding), newline="")
 
 
 def _bad_text(values: list[str]) -> bool:
     return any("\ufffd" in v or any("\udc80" <= ch <= "\udcff" for ch in v) for v in values)
+
+
+def sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t").delimiter
+    except csv.Error:
+        return ","
+
+
+def clean_header(values: list[str]) -> list[str]:
+    # a BOM read as text (e.g. --encoding utf-8 on a UTF-8-with-BOM file) is not part of a column name
+    return [h.strip().lstrip("\ufeff") for h in values]
+
+
+def arrow_cell(value: Any) -> str:
+    """A Parquet/Arrow value as the text both engines screen and write: null is empty."""
+    return "" if value is None else str(value)
 
 
 class Table:
@@ -93,9 +128,13 @@ class Table:
     def __init__(self, path: Path, raw: IO[bytes], options: FileOptions, label: str | None = None) -> None:
         self.path = path
         self.label = label or str(path)
-        if path.suffix.lower() == ".xlsx":
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
             self.encoding = "xlsx"
             self._rows = self._xlsx_rows(raw)
+        elif suffix in (".parquet", ".pq"):
+            self.encoding = "parquet"
+            self._rows = self._parquet_rows(raw)
         else:
             head = raw.read(1 << 16)
             raw.seek(0)
@@ -108,22 +147,14 @@ class Table:
                 raise InputFileError(f"{self.label}: unknown encoding {options.encoding!r}") from exc
             text = _text_stream(raw, self.encoding)
             sample = head.decode(self.encoding, errors="replace")
-            delim = options.delimiter or ("\t" if path.suffix.lower() == ".tsv" else self._sniff(sample))
-            self._rows = self._csv_rows(text, delim)
+            self.delimiter = options.delimiter or ("\t" if suffix == ".tsv" else sniff_delimiter(sample))
+            self._rows = self._csv_rows(text, self.delimiter)
         try:
-            # a BOM read as text (e.g. --encoding utf-8 on a UTF-8-with-BOM file) is not part of a column name
-            self.header = [h.strip().lstrip("\ufeff") for h in next(self._rows)[1]]
+            self.header = clean_header(next(self._rows)[1])
         except StopIteration:
             raise InputFileError(f"{self.label}: the file is empty") from None
         if not any(self.header):
             raise InputFileError(f"{self.label}: the header row is empty")
-
-    @staticmethod
-    def _sniff(sample: str) -> str:
-        try:
-            return csv.Sniffer().sniff(sample.splitlines()[0] if sample else "", delimiters=",;\t").delimiter
-        except csv.Error:
-            return ","
 
     def _csv_rows(self, text: IO[str], delim: str) -> Iterator[tuple[int, list[str]]]:
         reader = csv.reader(text, delimiter=delim)
@@ -142,6 +173,22 @@ class Table:
             raise InputFileError(f"{self.label}: not a readable .xlsx workbook ({exc})") from exc
         for n, row in enumerate(wb.active.iter_rows(values_only=True), start=1):
             yield n, ["" if v is None else str(v) for v in row]
+
+    def _parquet_rows(self, raw: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+        try:
+            import pyarrow.parquet as pq
+        except ImportError as exc:
+            raise InputFileError(f"{self.label}: reading Parquet needs pyarrow (pip install 'screening[dask]')") from exc
+        try:
+            pf = pq.ParquetFile(raw)
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+            raise InputFileError(f"{self.label}: not a readable Parquet file ({exc})") from exc
+        yield 1, list(pf.schema_arrow.names)
+        n = 1
+        for batch in pf.iter_batches(batch_size=CHUNK):  # one record batch in memory at a time
+            for values in arrow_rows(batch):
+                n += 1
+                yield n, values
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(1-based row number counting the header as row 1, values) for every data row."""
@@ -163,6 +210,189 @@ class Table:
                 return lower.index(f)
         return None
 
+    def layout(self, options: FileOptions, threshold: float) -> Layout:
+        name_i = self.column(options.name_column, "name", NAME_COLUMNS)
+        if name_i is None:
+            raise InputFileError(
+                f"{self.label}: no name column (use --name-column); the file has columns: {', '.join(self.header)}"
+            )
+        return Layout(width=len(self.header), name_i=name_i,
+                      country_i=self.column(options.country_column, "country", ("country", "country_code")),
+                      type_i=self.column(options.type_column, "type", ("type", "entity_type")),
+                      ref_i=self.column(options.id_column, "id") if options.id_column else None,
+                      threshold=threshold)
+
+    def output_header(self) -> list[str]:
+        return [escape_cell(h) for h in self.header + RESULT_COLUMNS]
+
+
+def arrow_rows(batch: Any) -> list[list[str]]:
+    """A pyarrow RecordBatch or Table as rows of text cells (the one conversion both engines use)."""
+    columns = [[arrow_cell(v) for v in col.to_pylist()] for col in batch.columns]
+    return [list(r) for r in zip(*columns, strict=True)] if columns else []
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the name, country and type are in a row, and the threshold: all a worker needs besides the service."""
+
+    width: int
+    name_i: int
+    country_i: int | None
+    type_i: int | None
+    threshold: float
+    ref_i: int | None = None
+
+
+@dataclass
+class ChunkOut:
+    """One screened chunk: how many rows, its output as CSV text, counts by status, and (if asked) the results."""
+
+    rows: int
+    text: str
+    counts: dict[str, int]
+    results: list[Result] | None = None
+
+
+def screen_rows(service: Service, rows: list[tuple[int, list[str]]], layout: Layout, *,
+                keep_results: bool = False) -> ChunkOut:
+    """Screen one chunk of (row number, values) into its output CSV text and counts by status.
+
+    The one function every engine runs (in-process, process pool, Dask), so their outputs are identical.
+    """
+    width = layout.width
+    queries = [_row_query(service, n, values, layout) for n, values in rows]
+    valid = [q for q, _ in queries if q is not None]
+    screened = service.screen_valid(valid, threshold=layout.threshold, limit=service.settings.limit)
+    results = iter(screened)
+    counts = {"clear": 0, "potential_match": 0, "error": 0}
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=EOL)
+    for (_n, values), (q, err) in zip(rows, queries, strict=True):
+        values = (values + [""] * width)[:width]
+        if q is None:
+            counts["error"] += 1
+            extra = ["error", "", "", "", "", "", err]
+        else:
+            r = next(results)
+            top = r.hits[0] if r.hits else None
+            counts[r.status] += 1
+            extra = [r.status, f"{top.score:.4f}" if top else "", top.entity_id if top else "",
+                     top.name if top else "", top.matched_name if top else "", str(len(r.hits)), ""]
+        writer.writerow([escape_cell(v) for v in values + extra])
+    return ChunkOut(len(rows), buf.getvalue(), counts, screened if keep_results else None)
+
+
+def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> tuple[Query | None, str]:
+    """The row's query, or None and the reason it can't be screened (always starting "row N:")."""
+    width = layout.width
+    if len(values) != width:
+        shown = "; extra values: " + ", ".join(values[width:]) if len(values) > width else ""
+        return None, f"row {n}: {len(values)} fields, the header has {width}{shown}"
+    if _bad_text(values):
+        return None, f"row {n}: bytes that are not valid in the file's encoding"
+    name = values[layout.name_i].strip()
+    try:
+        country = values[layout.country_i].strip() or None if layout.country_i is not None else None
+        kind = values[layout.type_i].strip().lower() or None if layout.type_i is not None else None
+        ref = values[layout.ref_i].strip() or None if layout.ref_i is not None else None
+        q = Query(name=name, country=country, type=kind if kind in ("person", "company", "vessel", "aircraft")
+                  else None, ref=ref)
+        service.validate(q, f"row {n}")
+    except ScreeningError as exc:
+        return None, exc.message
+    return q, ""
+
+
+def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
+    """Renumber the "row N:" error messages of a chunk screened with partition-local row numbers."""
+    if not offset or "row " not in text:
+        return text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    changed = False
+    for r in rows:
+        if r[error_col]:
+            new = _ROW_PREFIX.sub(lambda m: f"row {int(m.group(1)) + offset}:", r[error_col], count=1)
+            changed |= new != r[error_col]
+            r[error_col] = new
+    if not changed:
+        return text
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=EOL).writerows(rows)
+    return buf.getvalue()
+
+
+# --- process pool -------------------------------------------------------------------------------
+
+_worker_service: Service | None = None  # one per pool worker process, set by its initializer
+
+
+def _init_worker(settings: Settings) -> None:
+    global _worker_service
+    _worker_service = Service(settings)
+
+
+def _screen_in_worker(rows: list[tuple[int, list[str]]], layout: Layout, keep_results: bool) -> ChunkOut:
+    assert _worker_service is not None, "the pool initializer did not run"
+    return screen_rows(_worker_service, rows, layout, keep_results=keep_results)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]], layout: Layout,
+                jobs: int, keep_results: bool) -> Iterator[ChunkOut]:
+    """Each chunk screened, in input order; chunks run on `jobs` processes when there are several."""
+    first = next(chunks, None)
+    if first is None:
+        return
+    second = next(chunks, None)
+    if jobs <= 1 or second is None:  # one chunk: starting processes would cost more than it saves
+        for chunk in _prepend([first, second] if second is not None else [first], chunks):
+            yield screen_rows(service, chunk, layout, keep_results=keep_results)
+        return
+    settings = replace(service.settings, watchlist=service.watchlist.path, workers=1)
+    # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["screening.service"])
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(settings,)) as pool:
+        pending: deque[Future[ChunkOut]] = deque()
+        for chunk in _prepend([first, second], chunks):
+            pending.append(pool.submit(_screen_in_worker, chunk, layout, keep_results))
+            if len(pending) >= 2 * jobs:  # a bounded window keeps memory constant
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _prepend(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
+    yield from head
+    yield from rest
+
+
+# --- screening a file ---------------------------------------------------------------------------
+
+
+def _open_input(path: Path, label: str) -> IO[bytes]:
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except OSError as exc:
+        raise InputFileError(f"{label}: cannot open ({exc.strerror})") from exc
+
+
+def _threshold(service: Service, options: FileOptions) -> float:
+    threshold = service.settings.threshold if options.threshold is None else options.threshold
+    if not 0 <= threshold <= 1:
+        raise LimitError(f"threshold {threshold} is outside [0, 1]")
+    return threshold
+
 
 def screen_file(
     service: Service,
@@ -172,84 +402,153 @@ def screen_file(
     *,
     progress: Callable[[int], None] | None = None,
     label: str | None = None,
+    jobs: int = 1,
+    skip_rows: int = 0,
+    write_header: bool = True,
+    summary: FileSummary | None = None,
+    on_results: Callable[[list[Result], float], None] | None = None,
 ) -> FileSummary:
     """Screen every row of `path` and write it, with result columns, to `out` as CSV.
 
     `label` names the file in error messages (an upload's own file name, not its temporary path).
+    `jobs` > 1 screens chunks on that many worker processes; the output is the same, in input order.
+    `skip_rows` data rows are passed over without output (a resumed run; `summary` holds their counts).
+    `on_results(results, threshold)` gets each chunk's screened results, in order (e.g. to record them).
+    Output is flushed after every chunk, so a killed run leaves whole chunks behind it.
     """
     path = Path(path)
     label = label or str(path)
-    threshold = service.settings.threshold if options.threshold is None else options.threshold
-    if not 0 <= threshold <= 1:
-        raise LimitError(f"threshold {threshold} is outside [0, 1]")
-    try:
-        raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as exc:
-        raise InputFileError(f"{label}: cannot open ({exc.strerror})") from exc
+    threshold = _threshold(service, options)
     start = time.perf_counter()
-    with raw:
+    with _open_input(path, label) as raw:
         table = Table(path, raw, options, label)
-        name_i = table.column(options.name_column, "name", NAME_COLUMNS)
-        if name_i is None:
-            raise InputFileError(
-                f"{table.label}: no name column (use --name-column); the file has columns: {', '.join(table.header)}"
-            )
-        country_i = table.column(options.country_column, "country", ("country", "country_code"))
-        type_i = table.column(options.type_column, "type", ("type", "entity_type"))
-        summary = FileSummary(encoding=table.encoding, columns=table.header)
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([escape_cell(h) for h in table.header + RESULT_COLUMNS])
-        width = len(table.header)
-        chunk: list[tuple[int, list[str], Query | None, str]] = []
-
-        def flush() -> None:
-            valid = [(i, q) for i, (_, _, q, _) in enumerate(chunk) if q is not None]
-            results = service.screen_valid([q for _, q in valid], threshold=threshold, limit=service.settings.limit)
-            by_pos = {i: r for (i, _), r in zip(valid, results, strict=True)}
-            for i, (_n, values, _q, err) in enumerate(chunk):
-                values = (values + [""] * width)[:width]
-                r = by_pos.get(i)
-                if r is None:
-                    summary.error += 1
-                    extra = ["error", "", "", "", "", "", err]
-                else:
-                    top = r.hits[0] if r.hits else None
-                    setattr(summary, r.status, getattr(summary, r.status) + 1)
-                    extra = [r.status, f"{top.score:.4f}" if top else "", top.entity_id if top else "",
-                             top.name if top else "", top.matched_name if top else "", str(len(r.hits)), ""]
-                writer.writerow([escape_cell(v) for v in values + extra])
-            summary.rows += len(chunk)
+        layout = table.layout(options, threshold)
+        summary = summary or FileSummary()
+        summary.encoding, summary.columns = table.encoding, table.header
+        if write_header:
+            csv.writer(out, lineterminator=EOL).writerow(table.output_header())
+        rows = table.rows()
+        skipped = sum(1 for _ in islice(rows, skip_rows))
+        if skipped < skip_rows:
+            raise InputFileError(f"{label}: has {skipped} data rows, but the output already holds {skip_rows}")
+        for chunk in _run_chunks(service, _chunks(rows, CHUNK), layout, jobs, on_results is not None):
+            out.write(chunk.text)
+            out.flush()
+            summary.add(chunk.counts)
+            if on_results and chunk.results is not None:
+                on_results(chunk.results, threshold)
             if progress:
-                progress(len(chunk))
-            chunk.clear()
-
-        for n, values in table.rows():
-            chunk.append((n, values, *_row_query(service, n, values, width, name_i, country_i, type_i)))
-            if len(chunk) >= CHUNK:
-                flush()
-        if chunk:
-            flush()
+                progress(chunk.rows)
     if summary.rows == 0:
         raise InputFileError(f"{label}: the file has a header but no data rows")
     summary.seconds = time.perf_counter() - start
     return summary
 
 
-def _row_query(service: Service, n: int, values: list[str], width: int, name_i: int,
-               country_i: int | None, type_i: int | None) -> tuple[Query | None, str]:
-    """The row's query, or None and the reason it can't be screened."""
-    if len(values) != width:
-        shown = "; extra values: " + ", ".join(values[width:]) if len(values) > width else ""
-        return None, f"row {n}: {len(values)} fields, the header has {width}{shown}"
-    if _bad_text(values):
-        return None, f"row {n}: bytes that are not valid in the file's encoding"
-    name = values[name_i].strip()
+def screen_to_path(
+    service: Service,
+    path: Path,
+    output: Path,
+    options: FileOptions,
+    *,
+    resume: bool = False,
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    on_resume: Callable[[int], None] | None = None,
+    on_results: Callable[[list[Result], float], None] | None = None,
+) -> FileSummary:
+    """Screen `path` into the CSV file `output`; with `resume`, carry on from the rows already in it.
+
+    A resumed run checks that the output's header is the one this input gives, drops a trailing
+    partial row (a killed run), skips as many input rows as the output holds, and appends the rest:
+    the final file is the same as an uninterrupted run's.
+    """
+    path, output = Path(path), Path(output)
+    summary = FileSummary()
+    if resume and output.exists() and output.stat().st_size:
+        _threshold(service, options)
+        with _open_input(path, str(path)) as raw:
+            header = Table(path, raw, options).output_header()
+        summary = resume_point(output, header)
+        summary.resumed = summary.rows
+        if on_resume:
+            on_resume(summary.rows)
     try:
-        country = values[country_i].strip() or None if country_i is not None else None
-        kind = values[type_i].strip().lower() or None if type_i is not None else None
-        q = Query(name=name, country=country, type=kind if kind in ("person", "company", "vessel", "aircraft")
-                  else None)
-        service.validate(q, f"row {n}")
-    except ScreeningError as exc:
-        return None, exc.message
-    return q, ""
+        sink = open(output, "a" if resume else "w", newline="", encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        raise InputFileError(f"{output}: cannot write ({exc.strerror})") from exc
+    with sink:
+        return screen_file(service, path, sink, options, progress=progress, jobs=jobs, skip_rows=summary.rows,
+                           write_header=sink.tell() == 0, summary=summary, on_results=on_results)
+
+
+def resume_point(output: Path, header: list[str]) -> FileSummary:
+    """Counts of the complete rows in a partly written output; truncates a trailing partial row.
+
+    A record ends at a newline outside quotes (csv.writer quotes any field holding a newline and
+    doubles its quotes), so an even running count of quote characters at a newline marks a row end.
+    """
+    expected = _csv_line(header).encode("utf-8")
+    with open(output, "rb") as f:
+        head = f.read(len(expected))
+    if head != expected:
+        if len(head) < len(expected) and expected.startswith(head):  # killed while writing the header
+            os.truncate(output, 0)
+            return FileSummary()
+        raise InputFileError(
+            f"{output}: its header is not the one this input gives ({_csv_line(header).strip()}); "
+            "it may be another file's output: remove it or write elsewhere"
+        )
+    end = _last_record_end(output)
+    if end < output.stat().st_size:
+        os.truncate(output, end)
+    return _tally(output, len(header) - len(RESULT_COLUMNS), len(header))
+
+
+def _last_record_end(output: Path) -> int:
+    end = pos = quotes = 0
+    with open(output, "rb") as f:
+        for line in f:
+            pos += len(line)
+            quotes += line.count(b'"')
+            if not quotes & 1 and line.endswith(b"\n"):
+                end = pos
+    return end
+
+
+def _tally(output: Path, status_col: int, width: int) -> FileSummary:
+    summary = FileSummary()
+    with open(output, encoding="utf-8", errors="surrogateescape", newline="") as f:
+        reader = csv.reader(f)
+        next(reader)
+        for row in reader:
+            status = row[status_col] if len(row) == width else ""
+            if status not in ("clear", "potential_match", "error"):
+                raise InputFileError(f"{output}: line {reader.line_num} is not a row this tool wrote; can't resume")
+            setattr(summary, status, getattr(summary, status) + 1)
+            summary.rows += 1
+    return summary
+
+
+def _csv_line(values: Iterable[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=EOL).writerow(list(values))
+    return buf.getvalue()
+
+
+def estimate_rows(path: Path, *, max_bytes: int = 2 << 30) -> int | None:
+    """Data rows in a CSV/TSV by counting newlines (quoted newlines overcount), or None when not cheap."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if path.suffix.lower() in (".xlsx", ".parquet", ".pq") or size > max_bytes:
+        return None
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return max(lines - 1 + (last != b"\n"), 0)
