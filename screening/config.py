@@ -14,6 +14,7 @@ DEFAULT_WATCHLIST = ROOT / "watchlists" / "seed.wl"
 DEFAULT_SEEDS = ROOT / "seeds"
 # Calibrated on the development set and our own cases: see benchmarks/README.md.
 DEFAULT_THRESHOLD = 0.80
+DEFAULT_DB_URL = f"sqlite:///{ROOT / 'data' / 'screening.db'}"
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Settings:
     max_shrink: float = 0.2  # an update that shrinks a source by more than this share is refused
     host: str = "127.0.0.1"
     port: int = 8000
+    db_url: str = DEFAULT_DB_URL  # audit trail, counterparties, alerts, API keys; sqlite:/// or postgresql+psycopg://
+    auth: str = "on"  # "off" serves without API keys, allowed only on 127.0.0.1
+    four_eyes: bool = False  # true_match, and clearing an escalated alert, need a second reviewer
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -41,6 +45,11 @@ class Settings:
                 continue
             try:
                 kind = type(getattr(cls, f.name))
+                if kind is bool:  # bool("false") is True
+                    if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                        raise ValueError("expected true or false")
+                    values[f.name] = raw.lower() in ("1", "true", "yes", "on")
+                    continue
                 values[f.name] = Path(raw) if issubclass(kind, Path) else kind(raw)
             except ValueError as exc:
                 raise InputError(f"SCREENING_{f.name.upper()}={raw!r}: {exc}") from exc

@@ -8,7 +8,12 @@
     ├── WatchlistError (500)       the compiled artifact is missing or corrupt
     ├── SourceError (400)          a list or seed file that can't be parsed (names file, line/element/field)
     │   └── UnsafeXMLError         entity expansion / DTD / external references
-    └── UpdateError (502)          a list update failed; the previous list stays in force
+    ├── UpdateError (502)          a list update failed; the previous list stays in force
+    ├── AuthError (401)            a missing, unknown or revoked API key
+    ├── ForbiddenError (403)       a valid key whose role may not do this
+    ├── NotFoundError (404)        no such alert or key
+    ├── ConflictError (409)        a decision the workflow's rules refuse (four-eyes), a key name taken
+    └── StoreError (500)           the database can't be opened or migrated
 
 The core raises these; only `cli/` and `api/` turn them into exit codes and HTTP responses.
 """
@@ -54,3 +59,23 @@ class UnsafeXMLError(SourceError):
 
 class UpdateError(ScreeningError):
     status = 502
+
+
+class AuthError(ScreeningError):
+    status = 401
+
+
+class ForbiddenError(ScreeningError):
+    status = 403
+
+
+class NotFoundError(ScreeningError):
+    status = 404
+
+
+class ConflictError(ScreeningError):
+    status = 409
+
+
+class StoreError(ScreeningError):
+    status = 500

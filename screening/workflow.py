@@ -1,0 +1,580 @@
+"""The compliance workflow: record screenings, raise and decide alerts, re-screen on list changes, API keys.
+
+The CLI and the HTTP API call `Workflow`; it holds the rules and leaves the rows to `screening.store`.
+
+- Every screened name becomes one append-only audit record (`screenings`), with every hit.
+- A name with a client reference is a counterparty; each of its hits becomes an alert keyed on
+  (counterparty, entity, entity hash, counterparty data hash), unless that key already has one.
+- A `false_positive` on that key suppresses the hit later (the accept list). When the listed
+  entity or the counterparty's data changes, the key changes, and a new alert is raised that
+  links to the previous one.
+- `rescreen` screens stored counterparties again, keeping only hits on entities added or changed
+  since the list version each was last screened against.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+
+from .batch import escape_cell
+from .config import Settings
+from .errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
+from .matcher import MATCHER_VERSION
+from .service import Query, Result, Service
+from .store import Store, as_utc, utcnow
+
+ROLES = ("screener", "analyst", "admin")  # each may do what the ones before it may
+DECISIONS = ("false_positive", "true_match", "escalated")
+ALERT_STATUSES = ("open", "escalated", "false_positive", "true_match")
+RESCREEN_LIMIT = 50  # hits per name kept by a re-screen before filtering to changed entities
+RESCREEN_CHUNK = 2000
+MAX_NOTE = 4000
+AUDIT_COLUMNS = ["id", "screened_at", "request_id", "caller", "channel", "ref", "name", "country", "type",
+                 "watchlist_id", "watchlist_version", "watchlist_sha256", "matcher", "threshold", "status",
+                 "hit_count", "suppressed_count", "top_entity_id", "top_score", "attributes", "hits"]
+ALERT_COLUMNS = ["alert_id", "status", "awaiting_second_review", "ref", "counterparty_name", "query_name",
+                 "entity_id", "entity_name", "matched_name", "score", "entity_hash", "data_hash",
+                 "watchlist_version", "created_at", "updated_at", "previous_alert_id", "last_decision",
+                 "last_reviewer", "last_note", "last_decided_at", "history"]
+
+
+def os_caller() -> str:
+    try:
+        return f"user:{getpass.getuser()}"
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return "user:unknown"
+
+
+def data_hash(q: Query) -> str:
+    """Hash of a counterparty's screened data: what, if it changes, reopens a cleared alert."""
+    key = json.dumps([q.name.strip(), (q.country or "").upper(), q.type or ""], ensure_ascii=False)
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def key_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def role_allows(role: str, needed: str) -> bool:
+    return ROLES.index(role) >= ROLES.index(needed)
+
+
+def _iso(value: datetime | None) -> str:
+    v = as_utc(value)
+    return v.isoformat().replace("+00:00", "Z") if v else ""
+
+
+@dataclass
+class RecordOutcome:
+    screening_ids: list[int] = field(default_factory=list)
+    new_alerts: list[int] = field(default_factory=list)
+    suppressed: int = 0
+    statuses: list[str] = field(default_factory=list)  # per result: clear | potential_match | suppressed
+
+
+@dataclass
+class RescreenSummary:
+    watchlist_version: str
+    checked: int = 0  # counterparties last screened against another list version
+    screened: int = 0  # of those, screened again (the rest had no added or changed entity to check)
+    changed_entities: int = 0  # largest delta of any version group
+    new_alerts: int = 0
+    seconds: float = 0.0
+    full: bool = False  # a group's old version was never recorded, so it was screened against the whole list
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    run_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Workflow:
+    """The compliance rules over one store, configured by `Settings` (four-eyes, threshold)."""
+
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.db_url)
+
+    def upgrade(self) -> str | None:
+        return self.store.upgrade()
+
+    # ---- recording screenings ---------------------------------------------------------------
+
+    def _ensure_version(self, conn: sa.Connection, service: Service) -> None:
+        wl = service.watchlist
+        if wl.version in self.store._known_versions:
+            return
+        pairs = list(zip(wl.entity_ids.to_list(), wl.entity_hashes.to_list(), strict=True))
+        self.store.ensure_version(conn, version=wl.version, watchlist_id=wl.id, sha256=wl.header.get("sha256", ""),
+                                  entities=pairs)
+
+    def record(self, service: Service, results: list[Result], *, threshold: float, caller: str, channel: str,
+               attributes: dict[str, Any] | None = None, request_id: str | None = None) -> RecordOutcome:
+        """Write the audit record of every result; store counterparties and raise alerts for referenced ones."""
+        if not results:
+            return RecordOutcome()
+        request_id = request_id or str(uuid.uuid4())
+        for attempt in range(3):  # two writers racing to create the same counterparty or alert key
+            try:
+                with self.store.begin() as conn:
+                    self._ensure_version(conn, service)
+                    return self._record(conn, service, results, threshold=threshold, caller=caller,
+                                        channel=channel, attributes=attributes or {}, request_id=request_id,
+                                        now=utcnow())
+            except sa.exc.IntegrityError:
+                self.store._known_versions.discard(service.watchlist.version)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _record(self, conn: sa.Connection, service: Service, results: list[Result], *, threshold: float,
+                caller: str, channel: str, attributes: dict[str, Any], request_id: str, now: datetime,
+                update_counterparties: bool = True) -> RecordOutcome:
+        wl, store = service.watchlist, self.store
+        refs = [_ref(r) for r in results]
+        hashes = [data_hash(r.query) if ref else "" for r, ref in zip(results, refs, strict=True)]
+        latest = {ref: i for i, ref in enumerate(refs) if ref}  # the last row of a ref is its latest data
+        existing = store.counterparties_by_ref(conn, list(latest))
+        fresh = [ref for ref in latest if ref not in existing]
+        new_rows = [_cp_row(results[latest[ref]].query, ref, hashes[latest[ref]], now, wl.version) for ref in fresh]
+        cp_id = {ref: row["id"] for ref, row in existing.items()}
+        cp_id.update(zip(fresh, store.insert_counterparties(conn, new_rows), strict=True))
+
+        with_hits = {cp_id[ref] for r, ref in zip(results, refs, strict=True) if ref and r.hits}
+        by_key: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+        by_pair: dict[tuple[int, str], int] = {}
+        for a in store.alerts_for(conn, with_hits):
+            by_key[(a["counterparty_id"], a["entity_id"], a["entity_hash"], a["data_hash"])] = a
+            by_pair[(a["counterparty_id"], a["entity_id"])] = a["id"]
+
+        # decide every hit: suppressed by a false_positive, already alerted, or a new alert
+        new_alerts: list[dict[str, Any]] = []
+        new_index: dict[tuple[int, str, str, str], int] = {}
+        marks: list[list[tuple[str, Any]]] = []  # per result, per hit: ("new", index) | (status, alert id)
+        for r, ref, dh in zip(results, refs, hashes, strict=True):
+            row_marks: list[tuple[str, Any]] = []
+            for h in r.hits:
+                i = wl.index_of(h.entity_id)
+                eh = wl.entity_hashes[i] if i is not None else ""
+                if not ref:
+                    row_marks.append(("none", eh))
+                    continue
+                key = (cp_id[ref], h.entity_id, eh, dh)
+                if key in by_key:
+                    row_marks.append((by_key[key]["status"], (by_key[key]["id"], eh)))
+                elif key in new_index:
+                    row_marks.append(("new", (new_index[key], eh)))
+                else:
+                    new_index[key] = len(new_alerts)
+                    new_alerts.append({
+                        "counterparty_id": key[0], "entity_id": h.entity_id, "entity_hash": eh, "data_hash": dh,
+                        "entity_name": h.name, "matched_name": h.matched_name, "query_name": r.query.name,
+                        "score": h.score, "explanation": h.explanation, "watchlist_version": wl.version,
+                        "status": "open", "pending_decision_id": None,
+                        "previous_alert_id": by_pair.get((key[0], h.entity_id)), "screening_id": None,
+                        "created_at": now, "updated_at": now,
+                    })
+                    row_marks.append(("new", (new_index[key], eh)))
+            marks.append(row_marks)
+        alert_ids = store.insert_alerts(conn, new_alerts)
+
+        outcome = RecordOutcome(new_alerts=alert_ids)
+        audit_rows = []
+        creator: dict[int, int] = {}  # new alert index -> result position that raised it
+        for pos, (r, ref, row_marks) in enumerate(zip(results, refs, marks, strict=True)):
+            hits = []
+            for h, (mark, val) in zip(r.hits, row_marks, strict=True):
+                d = h.model_dump()
+                if mark == "none":
+                    d.update(entity_hash=val, alert_id=None, alert_status=None, suppressed=False)
+                elif mark == "new":
+                    idx, eh = val
+                    creator.setdefault(idx, pos)
+                    d.update(entity_hash=eh, alert_id=alert_ids[idx], alert_status="new", suppressed=False)
+                else:
+                    aid, eh = val
+                    d.update(entity_hash=eh, alert_id=aid, alert_status=mark, suppressed=mark == "false_positive")
+                hits.append(d)
+            n_supp = sum(1 for d in hits if d["suppressed"])
+            outcome.suppressed += n_supp
+            status = "clear" if not hits else "suppressed" if n_supp == len(hits) else "potential_match"
+            outcome.statuses.append(status)
+            q = r.query
+            audit_rows.append({
+                "request_id": request_id, "screened_at": now, "caller": caller, "channel": channel, "ref": ref,
+                "name": q.name, "attributes": {**q.model_dump(exclude={"name", "ref"}), **attributes},
+                "watchlist_id": wl.id, "watchlist_version": wl.version,
+                "watchlist_sha256": wl.header.get("sha256", ""), "matcher": MATCHER_VERSION,
+                "threshold": threshold, "status": status, "hits": hits,
+            })
+        outcome.screening_ids = store.insert_screenings(conn, audit_rows)
+        store.link_alerts(conn, [(alert_ids[i], outcome.screening_ids[pos]) for i, pos in creator.items()])
+        if update_counterparties:
+            store.update_counterparties(conn, [
+                {"_id": cp_id[ref], "name": results[i].query.name, "country": results[i].query.country,
+                 "type": results[i].query.type, "data_hash": hashes[i], "last_screened_at": now,
+                 "watchlist_version": wl.version, "last_screening_id": outcome.screening_ids[i]}
+                for ref, i in latest.items()
+            ])
+        return outcome
+
+    # ---- re-screening -----------------------------------------------------------------------
+
+    def rescreen(self, service: Service, *, caller: str, threshold: float | None = None,
+                 chunk: int = RESCREEN_CHUNK, progress: Callable[[int], None] | None = None) -> RescreenSummary:
+        """Screen every stored counterparty again against the entities added or changed since its last screening.
+
+        Counterparties are grouped by the list version they were last screened against; each group is
+        screened in batches (Service.screen_valid) and only hits on that group's changed entities are kept.
+        Existing alerts are not raised again; every counterparty ends on the current version.
+        """
+        start = time.perf_counter()
+        wl, store = service.watchlist, self.store
+        threshold = self.settings.threshold if threshold is None else threshold
+        summary = RescreenSummary(watchlist_version=wl.version)
+        with store.begin() as conn:
+            self._ensure_version(conn, service)
+            groups = store.counterparty_versions(conn, exclude=wl.version)
+        current = dict(zip(wl.entity_ids.to_list(), wl.entity_hashes.to_list(), strict=True))
+        for old_version, count in groups:
+            with store.connect() as conn:
+                old = store.version_entities(conn, old_version)
+            if old is None:
+                changed = set(current)
+                summary.full = True
+            else:
+                changed = {e for e, h in current.items() if old.get(e) != h}
+            summary.changed_entities = max(summary.changed_entities, len(changed))
+            group = {"from_version": old_version, "counterparties": count, "changed_entities": len(changed),
+                     "known": old is not None, "new_alerts": 0}
+            extra = {"rescreen_from": old_version, "changed_entities": len(changed)}
+            for page in store.iter_counterparties(old_version, chunk):
+                now = utcnow()
+                summary.checked += len(page)
+                with store.begin() as conn:
+                    if changed:
+                        queries = [Query(name=c["name"], country=c["country"], type=c["type"], ref=c["ref"])
+                                   for c in page]
+                        results = service.screen_valid(queries, threshold=threshold,
+                                                       limit=max(RESCREEN_LIMIT, self.settings.limit))
+                        for r in results:
+                            r.hits = [h for h in r.hits if h.entity_id in changed][: self.settings.limit]
+                            r.status = "potential_match" if r.hits else "clear"
+                        out = self._record(conn, service, results, threshold=threshold, caller=caller,
+                                           channel="rescreen", attributes=extra, request_id=str(uuid.uuid4()),
+                                           now=now, update_counterparties=False)
+                        summary.screened += len(page)
+                        summary.new_alerts += len(out.new_alerts)
+                        group["new_alerts"] += len(out.new_alerts)
+                    store.mark_rescreened(conn, [c["id"] for c in page], version=wl.version, at=now)
+                if progress:
+                    progress(len(page))
+            summary.groups.append(group)
+        summary.seconds = time.perf_counter() - start
+        with store.begin() as conn:
+            summary.run_id = store.insert_rescreen_run(conn, {
+                "started_at": utcnow(), "caller": caller, "watchlist_version": wl.version,
+                "checked": summary.checked, "screened": summary.screened,
+                "changed_entities": summary.changed_entities, "new_alerts": summary.new_alerts,
+                "seconds": round(summary.seconds, 3), "full": summary.full})
+        return summary
+
+    # ---- alerts and decisions ---------------------------------------------------------------
+
+    def list_alerts(self, *, status: str | None = None, ref: str | None = None, pending: bool | None = None,
+                    limit: int | None = 100, offset: int = 0) -> list[dict[str, Any]]:
+        if status is not None and status not in ALERT_STATUSES:
+            raise InputError(f"status {status!r}: must be one of {', '.join(ALERT_STATUSES)}")
+        with self.store.connect() as conn:
+            return [_alert_view(a) for a in self.store.list_alerts(conn, status=status, ref=ref, pending=pending,
+                                                                   limit=limit, offset=offset)]
+
+    def show_alert(self, alert_id: int) -> dict[str, Any]:
+        """The alert, its counterparty, its decision history, and the earlier alerts it follows, with theirs."""
+        with self.store.connect() as conn:
+            a = self.store.alert(conn, alert_id)
+            if a is None:
+                raise NotFoundError(f"no alert {alert_id}")
+            view = _alert_view(a)
+            view["explanation"] = a["explanation"]
+            view["counterparty"] = {"ref": a["ref"], "name": a["counterparty_name"],
+                                    "country": a["counterparty_country"], "type": a["counterparty_type"],
+                                    "data_hash": a["counterparty_data_hash"]}
+            chain, prev, seen = [], a["previous_alert_id"], {alert_id}
+            while prev is not None and prev not in seen:  # the alerts this one came back from
+                seen.add(prev)
+                p = self.store.alert(conn, prev)
+                if p is None:
+                    break
+                chain.append(_alert_view(p))
+                prev = p["previous_alert_id"]
+            history = self.store.decisions_for(conn, [alert_id, *(c["id"] for c in chain)])
+        view["decisions"] = [_decision_view(d) for d in history[alert_id]]
+        for c in chain:
+            c["decisions"] = [_decision_view(d) for d in history[c["id"]]]
+        view["previous_alerts"] = chain
+        return view
+
+    def decide(self, alert_id: int, decision: str, *, note: str, reviewer: str, caller: str) -> dict[str, Any]:
+        """Record a disposition. With four-eyes on, true_match and clearing an escalated alert take two reviewers.
+
+        The first reviewer's decision is kept as pending; the same decision by a different reviewer applies it.
+        """
+        if decision not in DECISIONS:
+            raise InputError(f"decision {decision!r}: must be one of {', '.join(DECISIONS)}")
+        note, reviewer = (note or "").strip(), (reviewer or "").strip()
+        if not note:
+            raise InputError("a decision needs a note: why this decision")
+        if len(note) > MAX_NOTE:
+            raise InputError(f"note is {len(note)} characters long (limit {MAX_NOTE})")
+        if not reviewer:
+            raise InputError("a decision needs the reviewer's name")
+        if len(reviewer) > 200:
+            raise InputError(f"reviewer name is {len(reviewer)} characters long (limit 200)")
+        with self.store.begin() as conn:
+            a = self.store.alert(conn, alert_id, lock=True)
+            if a is None:
+                raise NotFoundError(f"no alert {alert_id}")
+            two_person = self.settings.four_eyes and (
+                decision == "true_match" or (a["status"] == "escalated" and decision == "false_positive"))
+            row = {"alert_id": alert_id, "decision": decision, "note": note, "reviewer": reviewer,
+                   "caller": caller, "decided_at": utcnow(), "previous_status": a["status"], "confirms_id": None}
+            pending = self.store.decision(conn, a["pending_decision_id"]) if a["pending_decision_id"] else None
+            if two_person and not (pending and pending["decision"] == decision):
+                row["outcome"] = "pending"
+                did = self.store.insert_decision(conn, row)
+                self.store.update_alert(conn, alert_id, pending_decision_id=did)
+            elif two_person:
+                assert pending is not None
+                if pending["reviewer"].casefold() == reviewer.casefold():
+                    raise ConflictError(f"four-eyes rule: {decision} on alert {alert_id} was proposed by {reviewer}; "
+                                        "a second, different reviewer must confirm it")
+                row.update(outcome="applied", confirms_id=pending["id"])
+                self.store.insert_decision(conn, row)
+                self.store.update_alert(conn, alert_id, status=decision, pending_decision_id=None)
+            else:
+                row["outcome"] = "applied"
+                self.store.insert_decision(conn, row)
+                self.store.update_alert(conn, alert_id, status=decision, pending_decision_id=None)
+        return self.show_alert(alert_id)
+
+    # ---- exports ----------------------------------------------------------------------------
+
+    def audit_rows(self, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict[str, Any]]:
+        for s in self.store.iter_screenings(since=since, until=until):
+            attrs = s["attributes"] or {}
+            hits = s["hits"] or []
+            yield {"id": s["id"], "screened_at": _iso(s["screened_at"]), "request_id": s["request_id"],
+                   "caller": s["caller"], "channel": s["channel"], "ref": s["ref"], "name": s["name"],
+                   "country": attrs.get("country"), "type": attrs.get("type"), "watchlist_id": s["watchlist_id"],
+                   "watchlist_version": s["watchlist_version"], "watchlist_sha256": s["watchlist_sha256"],
+                   "matcher": s["matcher"], "threshold": s["threshold"], "status": s["status"],
+                   "hit_count": len(hits), "suppressed_count": sum(1 for h in hits if h.get("suppressed")),
+                   "top_entity_id": hits[0]["entity_id"] if hits else None,
+                   "top_score": hits[0]["score"] if hits else None, "attributes": attrs, "hits": hits}
+
+    def export_audit(self, out: IO[str], fmt: str, *, since: datetime | None = None,
+                     until: datetime | None = None) -> int:
+        """Write the audit trail as CSV (spreadsheet-safe) or JSON lines; returns the number of records."""
+        return write_rows(out, fmt, AUDIT_COLUMNS, self.audit_rows(since=since, until=until))
+
+    def alert_rows(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        with self.store.connect() as conn:
+            alerts = self.store.list_alerts(conn, status=status)
+            history = self.store.decisions_for(conn, [a["id"] for a in alerts])
+        rows = []
+        for a in alerts:
+            ds = history[a["id"]]
+            last = ds[-1] if ds else None
+            rows.append({
+                "alert_id": a["id"], "status": a["status"],
+                "awaiting_second_review": a["pending_decision_id"] is not None, "ref": a["ref"],
+                "counterparty_name": a["counterparty_name"], "query_name": a["query_name"],
+                "entity_id": a["entity_id"], "entity_name": a["entity_name"], "matched_name": a["matched_name"],
+                "score": a["score"], "entity_hash": a["entity_hash"], "data_hash": a["data_hash"],
+                "watchlist_version": a["watchlist_version"], "created_at": _iso(a["created_at"]),
+                "updated_at": _iso(a["updated_at"]), "previous_alert_id": a["previous_alert_id"],
+                "last_decision": last["decision"] if last else None, "last_reviewer": last["reviewer"] if last else None,
+                "last_note": last["note"] if last else None, "last_decided_at": _iso(last["decided_at"]) if last else None,
+                "history": " | ".join(f"{_iso(d['decided_at'])} {d['decision']} ({d['outcome']}) by {d['reviewer']}: "
+                                      f"{d['note']}" for d in ds),
+            })
+        return rows
+
+    def export_alerts(self, target: IO[str] | Path, fmt: str, *, status: str | None = None) -> int:
+        """Alerts with their decisions as CSV (to a text stream) or XLSX (to a path); cells are formula-safe."""
+        rows = self.alert_rows(status=status)
+        if fmt == "xlsx":
+            if not isinstance(target, Path):
+                raise InputError("xlsx export needs an output file (--output)")
+            write_xlsx(target, ALERT_COLUMNS, rows, sheet="alerts")
+            return len(rows)
+        if isinstance(target, Path):
+            with open(target, "w", newline="", encoding="utf-8") as fh:
+                return write_rows(fh, fmt, ALERT_COLUMNS, rows)
+        return write_rows(target, fmt, ALERT_COLUMNS, rows)
+
+    # ---- API keys ---------------------------------------------------------------------------
+
+    def create_key(self, name: str, role: str) -> tuple[dict[str, Any], str]:
+        """A new key: returns its record and the key itself, which is shown once and stored only as a hash."""
+        name = (name or "").strip()
+        if not name or len(name) > 100:
+            raise InputError(f"key name {name!r}: must be 1-100 characters")
+        if role not in ROLES:
+            raise InputError(f"role {role!r}: must be one of {', '.join(ROLES)}")
+        token = "sk_" + secrets.token_urlsafe(32)
+        row = {"name": name, "role": role, "key_hash": key_hash(token), "prefix": token[:8], "created_at": utcnow(),
+               "revoked_at": None}
+        with self.store.begin() as conn:
+            if self.store.key_by_name(conn, name) is not None:
+                raise ConflictError(f"an API key named {name!r} already exists")
+            row["id"] = self.store.insert_key(conn, row)
+        return _key_view(row), token
+
+    def authenticate(self, token: str | None) -> dict[str, Any]:
+        """The key record for a presented key; AuthError when it is missing, unknown or revoked."""
+        if not token:
+            raise AuthError("an API key is required (Authorization: Bearer <key> or X-API-Key)")
+        with self.store.connect() as conn:
+            row = self.store.key_by_hash(conn, key_hash(token))
+        if row is None or row["revoked_at"] is not None:
+            raise AuthError("unknown or revoked API key")
+        return _key_view(row)
+
+    @staticmethod
+    def authorize(key: dict[str, Any], needed: str, action: str) -> None:
+        if not role_allows(key["role"], needed):
+            raise ForbiddenError(f"key {key['name']!r} has role {key['role']!r}; {action} needs {needed}")
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        with self.store.connect() as conn:
+            return [_key_view(k) for k in self.store.list_keys(conn)]
+
+    def revoke_key(self, name: str) -> None:
+        with self.store.begin() as conn:
+            if not self.store.revoke_key(conn, name, utcnow()):
+                raise NotFoundError(f"no active API key named {name!r}")
+
+
+# ---- rows and files -------------------------------------------------------------------------------
+
+
+def _ref(r: Result) -> str | None:
+    ref = (r.query.ref or r.ref or "").strip()
+    return ref[:200] or None
+
+
+def _cp_row(q: Query, ref: str, dh: str, now: datetime, version: str) -> dict[str, Any]:
+    return {"ref": ref, "name": q.name, "country": q.country, "type": q.type, "data_hash": dh, "created_at": now,
+            "last_screened_at": now, "watchlist_version": version, "last_screening_id": None}
+
+
+def _alert_view(a: dict[str, Any]) -> dict[str, Any]:
+    return {"id": a["id"], "status": a["status"], "awaiting_second_review": a["pending_decision_id"] is not None,
+            "ref": a.get("ref"), "counterparty_name": a.get("counterparty_name"), "query_name": a["query_name"],
+            "entity_id": a["entity_id"], "entity_name": a["entity_name"], "matched_name": a["matched_name"],
+            "score": a["score"], "entity_hash": a["entity_hash"], "data_hash": a["data_hash"],
+            "watchlist_version": a["watchlist_version"], "previous_alert_id": a["previous_alert_id"],
+            "screening_id": a["screening_id"], "created_at": _iso(a["created_at"]), "updated_at": _iso(a["updated_at"])}
+
+
+def _decision_view(d: dict[str, Any]) -> dict[str, Any]:
+    return {"id": d["id"], "decision": d["decision"], "outcome": d["outcome"], "note": d["note"],
+            "reviewer": d["reviewer"], "caller": d["caller"], "decided_at": _iso(d["decided_at"]),
+            "previous_status": d["previous_status"], "confirms_id": d["confirms_id"]}
+
+
+def _key_view(k: dict[str, Any]) -> dict[str, Any]:
+    return {"id": k.get("id"), "name": k["name"], "role": k["role"], "prefix": k["prefix"],
+            "created_at": _iso(k["created_at"]), "revoked_at": _iso(k["revoked_at"]) or None}
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def csv_cells(columns: list[str], row: dict[str, Any]) -> list[str]:
+    """One CSV row: JSON for nested values, every cell formula-escaped."""
+    return [escape_cell(_cell(row.get(c))) for c in columns]
+
+
+def write_rows(out: IO[str], fmt: str, columns: list[str], rows: Iterable[dict[str, Any]]) -> int:
+    """CSV with every cell formula-escaped, or JSON lines; returns the number of rows."""
+    if fmt not in ("csv", "jsonl"):
+        raise InputError(f"format {fmt!r}: must be csv or jsonl")
+    n = 0
+    if fmt == "jsonl":
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            n += 1
+        return n
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([escape_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow(csv_cells(columns, row))
+        n += 1
+    return n
+
+
+def write_xlsx(path: Path, columns: list[str], rows: Iterable[dict[str, Any]], *, sheet: str) -> int:
+    """An .xlsx workbook: numbers stay numbers, every text cell is formula-escaped like the CSV."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(sheet)
+    ws.append([escape_cell(c) for c in columns])
+    n = 0
+    for row in rows:
+        values = []
+        for c in columns:
+            v = _cell(row.get(c))
+            values.append(v if isinstance(v, int | float) and not isinstance(v, bool) else
+                          None if v is None else escape_cell(v))
+        ws.append(values)
+        n += 1
+    wb.save(path)
+    return n
+
+
+def parse_time(value: str | None, what: str) -> datetime | None:
+    """An ISO 8601 date or time (UTC when no offset is given) from a --since/--until option."""
+    if value is None or value == "":
+        return None
+    try:
+        return as_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except ValueError as exc:
+        raise InputError(f"{what} {value!r}: not an ISO 8601 date or time (e.g. 2025-01-31 or 2025-01-31T12:00)") \
+            from exc
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "::1")
+AUTH_OFF_WARNING = ("SCREENING_AUTH=off: every API route is served without a key, and callers are recorded "
+                    "by the server's OS user; use it for a local single-user setup only")
+
+
+def check_auth_setting(settings: Settings) -> str | None:
+    """Refuse auth off on anything but loopback; return the warning to print when auth is off."""
+    if settings.auth not in ("on", "off"):
+        raise InputError(f"SCREENING_AUTH={settings.auth!r}: must be on or off")
+    if settings.auth == "on":
+        return None
+    if settings.host not in LOOPBACK_HOSTS:
+        raise InputError(f"SCREENING_AUTH=off is allowed only with the server bound to 127.0.0.1 "
+                         f"(host is {settings.host!r}); create keys with `screen keys create` instead")
+    return AUTH_OFF_WARNING
