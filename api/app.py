@@ -12,12 +12,13 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, File, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi import Query as Q
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from api.workflow import audit, file_audit, install_workflow, require_key
 from screening.batch import FileOptions, screen_file
 from screening.config import Settings
 from screening.errors import ScreeningError, WatchlistError
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await run_in_threadpool(app.state.workflow.upgrade)  # schema migrations, before the first request
         holder.load()
         task = asyncio.create_task(watch()) if settings.reload_interval > 0 else None
         yield
@@ -100,38 +102,51 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Sanctions screening", version="0.1.0", lifespan=lifespan,
                   description="Screen names against sanctions watchlists. Scores are in [0, 1]; "
-                              "a hit is score >= threshold.")
+                              "a hit is score >= threshold. Every route but /healthz and /readyz needs an "
+                              "API key (`Authorization: Bearer <key>` or `X-API-Key`).",
+                  dependencies=[Depends(require_key)])
     app.state.holder = holder
+    install_workflow(app, holder, settings)
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_request: Request, exc: ScreeningError) -> JSONResponse:
         return JSONResponse(status_code=exc.status, content={"detail": exc.message})
 
     @app.post("/v1/screen", response_model=ScreenResponse, tags=["screening"])
-    def screen(body: ScreenRequest) -> ScreenResponse:
-        """Screen up to `max_batch` names in one call."""
-        return holder.get().screen(body.queries, threshold=body.threshold, limit=body.limit)
+    def screen(body: ScreenRequest, request: Request) -> ScreenResponse:
+        """Screen up to `max_batch` names in one call (recorded in the audit trail; a `ref` stores the counterparty)."""
+        svc = holder.get()
+        resp = svc.screen(body.queries, threshold=body.threshold, limit=body.limit)
+        audit(request, svc, resp)
+        return resp
 
     @app.get("/v1/screen", response_model=ScreenResponse, tags=["screening"])
     def screen_one(
+        request: Request,
         name: str = Q(examples=["Sino Electronics Co., Ltd"]),
         country: str | None = Q(default=None, examples=["HK"]),
         type: EntityType | None = None,
         threshold: float | None = Q(default=None, ge=0, le=1),
         limit: int | None = Q(default=None, ge=1, le=100),
+        ref: str | None = Q(default=None, examples=["CP-0003"]),
     ) -> ScreenResponse:
-        """Screen one name."""
-        return holder.get().screen([Query(name=name, country=country, type=type)], threshold=threshold, limit=limit)
+        """Screen one name (recorded in the audit trail; a `ref` stores the counterparty)."""
+        svc = holder.get()
+        resp = svc.screen([Query(name=name, country=country, type=type, ref=ref)], threshold=threshold, limit=limit)
+        audit(request, svc, resp)
+        return resp
 
     @app.post("/v1/screen/file", tags=["screening"], response_class=Response,
               responses={200: {"content": {"text/csv": {}}}})
     def screen_upload(
+        request: Request,
         file: UploadFile = File(description="CSV, TSV or XLSX with a name column"),
         name_column: str | None = None,
         country_column: str | None = None,
         type_column: str | None = None,
         threshold: float | None = Q(default=None, ge=0, le=1),
         encoding: str | None = None,
+        id_column: str | None = Q(default=None, description="column of your references: stores counterparties"),
     ) -> Response:
         """Screen an uploaded file; returns every row with the same result columns as `screen file`."""
         suffix = Path(file.filename or "upload.csv").suffix or ".csv"
@@ -140,8 +155,10 @@ def create_app(settings: Settings) -> FastAPI:
             tmp.flush()
             buf = io.StringIO()
             opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
-                               encoding=encoding, threshold=threshold)
-            summary = screen_file(holder.get(), Path(tmp.name), buf, opts, label=file.filename or "upload")
+                               encoding=encoding, threshold=threshold, id_column=id_column)
+            svc = holder.get()
+            summary = screen_file(svc, Path(tmp.name), buf, opts, label=file.filename or "upload",
+                                  on_results=file_audit(request, svc))
         headers = {"X-Rows": str(summary.rows), "X-Potential-Matches": str(summary.potential_match),
                    "X-Errors": str(summary.error),
                    "Content-Disposition": f'attachment; filename="{Path(file.filename or "upload").stem}-screened.csv"'}

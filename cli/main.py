@@ -57,13 +57,16 @@ def check(
     limit: Annotated[int | None, typer.Option(help="Most hits to show.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     watchlist: WatchlistOpt = None,
+    ref: Annotated[str | None, typer.Option(help="Your reference: with --record, stores the counterparty.")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Write to the audit trail; raise alerts for --ref.")] = False,
 ) -> None:
     """Screen one name. Exit code 0 clear, 1 potential match, 2 error."""
     with errors_to_exit():
         if type is not None and type not in ("company", "person", "vessel", "aircraft"):
             raise ScreeningError(f"--type {type!r}: must be company, person, vessel or aircraft")
         svc = service(watchlist)
-        resp = svc.screen([Query(name=name, country=country, type=type)], threshold=threshold, limit=limit)
+        resp = svc.screen([Query(name=name, country=country, type=type, ref=ref)], threshold=threshold, limit=limit)
+        recorded = record_results(svc, resp.results, threshold=resp.threshold, channel="cli-check") if record else None
     result = resp.results[0]
     if as_json:
         body = {"query": result.query.model_dump(exclude_none=True), "status": result.status,
@@ -72,6 +75,10 @@ def check(
         sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
     else:
         _print_result(result, resp.watchlist.id, resp.watchlist.version, resp.threshold)
+    if recorded:  # a hit the accept list suppresses is not a potential match any more
+        err.print(f"recorded screening {recorded['screenings'][0]}: {recorded['statuses'][0]}, new alerts "
+                  f"{recorded['new_alerts'] or 'none'}, {recorded['suppressed']} suppressed hits", highlight=False)
+        raise typer.Exit(EXIT_MATCH if recorded["statuses"][0] == "potential_match" else EXIT_CLEAR)
     raise typer.Exit(EXIT_MATCH if result.status == "potential_match" else EXIT_CLEAR)
 
 
@@ -95,7 +102,7 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
 
 @app.command("file")
 def file_(
-    input: Annotated[Path, typer.Argument(help="CSV, TSV, XLSX or Parquet file of names.")],
+    input: Annotated[str, typer.Argument(help="CSV, TSV, XLSX or Parquet file of names (dask: also a glob or URL).")],
     name_column: Annotated[str | None, typer.Option(help="Column holding the name.")] = None,
     country_column: Annotated[str | None, typer.Option(help="Column holding the country code.")] = None,
     type_column: Annotated[str | None, typer.Option(help="Column holding the entity type.")] = None,
@@ -104,29 +111,48 @@ def file_(
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")] = None,
     resume: Annotated[bool, typer.Option(help="Carry on from the rows already in --output (a killed run).")] = False,
+    engine: Annotated[str, typer.Option(help="local (this machine) or dask (a Dask cluster).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, e.g. tcp://host:8786 (default: local cluster).")] = None,
     watchlist: WatchlistOpt = None,
+    id_column: Annotated[str | None, typer.Option(help="Column holding your reference (stored counterparty).")] = None,
+    record: Annotated[bool, typer.Option("--record", help="Write to the audit trail; raise alerts for rows with an id.")] = False,
 ) -> None:
     """Screen every row of a file; write every row back with its result. Exit 0 clear, 1 match, 2 error."""
     from screening.batch import default_jobs, estimate_rows, screen_to_path
 
     opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
-                       encoding=encoding, threshold=threshold)
+                       encoding=encoding, threshold=threshold, id_column=id_column)
     jobs = jobs or default_jobs()
     with errors_to_exit():
         if resume and output is None:
             raise ScreeningError("--resume needs --output: it carries on from the rows already in that file")
+        if engine not in ("local", "dask"):
+            raise ScreeningError(f"--engine {engine!r}: must be local or dask")
+        if engine == "dask" and (resume or record):
+            raise ScreeningError("--resume and --record work with the local engine only")
         svc = service(watchlist)
+        recorder = file_recorder(svc) if record else None
         with _progress(lambda: estimate_rows(input)) as bar:
-            if output:
+            if engine == "dask":
+                from screening.dask_engine import screen_dask_to
+
+                summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
+                                         stdout=sys.stdout)
+            elif output:
                 summary = screen_to_path(svc, input, output, opts, resume=resume, jobs=jobs, progress=bar.advance,
-                                         on_resume=bar.start_at)
+                                         on_resume=bar.start_at, on_results=recorder)
             else:
-                summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs)
+                summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
+                                      on_results=recorder)
     resumed = f" ({summary.resumed} already in {output}, resumed)" if summary.resumed else ""
     err.print(
         f"{summary.rows} rows{resumed}: {summary.clear} clear, {summary.potential_match} potential matches, "
         f"{summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding})", highlight=False
     )
+    if recorder:
+        t = recorder.totals  # type: ignore[attr-defined]
+        err.print(f"recorded {t['screenings']} screenings: {t['new_alerts']} new alerts, {t['suppressed']} suppressed "
+                  "hits (screen alerts list)", highlight=False)
     raise typer.Exit(EXIT_MATCH if summary.potential_match else EXIT_CLEAR)
 
 
@@ -182,6 +208,8 @@ def serve(
 
     with errors_to_exit():
         settings = Settings.from_env(watchlist=watchlist, host=host, port=port)
+        check_serve(settings)
+        os.environ["SCREENING_HOST"] = host  # worker processes check the bind address too
         if watchlist is not None:  # worker processes rebuild settings from the environment
             os.environ["SCREENING_WATCHLIST"] = str(watchlist)
         if workers > 1:
@@ -313,6 +341,10 @@ def watchlist_info(
                 xt.add_row(row["seed_id"], m["entity_id"], m["name"], str(m["score"]))
         out.print(xt)
 
+
+from cli.workflow import check_serve, file_recorder, record_results, register  # noqa: E402 - needs err, out above
+
+register(app)
 
 if __name__ == "__main__":
     app()

@@ -4,7 +4,8 @@ The CLI and the HTTP API call `Workflow`; it holds the rules and leaves the rows
 
 - Every screened name becomes one append-only audit record (`screenings`), with every hit.
 - A name with a client reference is a counterparty; each of its hits becomes an alert keyed on
-  (counterparty, entity, entity hash, counterparty data hash), unless that key already has one.
+  (counterparty, entity, entity hash, counterparty data hash), unless that key already has one or
+  the same (counterparty, entity) has an alert still open or escalated (one review at a time).
 - A `false_positive` on that key suppresses the hit later (the accept list). When the listed
   entity or the counterparty's data changes, the key changes, and a new alert is raised that
   links to the previous one.
@@ -39,9 +40,13 @@ from .store import Store, as_utc, utcnow
 ROLES = ("screener", "analyst", "admin")  # each may do what the ones before it may
 DECISIONS = ("false_positive", "true_match", "escalated")
 ALERT_STATUSES = ("open", "escalated", "false_positive", "true_match")
+UNDECIDED = ("open", "escalated")
 RESCREEN_LIMIT = 50  # hits per name kept by a re-screen before filtering to changed entities
 RESCREEN_CHUNK = 2000
 MAX_NOTE = 4000
+# RFC 4180 line ends: Python's csv quotes a field only for the characters of its own line terminator,
+# so with "\n" a cell holding a bare CR would be written unquoted and split the row when read back.
+CSV_EOL = "\r\n"
 AUDIT_COLUMNS = ["id", "screened_at", "request_id", "caller", "channel", "ref", "name", "country", "type",
                  "watchlist_id", "watchlist_version", "watchlist_sha256", "matcher", "threshold", "status",
                  "hit_count", "suppressed_count", "top_entity_id", "top_score", "attributes", "hits"]
@@ -155,14 +160,15 @@ class Workflow:
 
         with_hits = {cp_id[ref] for r, ref in zip(results, refs, strict=True) if ref and r.hits}
         by_key: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-        by_pair: dict[tuple[int, str], int] = {}
+        by_pair: dict[tuple[int, str], dict[str, Any]] = {}  # the latest alert of (counterparty, entity)
         for a in store.alerts_for(conn, with_hits):
             by_key[(a["counterparty_id"], a["entity_id"], a["entity_hash"], a["data_hash"])] = a
-            by_pair[(a["counterparty_id"], a["entity_id"])] = a["id"]
+            by_pair[(a["counterparty_id"], a["entity_id"])] = a
 
-        # decide every hit: suppressed by a false_positive, already alerted, or a new alert
+        # decide every hit: suppressed by a false_positive on the same key, already alerted (the same key,
+        # or an undecided alert on the same pair: one review at a time), or a new alert linked to the last one
         new_alerts: list[dict[str, Any]] = []
-        new_index: dict[tuple[int, str, str, str], int] = {}
+        new_by_pair: dict[tuple[int, str], int] = {}
         marks: list[list[tuple[str, Any]]] = []  # per result, per hit: ("new", index) | (status, alert id)
         for r, ref, dh in zip(results, refs, hashes, strict=True):
             row_marks: list[tuple[str, Any]] = []
@@ -173,21 +179,24 @@ class Workflow:
                     row_marks.append(("none", eh))
                     continue
                 key = (cp_id[ref], h.entity_id, eh, dh)
+                last_alert = by_pair.get(key[:2])
                 if key in by_key:
                     row_marks.append((by_key[key]["status"], (by_key[key]["id"], eh)))
-                elif key in new_index:
-                    row_marks.append(("new", (new_index[key], eh)))
+                elif last_alert is not None and last_alert["status"] in UNDECIDED:
+                    row_marks.append((last_alert["status"], (last_alert["id"], eh)))
+                elif key[:2] in new_by_pair:
+                    row_marks.append(("new", (new_by_pair[key[:2]], eh)))
                 else:
-                    new_index[key] = len(new_alerts)
+                    new_by_pair[key[:2]] = len(new_alerts)
                     new_alerts.append({
                         "counterparty_id": key[0], "entity_id": h.entity_id, "entity_hash": eh, "data_hash": dh,
                         "entity_name": h.name, "matched_name": h.matched_name, "query_name": r.query.name,
                         "score": h.score, "explanation": h.explanation, "watchlist_version": wl.version,
                         "status": "open", "pending_decision_id": None,
-                        "previous_alert_id": by_pair.get((key[0], h.entity_id)), "screening_id": None,
+                        "previous_alert_id": last_alert["id"] if last_alert else None, "screening_id": None,
                         "created_at": now, "updated_at": now,
                     })
-                    row_marks.append(("new", (new_index[key], eh)))
+                    row_marks.append(("new", (new_by_pair[key[:2]], eh)))
             marks.append(row_marks)
         alert_ids = store.insert_alerts(conn, new_alerts)
 
@@ -524,7 +533,7 @@ def write_rows(out: IO[str], fmt: str, columns: list[str], rows: Iterable[dict[s
             out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             n += 1
         return n
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator=CSV_EOL)
     writer.writerow([escape_cell(c) for c in columns])
     for row in rows:
         writer.writerow(csv_cells(columns, row))

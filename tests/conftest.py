@@ -65,8 +65,10 @@ def _no_screening_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def seed_settings() -> Settings:
-    return Settings(watchlist=DEFAULT_WATCHLIST, reload_interval=0)
+def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # API tests call routes without keys (auth off, as on 127.0.0.1) and record into a throwaway database
+    db = tmp_path_factory.mktemp("db") / "screening.db"
+    return Settings(watchlist=DEFAULT_WATCHLIST, reload_interval=0, auth="off", db_url=f"sqlite:///{db}")
 
 
 @pytest.fixture(scope="session")

@@ -160,6 +160,8 @@ def test_configured_limits(small_client: TestClient) -> None:
 
 
 def test_limits_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCREENING_AUTH", "off")
+    monkeypatch.setenv("SCREENING_DB_URL", "sqlite://")
     monkeypatch.setenv("SCREENING_MAX_BATCH", "2")
     monkeypatch.setenv("SCREENING_MAX_NAME_LENGTH", "7")
     monkeypatch.setenv("SCREENING_RELOAD_INTERVAL", "0")

@@ -26,6 +26,7 @@ def test_serve_end_to_end(tmp_path: Path, seed_artifact: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+    env.update(SCREENING_AUTH="off", SCREENING_DB_URL=f"sqlite:///{tmp_path / 'screening.db'}")
     log = (tmp_path / "server.log").open("w+")
     proc = subprocess.Popen([str(SCREEN), "serve", "--port", str(port), "--watchlist", str(seed_artifact)],
                             stdout=log, stderr=subprocess.STDOUT, env=env)

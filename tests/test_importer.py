@@ -441,7 +441,7 @@ def test_server_reload_endpoint(tmp_path: Path, two_artifacts: tuple[Path, Path]
     version_a, version_b = Watchlist(a).version, Watchlist(b).version
     live = tmp_path / "live.wl"
     shutil.copyfile(a, live)
-    with TestClient(create_app(Settings(watchlist=live, reload_interval=0))) as client:
+    with TestClient(create_app(Settings(watchlist=live, reload_interval=0, auth="off", db_url="sqlite://"))) as client:
         assert client.get("/v1/watchlist").json()["version"] == version_a
         clear = client.get("/v1/screen", params={"name": "Banco Nacional de Cuba"}).json()
         assert clear["results"][0]["status"] == "clear"
@@ -478,7 +478,7 @@ def test_server_reload_missing_artifact_keeps_old(tmp_path: Path, two_artifacts:
     a, _b = two_artifacts
     live = tmp_path / "live.wl"
     shutil.copyfile(a, live)
-    settings = Settings(watchlist=live, reload_interval=0)
+    settings = Settings(watchlist=live, reload_interval=0, auth="off", db_url="sqlite://")
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         live.unlink()
         assert client.post("/v1/watchlist/reload").status_code == 500
@@ -490,7 +490,7 @@ def test_server_file_watch(tmp_path: Path, two_artifacts: tuple[Path, Path]) -> 
     version_a, version_b = Watchlist(a).version, Watchlist(b).version
     live = tmp_path / "live.wl"
     shutil.copyfile(a, live)
-    app_ = create_app(Settings(watchlist=live, reload_interval=0.2))
+    app_ = create_app(Settings(watchlist=live, reload_interval=0.2, auth="off", db_url="sqlite://"))
     with TestClient(app_) as client:
         assert client.get("/v1/watchlist").json()["version"] == version_a
 
