@@ -53,8 +53,14 @@ def build(cores: Sequence[str]) -> tuple[list[str], np.ndarray, csr_matrix]:
     return list(vocab), idf, m
 
 
-def vectorise(token_lists: Sequence[Sequence[str]], vocab: dict[str, int], idf: np.ndarray) -> csr_matrix:
-    """L2-normalised query vectors (queries x grams). Grams the watchlist lacks still count in the norm."""
+def vectorise(
+    token_lists: Sequence[Sequence[str]], vocab: dict[str, int], idf: np.ndarray, *, min_idf: float = 0.0
+) -> csr_matrix:
+    """L2-normalised query vectors (queries x grams). Grams the watchlist lacks still count in the norm.
+
+    Grams with an IDF below `min_idf` (the commonest, found in thousands of names) count in the
+    norm but are left out of the vector: they add little to any cosine and most of the work.
+    """
     unknown = float(idf.max()) if len(idf) else 1.0
     indptr = [0]
     indices: list[int] = []
@@ -67,7 +73,7 @@ def vectorise(token_lists: Sequence[Sequence[str]], vocab: dict[str, int], idf: 
             i = vocab.get(g)
             w = c * (float(idf[i]) if i is not None else unknown)
             norm += w * w
-            if i is not None:
+            if i is not None and idf[i] >= min_idf:
                 row[i] = w
         scale = 1.0 / np.sqrt(norm) if norm else 0.0
         for i in sorted(row):

@@ -188,6 +188,8 @@ def _edit_similarity(a: str, b: str, short: str, long: str) -> float:
 
 def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
     """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai")."""
+    if len(tokens) < 2 or other.issubset(tokens):
+        return tokens  # nothing on the other side could be a join of these
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -204,10 +206,13 @@ def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
     """Split a token that the other side writes as two words ("jscargument" -> "jsc argument")."""
     out: list[str] = []
     for t in tokens:
-        for cut in range(1, len(t)):
-            if t[:cut] in other and t[cut:] in other:
-                out.extend((t[:cut], t[cut:]))
-                break
+        if t not in other:
+            for o in other:
+                if len(o) < len(t) and t.startswith(o) and t[len(o) :] in other:
+                    out.extend((o, t[len(o) :]))
+                    break
+            else:
+                out.append(t)
         else:
             out.append(t)
     return out
@@ -220,17 +225,23 @@ def align(
 
     A legal form glued to a word ("jscargument") is split off and dropped.
     """
-    q = [t for t in _split_prefix(q, set(c) | set(c_legal)) if t not in c_legal]
-    c = [t for t in _split_prefix(c, set(q) | set(q_legal)) if t not in q_legal]
+    c_set = set(c)
+    q = _split_prefix(q, c_set.union(c_legal) if c_legal else c_set)
+    if c_legal:
+        q = [t for t in q if t not in c_legal]
+    q_set = set(q)
+    c = _split_prefix(c, q_set.union(q_legal) if q_legal else q_set)
+    if q_legal:
+        c = [t for t in c if t not in q_legal]
     q = _merge_joined(q, set(c))
     c = _merge_joined(c, set(q))
     cand = []
     for i, a in enumerate(q):
         for j, b in enumerate(c):
-            s = token_similarity(a, b, weight)
+            s = 1.0 if a == b else token_similarity(a, b, weight)
             if s > 0:
-                cand.append((s, i, j))
-    cand.sort(key=lambda x: (-x[0], x[1], x[2]))
+                cand.append((-s, i, j))
+    cand.sort()
     used_q: set[int] = set()
     used_c: set[int] = set()
     pairs = []
@@ -238,14 +249,18 @@ def align(
         if i not in used_q and j not in used_c:
             used_q.add(i)
             used_c.add(j)
-            pairs.append((i, j, s))
+            pairs.append((i, j, -s))
     return pairs, q, c
 
 
 def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
             c_tokens: tuple[str, ...], c_core: str, c_legal: tuple[str, ...],
-            weight: Weight, params: Params = Params(), person: bool = False) -> NameScore:
-    """Score a query name against a listed name (both normalised) in [0, 1]."""
+            weight: Weight, params: Params = Params(), person: bool = False, floor: float = 0.0) -> NameScore:
+    """Score a query name against a listed name (both normalised) in [0, 1].
+
+    When even a perfect whole-string similarity could not lift the score to `floor`, the
+    rest is skipped and the (upper-bound) score returned: the caller discards it anyway.
+    """
     if not q_tokens or not c_tokens:
         return NameScore(0.0)
     pairs, qt, ct = align(list(q_tokens), list(c_tokens), weight, q_legal, c_legal)
@@ -266,6 +281,8 @@ def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
     total += params.query_extra * sum(weight(t) ** power for t in q_extra)
     total += (params.person_name_extra if person else params.name_extra) * sum(weight(t) for t in c_extra)
     token_score = matched / total
+    if (1 - params.char_share) * token_score + params.char_share < floor:
+        return NameScore((1 - params.char_share) * token_score + params.char_share, token_score)
     char_score = max(fuzz.ratio(q_core, c_core), fuzz.ratio(" ".join(sorted(qt)), " ".join(sorted(ct)))) / 100
     score = (1 - params.char_share) * token_score + params.char_share * char_score
     result = NameScore(score, token_score, char_score, [(qt[i], ct[j], s) for i, j, s in pairs], q_extra, c_extra)

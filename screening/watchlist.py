@@ -29,6 +29,7 @@ FORMAT = "names+grams-1"  # what the sections hold; part of the content hash
 TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
+COMMON_GRAM_SHARE = 0.1  # grams in more than this share of names are left out of query vectors
 PRIOR_PATH = Path(__file__).parent / "data" / "token_prior.tsv"
 
 
@@ -65,7 +66,8 @@ def compile_watchlist(
     name_entity, flags, display, full, core = [], [], [], [], []
     df: Counter[str] = Counter()
     for i, e in enumerate(ents):
-        best: dict[str, int] = {}  # full form -> position in the name arrays
+        # One copy per token multiset: "PUTIN, Vladimir" and "Vladimir PUTIN" score the same.
+        best: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}  # (sorted tokens, legal) -> position
         tokens: set[str] = set()
         for alias in e.all_names():
             form = name_form(alias.name)
@@ -74,13 +76,14 @@ def compile_watchlist(
             flag = (WEAK if alias.weak else 0) | (PRIMARY if alias.kind == "primary" else 0)
             flag |= SCRIPT if (alias.kind == "script" or not alias.name.isascii() and alias.script) else 0
             tokens.update(form.tokens)
-            if form.full in best:  # keep one copy of a form; a strong listing beats a weak one
-                j = best[form.full]
+            key = (tuple(sorted(form.tokens)), form.legal)
+            if key in best:  # keep one copy of a form; a strong listing beats a weak one
+                j = best[key]
                 if flags[j] & WEAK and not alias.weak:
                     flags[j] = flag
                     display[j] = alias.name
                 continue
-            best[form.full] = len(full)
+            best[key] = len(full)
             name_entity.append(i)
             flags.append(flag)
             display.append(" ".join(alias.name.split()))
@@ -219,6 +222,7 @@ class Watchlist:
             raise WatchlistError(f"{self.path}: corrupt watchlist artifact ({exc})") from exc
         self.weights = TokenWeights(df, len(self.entity_ids), load_prior())
         self._entity_cache: dict[int, Entity] = {}
+        self._forms: dict[int, NameForm] = {}
 
     @property
     def id(self) -> str:
@@ -252,9 +256,23 @@ class Watchlist:
         return {eid: i for i, eid in enumerate(self.entity_ids.to_list())}
 
     def form(self, j: int) -> NameForm:
-        core, full = self.core[j], self.full[j]
-        legal = tuple(full[len(core) + 1 :].split()) if len(full) > len(core) else ()
-        return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal)
+        f = self._forms.get(j)
+        if f is None:
+            core, full = self.core[j], self.full[j]
+            legal = tuple(full[len(core) + 1 :].split()) if len(full) > len(core) else ()
+            f = NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal)
+            if len(self._forms) < 500_000:
+                self._forms[j] = f
+        return f
+
+    @cached_property
+    def common_gram_idf(self) -> float:
+        """IDF of a gram found in COMMON_GRAM_SHARE of names: commoner grams are left out of query
+        vectors. Only on large lists, where they cost time; on a small list every gram counts."""
+        n = max(self.n_names, 1)
+        if n < 10_000:
+            return 0.0
+        return float(math.log((n + 1) / (COMMON_GRAM_SHARE * n + 1)) + 1.0)
 
     @cached_property
     def postings(self) -> dict[str, np.ndarray]:
