@@ -55,12 +55,16 @@ def default_watchlist() -> Path:
 def equivalents(svc: Service, rows: list[dict[str, str]]) -> list[set[str]]:
     """Entities counted correct for each positive: the expected one, or any listing the same source name."""
     wl = svc.watchlist
+
+    def key(full: str) -> str:  # the artifact keeps one word order per token multiset
+        return " ".join(sorted(full.split()))
+
     by_form: dict[str, set[str]] = defaultdict(set)
-    wanted = {name_form(r["source_name"]).full for r in rows if r.get("source_name")}
+    wanted = {key(name_form(r["source_name"]).full) for r in rows if r.get("source_name")}
     for j, full in enumerate(wl.full):
-        if full in wanted:
-            by_form[full].add(wl.entity_ids[int(wl.name_entity[j])])
-    return [{r["expected_entity_id"]} | by_form.get(name_form(r.get("source_name", "")).full, set()) for r in rows]
+        if key(full) in wanted:
+            by_form[key(full)].add(wl.entity_ids[int(wl.name_entity[j])])
+    return [{r["expected_entity_id"]} | by_form.get(key(name_form(r.get("source_name", "")).full), set()) for r in rows]
 
 
 def queries(rows: list[dict[str, str]]) -> list[Query]:
