@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from anyascii import anyascii
-from rigour.names import extract_org_types, normalize_name, remove_org_types
+from rigour.names import extract_org_types, normalize_name
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _SPACES = re.compile(r"\s+")
@@ -24,6 +24,8 @@ _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900
 _DELETE = str.maketrans("", "", "'’‘`´.")
 
 
+# The generic legal-form classes rigour returns; some (sp, soe) are not in its table as words.
+_CLASS_CODES = frozenset({"coop", "fin", "gp", "jsc", "llc", "llp", "lp", "mil", "ngo", "soe", "sp"})
 # Words rigour's table reads as a legal form that are ordinary words in names ("Games Unlimited").
 _NOT_LEGAL = frozenset({"unlimited"})
 # Words left beside a recognised legal form that are part of it ("company" in "Company Limited").
@@ -65,12 +67,17 @@ _GLUED_LEGAL_BEFORE = re.compile(r"\b(company|cjsc|pjsc|ojsc|jsc|ooo|zao|oao|joi
 _CO = re.compile(r"(?<![\w-])co(?![\w-])", re.IGNORECASE)
 
 
-def _prenormalise(text: str) -> str:
-    text = _CO.sub("company", unicodedata.normalize("NFKC", text).translate(_DELETE))
-    text = normalize_name(text) or ""
+def _rewrite(text: str) -> str:
+    """Word-level rewrites, applied to the original script and again after transliteration."""
+    text = _CO.sub("company", text)
     text = _GLUED_LEGAL_BEFORE.sub(r"\1 \2", _GLUED_LEGAL.sub(r"\1 \2", text)).replace("jointstock", "joint stock")
     # Spelled-out initials are one word: "s a de c v" -> "sa de cv", "a b c company" -> "abc company".
     return _LETTER_RUN.sub(_join_letters, text)
+
+
+def _prenormalise(text: str) -> str:
+    text = _CO.sub("company", unicodedata.normalize("NFKC", text).translate(_DELETE))
+    return _rewrite(normalize_name(text) or "")
 
 
 def normalise(text: str) -> str:
@@ -78,20 +85,48 @@ def normalise(text: str) -> str:
     return name_form(text).full
 
 
+def _strip_legal(text: str) -> tuple[str, set[str]]:
+    """Remove the legal forms rigour's table finds in `text`; return the rest and their generic classes."""
+    legal: set[str] = set()
+    for original, generic in extract_org_types(text, generic=True):
+        if original in _NOT_LEGAL:
+            continue
+        text = re.sub(rf"(?<!\w){re.escape(original)}(?!\w)", " ", text, count=1)
+        if cls := to_ascii(generic):
+            legal.add(cls)
+    return text, legal
+
+
 @lru_cache(maxsize=65536)
 def name_form(text: str) -> NameForm:
-    """All comparable forms of `text`; never raises, returns empty forms for empty input."""
+    """All comparable forms of `text`; never raises, returns empty forms for empty input.
+
+    Legal forms are looked up twice: in the original script ("ООО"), then again after
+    transliteration ("Öy" -> "oy"), so normalising a normalised name changes nothing.
+    """
     pre = _prenormalise(text)
     if not pre:
         return NameForm("", "", (), ())
-    found = [f for f in extract_org_types(pre, generic=True) if f[0] not in _NOT_LEGAL]
-    legal = tuple(sorted({to_ascii(generic) for _, generic in found if to_ascii(generic)}))
-    core = to_ascii(remove_org_types(pre, replacement=" ")) if found else to_ascii(pre)
-    if not core:  # the name is only a legal form ("Company Limited"): keep it as the core
-        core = to_ascii(pre)
-        legal = ()
+    rest, legal = _strip_legal(pre)
+    core = to_ascii(rest)
+    for _ in range(4):  # rewrite and strip again after transliteration until nothing changes
+        rewritten = to_ascii(_rewrite(core))
+        rest, more = _strip_legal(rewritten)
+        words = to_ascii(rest).split()
+        while len(words) > 1 and words[-1] in _CLASS_CODES:  # a normalised name's own legal classes
+            more.add(words.pop())
+        if not words:  # the name is only a legal form ("Company Limited"): keep it as the core
+            core, legal = rewritten, set()
+            break
+        legal |= more
+        if " ".join(words) == core:
+            break
+        core = " ".join(words)
+    if not core:
+        core, legal = to_ascii(pre), set()
     words = core.split()
     if len(words) > 1 and words[-1] in _GENERIC_LEGAL:  # "Acme Company Limited" = "Acme Co., Ltd."
         core = " ".join(words[:-1])
-    full = " ".join([core, *legal]).strip()
-    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal)
+    legal_t = tuple(sorted(legal))
+    full = " ".join([core, *legal_t]).strip()
+    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t)
