@@ -129,10 +129,13 @@ def create_app(settings: Settings) -> FastAPI:
         threshold: float | None = Q(default=None, ge=0, le=1),
         limit: int | None = Q(default=None, ge=1, le=100),
         ref: str | None = Q(default=None, examples=["CP-0003"]),
+        dob: str | None = Q(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$", examples=["1971-05-02"]),
+        identifier: list[str] = Q(default=[], examples=[["IMO 9187629"]]),
     ) -> ScreenResponse:
         """Screen one name (recorded in the audit trail; a `ref` stores the counterparty)."""
         svc = holder.get()
-        resp = svc.screen([Query(name=name, country=country, type=type, ref=ref)], threshold=threshold, limit=limit)
+        query = Query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier)
+        resp = svc.screen([query], threshold=threshold, limit=limit)
         audit(request, svc, resp)
         return resp
 

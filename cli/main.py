@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -44,6 +45,15 @@ def errors_to_exit():
         raise typer.Exit(EXIT_ERROR) from None
 
 
+def make_query(**fields: Any) -> Query:
+    """A Query from command-line values; a bad value is a ScreeningError naming the option."""
+    try:
+        return Query(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ScreeningError(f"--{first['loc'][0]} {first.get('input')!r}: {first['msg']}") from None
+
+
 def service(watchlist: Path | None, **overrides: Any) -> Service:
     return Service(Settings.from_env(watchlist=watchlist, **overrides))
 
@@ -59,17 +69,21 @@ def check(
     watchlist: WatchlistOpt = None,
     ref: Annotated[str | None, typer.Option(help="Your reference: with --record, stores the counterparty.")] = None,
     record: Annotated[bool, typer.Option("--record", help="Write to the audit trail; raise alerts for --ref.")] = False,
+    dob: Annotated[str | None, typer.Option(help="Date of birth or incorporation (YYYY[-MM[-DD]]).")] = None,
+    identifier: Annotated[list[str] | None, typer.Option("--identifier", "--id",
+                                                        help="Registration/IMO/passport number (repeatable).")] = None,
 ) -> None:
     """Screen one name. Exit code 0 clear, 1 potential match, 2 error."""
     with errors_to_exit():
         if type is not None and type not in ("company", "person", "vessel", "aircraft"):
             raise ScreeningError(f"--type {type!r}: must be company, person, vessel or aircraft")
         svc = service(watchlist)
-        resp = svc.screen([Query(name=name, country=country, type=type, ref=ref)], threshold=threshold, limit=limit)
+        query = make_query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier or [])
+        resp = svc.screen([query], threshold=threshold, limit=limit)
         recorded = record_results(svc, resp.results, threshold=resp.threshold, channel="cli-check") if record else None
     result = resp.results[0]
     if as_json:
-        body = {"query": result.query.model_dump(exclude_none=True), "status": result.status,
+        body = {"query": result.query.model_dump(exclude_none=True, exclude_defaults=True), "status": result.status,
                 "watchlist": resp.watchlist.model_dump(), "threshold": resp.threshold,
                 "hits": [h.model_dump() for h in result.hits]}
         sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
@@ -91,11 +105,9 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
         table.add_column(col)
     for h in result.hits:
         ex = h.explanation
-        evidence = ", ".join(f"{m['query']}~{m['name']}" for m in ex["matched_tokens"])
-        if ex["adjustments"]:
-            evidence += "; " + "; ".join(a["reason"] for a in ex["adjustments"])
-        if ex["weak_alias"]:
-            evidence += "; weak alias"
+        parts = [", ".join(f"{m['query']}~{m['name']}" for m in ex["matched_tokens"])]
+        parts += [a["reason"] for a in ex["adjustments"]] + (["weak alias"] if ex["weak_alias"] else [])
+        evidence = "; ".join(p for p in parts if p)
         table.add_row(f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), evidence)
     out.print(table)
 

@@ -29,6 +29,10 @@ class MatchOptions:
     weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
     country_match: float = 0.02
     country_mismatch: float = 0.05
+    date_match: float = 0.05  # share of the gap to 1.0 that a matching year of birth/incorporation adds
+    date_mismatch: float = 0.1  # no listed year within date_tolerance years
+    date_tolerance: int = 1
+    identifier_score: float = 0.95  # an exact identifier match is a hit on its own
     workers: int = 1
     params: Params = field(default_factory=Params)
 
@@ -38,6 +42,8 @@ class QueryForm:
     form: NameForm
     type: str | None = None
     country: str | None = None
+    dob: str | None = None  # date of birth or incorporation: YYYY, YYYY-MM or YYYY-MM-DD
+    identifiers: tuple[str, ...] = ()  # identifier keys (watchlist.identifier_key)
 
 
 @dataclass
@@ -70,6 +76,22 @@ class Matcher:
     def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
         self.wl = wl
         self.options = options or MatchOptions()
+
+    def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
+        listed = self.wl.entity_dates[e]
+        if not listed:
+            return score
+        years = {int(d[:4]) for d in listed.split(";") if d[:4].isdigit()}
+        if not years or not dob[:4].isdigit():
+            return score
+        o, year = self.options, int(dob[:4])
+        if any(abs(year - y) <= o.date_tolerance for y in years):
+            exact = dob in listed.split(";")
+            bump = round(o.date_match * (2 if exact else 1) * (1 - score), 4)
+            adj.append((f"date {dob} {'matches' if exact else 'within a year of'} {listed}", bump))
+            return min(1.0, score + bump)
+        adj.append((f"date {dob} not near {listed}", -o.date_mismatch))
+        return max(0.0, score - o.date_mismatch)
 
     def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
         """Stage 1: name indices worth scoring, per query."""
@@ -105,7 +127,7 @@ class Matcher:
         floor = threshold - o.country_match  # no adjustment lifts a score by more than this
         results = []
         for q, cand in zip(queries, self.candidates(queries), strict=True):
-            if not q.form.tokens:
+            if not q.form.tokens and not q.identifiers:
                 results.append([])
                 continue
             type_code = TYPE_CODES.get(q.type) if q.type else None
@@ -130,9 +152,25 @@ class Matcher:
                         else:
                             adj.append((f"country {q.country.upper()} not in {countries}", -o.country_mismatch))
                         score = min(1.0, max(0.0, score + adj[-1][1]))
+                if q.dob and score > 0:
+                    score = self._date_adjust(q.dob, e, score, adj)
                 prev = best.get(e)
                 if prev is None or score > prev.score:
                     best[e] = Match(e, j, score, s, adj)
+            for key in q.identifiers:
+                # "IMO 9187629" finds a listing of kind IMO whose value is "9187629"
+                unprefixed = key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+                found = set(wl.identifiers.get(key, ())) | set(wl.identifiers.get(unprefixed, ()) if unprefixed else ())
+                for e in sorted(found):
+                    if type_code is not None and wl.entity_type[e] != type_code:
+                        continue
+                    m = best.get(e)
+                    reason = (f"identifier {key} matches", o.identifier_score)
+                    if m is None:
+                        best[e] = Match(e, int(wl.first_name[e]), o.identifier_score, NameScore(0.0), [reason])
+                    else:
+                        m.adjustments.append(reason)
+                        m.score = max(m.score, o.identifier_score)
             hits = sorted((m for m in best.values() if m.score >= threshold and m.score > 0), key=lambda m: (-m.score, m.entity))
             results.append(hits[:limit])
         return results

@@ -12,7 +12,7 @@ from .errors import EmptyNameError, InputError, LimitError
 from .matcher import MATCHER_VERSION, Match, Matcher, MatchOptions, QueryForm
 from .model import EntityType
 from .normalise import name_form
-from .watchlist import TYPE_NAMES, Watchlist
+from .watchlist import TYPE_NAMES, Watchlist, identifier_key
 
 Status = Literal["clear", "potential_match"]
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -23,6 +23,10 @@ class Query(BaseModel):
     country: str | None = Field(default=None, examples=["HK"], description="ISO 3166-1 alpha-2")
     type: EntityType | None = Field(default=None, examples=["company"])
     ref: str | None = Field(default=None, examples=["CP-0003"], description="your own reference, echoed back")
+    dob: str | None = Field(default=None, examples=["1971-05-02"], pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+                            description="date of birth or incorporation: YYYY, YYYY-MM or YYYY-MM-DD")
+    identifiers: list[str] = Field(default_factory=list, examples=[["IMO 9187629"]],
+                                   description="registration, IMO, passport or other numbers; an exact match is a hit")
 
 
 class Hit(BaseModel):
@@ -102,7 +106,8 @@ class Service:
                               results=self.screen_valid(queries, threshold=threshold, limit=limit))
 
     def screen_valid(self, queries: list[Query], *, threshold: float, limit: int) -> list[Result]:
-        forms = [QueryForm(name_form(q.name), q.type, q.country) for q in queries]
+        forms = [QueryForm(name_form(q.name), q.type, q.country, q.dob,
+                           tuple(k for k in map(identifier_key, q.identifiers) if k)) for q in queries]
         matches = self.matcher.match(forms, threshold=threshold, limit=limit)
         return [
             Result(ref=q.ref, query=q, status="potential_match" if hits else "clear",

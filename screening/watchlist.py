@@ -25,7 +25,7 @@ from .normalise import NameForm, name_form
 NORMALISER_VERSION = "n-" + hashlib.sha256(
     b"".join(p.read_bytes() for p in (Path(__file__).with_name("normalise.py"), Path(__file__).with_name("ngrams.py")))
 ).hexdigest()[:8]
-FORMAT = "names+grams-1"  # what the sections hold; part of the content hash
+FORMAT = "names+grams+ids-2"  # what the sections hold; part of the content hash
 TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
@@ -40,6 +40,14 @@ class SourceInfo:
     entities: int
     list_date: str | None = None
     files: list[str] = field(default_factory=list)
+
+
+MIN_IDENTIFIER = 5  # shorter identifier values ("12") match too much to count on their own
+
+
+def identifier_key(value: str) -> str:
+    """An identifier as compared: letters and digits only, upper case ("IMO 9187629" -> "IMO9187629")."""
+    return "".join(ch for ch in value.upper() if ch.isalnum())
 
 
 def entity_hash(e: Entity) -> str:
@@ -112,6 +120,7 @@ def compile_watchlist(
         "entity_id": [e.entity_id for e in ents],
         "entity_countries": [";".join(e.countries) for e in ents],
         "entity_hash": [entity_hash(e) for e in ents],
+        "entity_dates": [";".join(e.dates) for e in ents],
         "name_display": display,
         "name_full": full,
         "name_core": core,
@@ -126,6 +135,10 @@ def compile_watchlist(
     sections["grams_indptr"] = names_t.indptr.astype(idx_type)
     sections["grams_indices"] = names_t.indices.astype(idx_type)
     sections["grams_data"] = names_t.data.astype(np.float32)
+    idents = sorted({(identifier_key(x.value), i) for i, e in enumerate(ents) for x in e.identifiers
+                     if len(identifier_key(x.value)) >= MIN_IDENTIFIER})
+    sections["ident_key.blob"], sections["ident_key.offsets"] = artifact.pack_strings([k for k, _ in idents])
+    sections["ident_entity"] = np.array([i for _, i in idents], dtype=np.int32)
     sections["entity_type"] = np.array([TYPE_CODES[e.type] for e in ents], dtype=np.uint8)
     sections["name_entity"] = np.array(name_entity, dtype=np.int32)
     sections["name_flags"] = np.array(flags, dtype=np.uint8)
@@ -201,6 +214,9 @@ class Watchlist:
             self.entity_ids = strings["entity_id"]
             self.entity_countries = strings["entity_countries"]
             self.entity_hashes = strings["entity_hash"]
+            self.entity_dates = strings["entity_dates"]
+            self._ident_keys = strings["ident_key"]
+            self._ident_entity = s["ident_entity"]
             self.display = strings["name_display"]
             self.full = strings["name_full"].to_list()
             self.core = strings["name_core"].to_list()
@@ -264,6 +280,23 @@ class Watchlist:
             if len(self._forms) < 500_000:
                 self._forms[j] = f
         return f
+
+    @cached_property
+    def identifiers(self) -> dict[str, list[int]]:
+        """Identifier key -> entity indices (IMO, registration, passport numbers...)."""
+        index: dict[str, list[int]] = {}
+        for k, i in zip(self._ident_keys.to_list(), self._ident_entity.tolist(), strict=True):
+            index.setdefault(k, []).append(i)
+            # the value without its kind prefix as listed ("IMO9187629" is also "9187629")
+            digits = k.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+            if digits != k and len(digits) >= MIN_IDENTIFIER:
+                index.setdefault(digits, []).append(i)
+        return index
+
+    @cached_property
+    def first_name(self) -> np.ndarray:
+        """Index of each entity's first (primary) name in the name arrays."""
+        return np.searchsorted(self.name_entity, np.arange(self.n_entities)).astype(np.int32)
 
     @cached_property
     def common_gram_idf(self) -> float:

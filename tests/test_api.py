@@ -57,7 +57,8 @@ def test_post_screen(client: TestClient, seed_service: Service) -> None:
     results = data["results"]
     assert [x["ref"] for x in results] == ["CP-3", "CP-1", None]
     assert [x["status"] for x in results] == ["potential_match", "clear", "potential_match"]
-    assert results[0]["query"] == {"name": "Sino Electronics Co., Ltd", "country": "HK", "type": None, "ref": "CP-3"}
+    assert results[0]["query"] == {"name": "Sino Electronics Co., Ltd", "country": "HK", "type": None, "ref": "CP-3",
+                                   "dob": None, "identifiers": []}
     assert results[0]["hits"][0]["entity_id"] == "seed:sinno-electronics"
     assert results[2]["hits"][0]["entity_id"] == "seed:vtb-bank"
     assert results[1]["hits"] == []

@@ -73,7 +73,7 @@ def test_audit_record_contents(db_url: str, lists: tuple[Path, Path]) -> None:  
     first = rows[0]
     wl = svc.watchlist
     assert first["name"] == "Zarkovian Heavy Machinery Plant LLC" and first["ref"] == "CP-1"
-    assert first["attributes"] == {"country": "RU", "type": None}
+    assert first["attributes"] == {"country": "RU", "type": None, "dob": None, "identifiers": []}
     assert first["caller"] == "user:tester" and first["channel"] == "cli-file"
     at = datetime.fromisoformat(first["screened_at"].replace("Z", "+00:00"))
     assert before - timedelta(seconds=1) <= at <= datetime.now(UTC) + timedelta(seconds=1)
