@@ -245,6 +245,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, rows in results.items():
         print(table(name, rows))
     at = {name: next(m for m in rows if m["threshold"] == args.threshold) for name, rows in results.items()}
+    true_scores = [next((sc for e, sc in hits if e in good), None) for hits, good in zip(pos, ok, strict=True)]
+    true_scores = [x for x in true_scores if x is not None and x >= args.threshold]
+    exact_share = sum(1 for x in true_scores if x >= 0.9999) / max(1, len(true_scores))
+    variant_share = sum(1 for r, hits, good in zip(pos_rows, pos, ok, strict=True) if r["variant"] != "exact"
+                        and any(e in good and sc >= 0.9999 for e, sc in hits)) / max(1, sum(
+                            1 for r in pos_rows if r["variant"] != "exact"))
+    print(f"\nscore spread: {exact_share:.1%} of true hits score exactly 1.0; "
+          f"{variant_share:.1%} of non-exact variants do")
     print(f"\nat threshold {args.threshold}:")
     for name, m in at.items():
         print(f"  {name:<24} recall {m['recall']:.2%}  top-1 {m['top1']:.2%}  FA/1000 {m['false_alerts_per_1000']:.1f}")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from . import kernel, ngrams
 from .normalise import NameForm
@@ -33,6 +35,7 @@ class MatchOptions:
     date_mismatch: float = 0.1  # no listed year within date_tolerance years
     date_tolerance: int = 1
     identifier_score: float = 0.95  # an exact identifier match is a hit on its own
+    as_written: float = 0.03  # share of the score that rewards the name as written (punctuation, order)
     workers: int = 1
     params: Params = field(default_factory=Params)
 
@@ -44,6 +47,7 @@ class QueryForm:
     country: str | None = None
     dob: str | None = None  # date of birth or incorporation: YYYY, YYYY-MM or YYYY-MM-DD
     identifiers: tuple[str, ...] = ()  # identifier keys (watchlist.identifier_key)
+    raw: str = ""  # the name as given, for the as-written tie-break
 
 
 @dataclass
@@ -70,6 +74,10 @@ class Match:
             "weak_alias": bool(flags & WEAK),
             "original_script": bool(flags & SCRIPT),
         }
+
+
+def _as_written(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 class Matcher:
@@ -140,9 +148,16 @@ class Matcher:
                 s = compare(q.form.tokens, q.form.core, q.form.legal, c.tokens, c.core, c.legal,
                             wl.weights, o.params, person=bool(wl.entity_type[e] == PERSON), floor=floor)
                 score = s.score
+                adj: list[tuple[str, float]] = []
+                if q.raw and score >= floor:
+                    # Spread: names that normalise alike still differ as written; only the listed
+                    # name exactly as written (up to case and spacing) keeps 1.0.
+                    written = fuzz.ratio(_as_written(q.raw), _as_written(wl.display[j])) / 100
+                    if written < 1:
+                        adj.append(("as written", -round(score * o.as_written * (1 - written), 4)))
+                        score += adj[-1][1]
                 if wl.name_flags[j] & WEAK and (score < o.weak_min or len(c.core) < o.weak_min_length):
                     continue  # weak aliases alert only when near-exact, and never on a bare initialism
-                adj: list[tuple[str, float]] = []
                 if q.country and score > 0:
                     countries = wl.entity_countries[e]
                     if countries:

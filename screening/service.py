@@ -107,7 +107,7 @@ class Service:
 
     def screen_valid(self, queries: list[Query], *, threshold: float, limit: int) -> list[Result]:
         forms = [QueryForm(name_form(q.name), q.type, q.country, q.dob,
-                           tuple(k for k in map(identifier_key, q.identifiers) if k)) for q in queries]
+                           tuple(k for k in map(identifier_key, q.identifiers) if k), q.name) for q in queries]
         matches = self.matcher.match(forms, threshold=threshold, limit=limit)
         return [
             Result(ref=q.ref, query=q, status="potential_match" if hits else "clear",

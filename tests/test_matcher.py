@@ -156,14 +156,15 @@ def test_hit_carries_its_explanation(seed_service: Service) -> None:
 
 def test_component_scores_make_the_final_score(seed_service: Service) -> None:
     plain = screen_one(seed_service, "Sino Electronics Co., Ltd", threshold=0.5).hits[0]
-    assert plain.explanation["adjustments"] == []
-    assert plain.score == plain.explanation["name_score"]
+    (written,) = plain.explanation["adjustments"]  # the query is not the listed name as written
+    assert written["reason"] == "as written" and written["value"] < 0
+    assert plain.score == pytest.approx(plain.explanation["name_score"] + written["value"], abs=1e-4)
     assert plain.explanation["token_score"] < 1.0  # "sino" is not "sinno"
 
     same = screen_one(seed_service, "Sino Electronics Co., Ltd", country="hk", threshold=0.5).hits[0]
     other = screen_one(seed_service, "Sino Electronics Co., Ltd", country="RU", threshold=0.5).hits[0]
-    (match,) = same.explanation["adjustments"]
-    (mismatch,) = other.explanation["adjustments"]
+    (match,) = [a for a in same.explanation["adjustments"] if "country" in a["reason"]]
+    (mismatch,) = [a for a in other.explanation["adjustments"] if "country" in a["reason"]]
     assert "HK" in match["reason"] and match["value"] > 0
     assert "RU" in mismatch["reason"] and mismatch["value"] < 0
     assert same.score == pytest.approx(min(1.0, plain.score + match["value"]), abs=1e-4)

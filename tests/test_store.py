@@ -82,7 +82,7 @@ def test_audit_record_contents(db_url: str, lists: tuple[Path, Path]) -> None:  
     assert first["matcher"] == MATCHER_VERSION and first["threshold"] == 0.8
     assert first["status"] == "potential_match"
     (hit,) = first["hits"]
-    assert hit["entity_id"] == "wf:zarkovian" and hit["score"] == 1.0
+    assert hit["entity_id"] == "wf:zarkovian" and 0.99 < hit["score"] <= 1.0
     assert hit["explanation"]["matched_tokens"] and hit["explanation"]["query_normalised"]
     assert hit["entity_hash"] == wl.entity_hashes[wl.index_of("wf:zarkovian")]
     assert hit["alert_status"] == "new" and hit["alert_id"] == out.new_alerts[0] and hit["suppressed"] is False
