@@ -196,34 +196,42 @@ class Table:
             yield n, values
 
     def column(self, wanted: str | None, role: str, fallbacks: tuple[str, ...] = ()) -> int | None:
-        lower = [h.lower() for h in self.header]
-        if wanted:
-            if wanted in self.header:
-                return self.header.index(wanted)
-            if wanted.lower() in lower:
-                return lower.index(wanted.lower())
-            raise InputFileError(
-                f"{self.label}: no {role} column {wanted!r}; the file has columns: {', '.join(self.header)}"
-            )
-        for f in fallbacks:
-            if f in lower:
-                return lower.index(f)
-        return None
+        return find_column(self.header, wanted, role, fallbacks, self.label)
 
     def layout(self, options: FileOptions, threshold: float) -> Layout:
-        name_i = self.column(options.name_column, "name", NAME_COLUMNS)
-        if name_i is None:
-            raise InputFileError(
-                f"{self.label}: no name column (use --name-column); the file has columns: {', '.join(self.header)}"
-            )
-        return Layout(width=len(self.header), name_i=name_i,
-                      country_i=self.column(options.country_column, "country", ("country", "country_code")),
-                      type_i=self.column(options.type_column, "type", ("type", "entity_type")),
-                      ref_i=self.column(options.id_column, "id") if options.id_column else None,
-                      threshold=threshold)
+        return make_layout(self.header, options, threshold, self.label)
 
     def output_header(self) -> list[str]:
-        return [escape_cell(h) for h in self.header + RESULT_COLUMNS]
+        return output_header(self.header)
+
+
+def find_column(header: list[str], wanted: str | None, role: str, fallbacks: tuple[str, ...], label: str) -> int | None:
+    lower = [h.lower() for h in header]
+    if wanted:
+        if wanted in header:
+            return header.index(wanted)
+        if wanted.lower() in lower:
+            return lower.index(wanted.lower())
+        raise InputFileError(f"{label}: no {role} column {wanted!r}; the file has columns: {', '.join(header)}")
+    for f in fallbacks:
+        if f in lower:
+            return lower.index(f)
+    return None
+
+
+def make_layout(header: list[str], options: FileOptions, threshold: float, label: str) -> Layout:
+    name_i = find_column(header, options.name_column, "name", NAME_COLUMNS, label)
+    if name_i is None:
+        raise InputFileError(f"{label}: no name column (use --name-column); the file has columns: {', '.join(header)}")
+    return Layout(width=len(header), name_i=name_i,
+                  country_i=find_column(header, options.country_column, "country", ("country", "country_code"), label),
+                  type_i=find_column(header, options.type_column, "type", ("type", "entity_type"), label),
+                  ref_i=find_column(header, options.id_column, "id", (), label) if options.id_column else None,
+                  threshold=threshold)
+
+
+def output_header(header: list[str]) -> list[str]:
+    return [escape_cell(h) for h in header + RESULT_COLUMNS]
 
 
 def arrow_rows(batch: Any) -> list[list[str]]:
@@ -341,7 +349,7 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def _chunks(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
+def chunks_of(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list[tuple[int, list[str]]]]:
     while chunk := list(islice(rows, size)):
         yield chunk
 
@@ -387,7 +395,7 @@ def _open_input(path: Path, label: str) -> IO[bytes]:
         raise InputFileError(f"{label}: cannot open ({exc.strerror})") from exc
 
 
-def _threshold(service: Service, options: FileOptions) -> float:
+def file_threshold(service: Service, options: FileOptions) -> float:
     threshold = service.settings.threshold if options.threshold is None else options.threshold
     if not 0 <= threshold <= 1:
         raise LimitError(f"threshold {threshold} is outside [0, 1]")
@@ -418,7 +426,7 @@ def screen_file(
     """
     path = Path(path)
     label = label or str(path)
-    threshold = _threshold(service, options)
+    threshold = file_threshold(service, options)
     start = time.perf_counter()
     with _open_input(path, label) as raw:
         table = Table(path, raw, options, label)
@@ -431,7 +439,7 @@ def screen_file(
         skipped = sum(1 for _ in islice(rows, skip_rows))
         if skipped < skip_rows:
             raise InputFileError(f"{label}: has {skipped} data rows, but the output already holds {skip_rows}")
-        for chunk in _run_chunks(service, _chunks(rows, CHUNK), layout, jobs, on_results is not None):
+        for chunk in _run_chunks(service, chunks_of(rows, CHUNK), layout, jobs, on_results is not None):
             out.write(chunk.text)
             out.flush()
             summary.add(chunk.counts)
@@ -466,7 +474,7 @@ def screen_to_path(
     path, output = Path(path), Path(output)
     summary = FileSummary()
     if resume and output.exists() and output.stat().st_size:
-        _threshold(service, options)
+        file_threshold(service, options)
         with _open_input(path, str(path)) as raw:
             header = Table(path, raw, options).output_header()
         summary = resume_point(output, header)
@@ -488,7 +496,7 @@ def resume_point(output: Path, header: list[str]) -> FileSummary:
     A record ends at a newline outside quotes (csv.writer quotes any field holding a newline and
     doubles its quotes), so an even running count of quote characters at a newline marks a row end.
     """
-    expected = _csv_line(header).encode("utf-8")
+    expected = csv_line(header).encode("utf-8")
     with open(output, "rb") as f:
         head = f.read(len(expected))
     if head != expected:
@@ -496,7 +504,7 @@ def resume_point(output: Path, header: list[str]) -> FileSummary:
             os.truncate(output, 0)
             return FileSummary()
         raise InputFileError(
-            f"{output}: its header is not the one this input gives ({_csv_line(header).strip()}); "
+            f"{output}: its header is not the one this input gives ({csv_line(header).strip()}); "
             "it may be another file's output: remove it or write elsewhere"
         )
     end = _last_record_end(output)
@@ -530,7 +538,7 @@ def _tally(output: Path, status_col: int, width: int) -> FileSummary:
     return summary
 
 
-def _csv_line(values: Iterable[str]) -> str:
+def csv_line(values: Iterable[str]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator=EOL).writerow(list(values))
     return buf.getvalue()
