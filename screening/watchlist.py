@@ -220,7 +220,7 @@ class Watchlist:
             self.display = strings["name_display"]
             self.full = strings["name_full"].to_list()
             self.core = strings["name_core"].to_list()
-            self.sorted_core = strings["name_sorted"].to_list()
+            self._sorted_core = strings["name_sorted"]
             vocab = strings["vocab"].to_list()
             self.entity_type = s["entity_type"]
             self.name_entity = s["name_entity"]
@@ -280,6 +280,11 @@ class Watchlist:
             if len(self._forms) < 500_000:
                 self._forms[j] = f
         return f
+
+    @cached_property
+    def sorted_core(self) -> list[str]:
+        """Token-sorted core forms, for the brute-force cdist retrieval only (decoded on first use)."""
+        return self._sorted_core.to_list()
 
     @cached_property
     def identifiers(self) -> dict[str, list[int]]:
