@@ -184,11 +184,12 @@ class Store:
         return found
 
     def insert_counterparties(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert new counterparties; their ids, in order (read back by their unique refs)."""
         if not rows:
             return []
-        result = conn.execute(t.counterparties.insert().returning(t.counterparties.c.id, sort_by_parameter_order=True),
-                              rows)
-        return [r[0] for r in result]
+        conn.execute(t.counterparties.insert(), rows)  # plain executemany: RETURNING on thousands of rows is slow
+        found = self.counterparties_by_ref(conn, [r["ref"] for r in rows])
+        return [found[r["ref"]]["id"] for r in rows]
 
     def update_counterparties(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Each row: `_id` plus the columns to set (the same columns in every row)."""
@@ -301,10 +302,24 @@ class Store:
     # ---- audit trail ----------------------------------------------------------------------------
 
     def insert_screenings(self, conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+        """Append audit records that share one request id; their ids, in order.
+
+        A plain executemany and one read-back by request id: on PostgreSQL, INSERT ... RETURNING over
+        thousands of rows spent most of a re-screen building its statement. The read-back is checked
+        row by row (ref and name), so an id is never paired with the wrong record.
+        """
         if not rows:
             return []
-        return [r[0] for r in conn.execute(
-            t.screenings.insert().returning(t.screenings.c.id, sort_by_parameter_order=True), rows)]
+        rid = rows[0]["request_id"]
+        if any(r["request_id"] != rid for r in rows):
+            raise StoreError("audit records written together must share one request id")
+        conn.execute(t.screenings.insert(), rows)
+        c = t.screenings.c
+        back = conn.execute(sa.select(c.id, c.ref, c.name).where(c.request_id == rid)
+                            .order_by(c.id.desc()).limit(len(rows))).all()[::-1]
+        if len(back) != len(rows) or any((b.ref, b.name) != (r["ref"], r["name"]) for b, r in zip(back, rows, strict=True)):
+            raise StoreError(f"audit records of request {rid} did not read back in the order written")
+        return [b.id for b in back]
 
     def iter_screenings(self, *, since: datetime | None = None, until: datetime | None = None,
                         batch: int = 1000) -> Iterator[dict[str, Any]]:
