@@ -225,7 +225,8 @@ def seed_xref(wl: Watchlist, *, threshold: float) -> list[dict[str, Any]]:
             continue
         seed = wl.entity(i)
         names = [a.name for a in seed.all_names()]
-        forms = [QueryForm(name_form(n), seed.type) for n in names]
+        country = seed.countries[0] if seed.countries else None  # a country mismatch lowers the score
+        forms = [QueryForm(name_form(n), seed.type, country, raw=n) for n in names]
         best: dict[str, dict[str, Any]] = {}
         for name, hits in zip(names, matcher.match(forms, threshold=threshold, limit=20), strict=True):
             for m in hits:
