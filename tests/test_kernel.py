@@ -86,3 +86,50 @@ def test_everything_below_cutoff() -> None:
 
 def test_k_zero_returns_nothing() -> None:
     assert as_lists(kernel.topk(["abc"], ["abc", "abd"], k=0)) == kernel.topk_reference(["abc"], ["abc", "abd"], k=0)
+
+
+# ---- cosine_topk: the n-gram retrieval stage, against its nested-loop twin ----------------------
+
+WORDS = st.sampled_from(["sinno", "sino", "electronics", "trading", "oree", "laser", "tech", "group",
+                         "king", "pai", "kingpai", "vtb", "bank", "alpha", "3hc", "x"])
+NAMES = st.lists(WORDS, min_size=1, max_size=4).map(" ".join)
+
+
+def _cosine_case(names: list[str], queries: list[str]):
+    from screening import ngrams
+
+    vocab, idf, names_t = ngrams.build(names)
+    vectors = ngrams.vectorise([q.split() for q in queries], {g: i for i, g in enumerate(vocab)}, idf)
+    return vectors, names_t
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(NAMES, min_size=1, max_size=40), st.lists(NAMES, min_size=1, max_size=8),
+       st.integers(1, 10), st.sampled_from([0.0, 0.2, 0.5, 0.9]), st.sampled_from([1, 2]))
+def test_cosine_topk_agrees_with_reference(names, queries, k, threshold, threads) -> None:
+    vectors, names_t = _cosine_case(names, queries)
+    fast = kernel.cosine_topk(vectors, names_t, k=k, threshold=threshold, threads=threads)
+    slow = kernel.cosine_topk_reference(vectors, names_t, k=k, threshold=threshold)
+    dense = (vectors @ names_t).toarray()
+    for r, ((idx, scores), (_ref_idx, ref_scores)) in enumerate(zip(fast, slow, strict=True)):
+        assert np.allclose(dense[r, idx], scores, atol=1e-5)  # each kept index really has that score
+        # the same scores in the same order; among equal scores either index may be kept
+        assert np.allclose(scores, ref_scores, atol=1e-5)
+        assert len(set(idx.tolist())) == len(idx)
+
+
+def test_cosine_topk_scores_are_the_cosines() -> None:
+    names = ["sinno electronics", "alpha trading investments", "king pai technology"]
+    vectors, names_t = _cosine_case(names, ["sino electronics", "kingpai technology", "zzz"])
+    dense = (vectors @ names_t).toarray()
+    for r, (idx, scores) in enumerate(kernel.cosine_topk(vectors, names_t, k=3, threshold=0.0)):
+        assert np.allclose(scores, dense[r, idx], atol=1e-6)
+        assert list(scores) == sorted(scores, reverse=True)
+    (best, _), (king, _), (none, _) = kernel.cosine_topk(vectors, names_t, k=1, threshold=0.3)
+    assert best.tolist() == [0] and king.tolist() == [2] and none.tolist() == []
+
+
+def test_cosine_topk_empty() -> None:
+    vectors, names_t = _cosine_case(["sinno"], ["x"])
+    assert kernel.cosine_topk(vectors[:0], names_t, k=3) == []
+    assert [i.tolist() for i, _ in kernel.cosine_topk(vectors, names_t, k=0)] == [[]]
