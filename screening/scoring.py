@@ -149,6 +149,8 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
         return 0.95, 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
     if _translit_key(a) == _translit_key(b):
         return 0.9, 0.9  # letters that transliterations swap (aly / ali, umar / omar, qasim / kasim)
+    if a[0] == b[0] and len(sk := _skeleton(a)) >= 4 and sk == _skeleton(b):
+        return 0.85, 0.85  # the same consonants, other vowels (mohamed / muhammad); too loose for short names
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     if long in ABBREVIATIONS.get(short, ()):
         return 0.9, 0.9
@@ -156,11 +158,19 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
     return plain, (0.9 if _is_abbrev(short, long) else plain)
 
 
-_TRANSLIT = str.maketrans({"y": "i", "u": "o", "q": "k", "w": "v"})
+_TRANSLIT = str.maketrans({"y": "i", "u": "o", "q": "k", "w": "v", "c": "k"})
+_VOWELS = str.maketrans("", "", "aeiouy")
+
+
+def _skeleton(t: str) -> str:
+    """First letter and consonants, doubled letters squeezed: mohamed, muhammad -> mhmd."""
+    return t[0] + _squeeze(t[1:].translate(_TRANSLIT).translate(_VOWELS))
 
 
 def _translit_key(t: str) -> str:
-    return _squeeze(t.replace("ph", "f").translate(_TRANSLIT))
+    # A first consonant stays itself: "Kone" is not "Cone", though "Umar" is "Omar".
+    head = t[0] if t[0] not in "aeiouy" else t[0].translate(_TRANSLIT)
+    return _squeeze(head + t[1:].replace("ph", "f").translate(_TRANSLIT))
 
 
 def _interior_deletion(short: str, long: str) -> bool:

@@ -377,8 +377,6 @@ def test_scripts_match_their_latin_forms(quality: Service, query: str, entity_id
         assert hit.explanation["original_script"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="'Тобако' transliterates to 'tobako', which pairs with 'tobacco' at 0.0 "
-                                       "(edit distance 2 > budget 1; metaphone TBK vs TBKK), so the score is 0.48")
 def test_cyrillic_spelling_of_a_latin_listing(quality: Service) -> None:
     # the record itself lists 'Общество с ограниченной ответственностью “Интер Тобако”' beside 'LLC “Inter Tobacco”';
     # the watchlist here holds only the Latin names, so the Cyrillic query has to find them
@@ -412,15 +410,8 @@ _MOHAMMED = {  # listed spelling -> (entity, query template)
     "MOHAMMAD": ("ofac-sdn:15194", "{} Al-Jleilati"),
     "Mohamed": ("un-sc:SOi.020", "Abdirahim {} Warsame"),
 }
-_MOHAMMED_FAILS = {("Mohamed", "MUHAMMAD"): "'mohamed' / 'muhammad' pair at 0.0 (edit distance 3): 'Faysal Mohamed' "
-                                            "scores 0.5456 against Faysal MUHAMMAD",
-                   ("Muhammad", "Mohamed"): "'muhammad' / 'mohamed' pair at 0.0: 'Abdirahim Muhammad Warsame' hits "
-                                            "(0.8523) only on the other two names, 'muhammad' left unmatched"}
-
-
 @pytest.mark.parametrize(("spelling", "listed"), [
-    pytest.param(s, listed, marks=[pytest.mark.xfail(strict=True, reason=_MOHAMMED_FAILS[(s, listed)])]
-                 if (s, listed) in _MOHAMMED_FAILS else [])
+    (s, listed)
     for listed in _MOHAMMED for s in ("Mohammed", "Muhammad", "Mohamed", "Mohammad") if s.lower() != listed.lower()
 ])
 def test_mohammed_spelling_variants(quality: Service, spelling: str, listed: str) -> None:
