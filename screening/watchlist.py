@@ -148,13 +148,15 @@ def compile_watchlist(
 
 
 GENERIC_PATH = Path(__file__).parent / "data" / "generic_words.txt"
+PLACES_PATH = Path(__file__).parent / "data" / "place_words.txt"
 GENERIC_RATE = 0.02  # a generic business word counts as if in 2% of listed entities
 
 
 @lru_cache(maxsize=1)
-def load_prior(path: Path = PRIOR_PATH, generic: Path = GENERIC_PATH) -> tuple[dict[str, int], int]:
+def load_prior(path: Path = PRIOR_PATH, generic: tuple[Path, ...] = (GENERIC_PATH, PLACES_PATH)
+               ) -> tuple[dict[str, int], int]:
     """Token document counts from a reference corpus of listed names (see scripts/make_token_prior.py),
-    raised for generic business words that are common in company names but rare on sanctions lists."""
+    raised for generic business words and place names, common in company names but rare on sanctions lists."""
     counts: dict[str, int] = {}
     total = 0
     if path.exists():
@@ -164,9 +166,9 @@ def load_prior(path: Path = PRIOR_PATH, generic: Path = GENERIC_PATH) -> tuple[d
                 continue
             token, n = line.split("\t")
             counts[token] = int(n)
-    if generic.exists():
-        floor = int(GENERIC_RATE * max(total, 1000))
-        for word in generic.read_text(encoding="utf-8").split("\n"):
+    floor = int(GENERIC_RATE * max(total, 1000))
+    for words in generic:
+        for word in words.read_text(encoding="utf-8").split("\n") if words.exists() else ():
             word = word.strip()
             if word and not word.startswith("#"):
                 counts[word] = max(counts.get(word, 0), floor)
