@@ -263,9 +263,8 @@ def test_the_distinctive_token_decides(quality: Service) -> None:
     ("Aerocaribbean Airlines Shanghai Branch", "ofac-sdn:36", ["shanghai", "branch"]),
     ("Hong Pang Electronic Industry (Hong Kong) Limited", "ofac-sdn:11305", ["hong", "kong"]),
     ("King-Pai Technology (Hong Kong) Limited", "seed:king-pai-technology", ["hong", "kong"]),
-    pytest.param("VTB Bank Shanghai Branch", "seed:vtb-bank", ["shanghai", "branch"], marks=pytest.mark.xfail(
-        strict=True, reason="scores 0.7277 < 0.8: 'vtb' weighs only 0.44 (22 names of the token prior hold it) and "
-                            "'bank' 0.18, so the appended 'shanghai' (0.47) and 'branch' (0.41) outweigh the match")),
+    ("VTB Bank Shanghai Branch", "seed:vtb-bank", ["shanghai", "branch"]),
+    ("VTB Bank (Hong Kong) Limited", "seed:vtb-bank", ["hong", "kong"]),
 ])
 def test_appended_branch_or_place_still_hits(quality: Service, query: str, entity_id: str, extra: list[str]) -> None:
     hit = top(quality, query)
