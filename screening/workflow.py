@@ -273,22 +273,32 @@ class Workflow:
             for page in store.iter_counterparties(old_version, chunk):
                 now = utcnow()
                 summary.checked += len(page)
-                with store.begin() as conn:
-                    if changed:
-                        queries = [Query(name=c["name"], country=c["country"], type=c["type"], ref=c["ref"])
-                                   for c in page]
-                        results = service.screen_valid(queries, threshold=threshold,
-                                                       limit=max(RESCREEN_LIMIT, self.settings.limit))
-                        for r in results:
-                            r.hits = [h for h in r.hits if h.entity_id in changed][: self.settings.limit]
-                            r.status = "potential_match" if r.hits else "clear"
-                        out = self._record(conn, service, results, threshold=threshold, caller=caller,
-                                           channel="rescreen", attributes=extra, request_id=str(uuid.uuid4()),
-                                           now=now, update_counterparties=False)
-                        summary.screened += len(page)
-                        summary.new_alerts += len(out.new_alerts)
-                        group["new_alerts"] += len(out.new_alerts)
-                    store.mark_rescreened(conn, [c["id"] for c in page], version=wl.version, at=now)
+                results = None
+                if changed:
+                    queries = [Query(name=c["name"], country=c["country"], type=c["type"], ref=c["ref"])
+                               for c in page]
+                    results = service.screen_valid(queries, threshold=threshold,
+                                                   limit=max(RESCREEN_LIMIT, self.settings.limit))
+                    for r in results:
+                        r.hits = [h for h in r.hits if h.entity_id in changed][: self.settings.limit]
+                        r.status = "potential_match" if r.hits else "clear"
+                for attempt in range(3):  # a screening recorded at the same moment may take an alert key first
+                    try:
+                        with store.begin() as conn:
+                            new = 0
+                            if results is not None:
+                                new = len(self._record(conn, service, results, threshold=threshold, caller=caller,
+                                                       channel="rescreen", attributes=extra,
+                                                       request_id=str(uuid.uuid4()), now=now,
+                                                       update_counterparties=False).new_alerts)
+                            store.mark_rescreened(conn, [c["id"] for c in page], version=wl.version, at=now)
+                        break
+                    except sa.exc.IntegrityError:
+                        if attempt == 2:
+                            raise
+                summary.screened += len(page) if results is not None else 0
+                summary.new_alerts += new
+                group["new_alerts"] += new
                 if progress:
                     progress(len(page))
             summary.groups.append(group)

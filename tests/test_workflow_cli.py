@@ -177,3 +177,10 @@ def test_file_and_exports_escape_formulas(env: dict[str, str], tmp_path: Path) -
     assert first_row["ref"] == "'=CP-1" and first_row["last_note"] == "'=1+1"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     assert screen(env, "alerts", "export", "--format", "xlsx").exit_code == 2  # needs --output
+
+
+def test_serve_refuses_auth_off_off_loopback(env: dict[str, str]) -> None:
+    r = screen({**env, "SCREENING_AUTH": "off"}, "serve", "--host", "0.0.0.0")
+    assert r.exit_code == 2 and "only with the server bound to 127.0.0.1" in r.output
+    r = screen({**env, "SCREENING_AUTH": "maybe"}, "serve")
+    assert r.exit_code == 2 and "must be on or off" in r.output
