@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench accuracy serve clean
+.PHONY: install run test lint bench bench-full accuracy serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,17 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP)  # the quick ones, a few minutes in all; bench-full for the issue-5 figures
+	$(BIN)/python benchmarks/bench_matcher.py --quick
+	$(BIN)/python benchmarks/bench_single.py --quick
+	$(BIN)/python benchmarks/bench_batch.py --quick
+
+bench-full: $(STAMP)  # every benchmark at full size: about half an hour (the 1M-name list compiles once)
 	$(BIN)/python benchmarks/bench_matcher.py
+	$(BIN)/python benchmarks/bench_single.py
+	$(BIN)/python benchmarks/bench_batch.py
+	$(BIN)/python benchmarks/bench_http.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
