@@ -26,6 +26,9 @@ RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_entity_name
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NAME_COLUMNS = ("name", "company", "company_name", "counterparty", "counterparty_name", "full_name", "entity_name")
 CHUNK = 2000
+# Fewer chunks than this are screened in-process: a pool's start (about 1 s: processes, then each
+# loads the watchlist) costs more than 2 processes save on a few thousand rows.
+POOL_MIN_CHUNKS = 4
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _ROW_PREFIX = re.compile(r"^row (\d+):")
 EOL = "\n"  # the output's line terminator; resume relies on it
@@ -357,12 +360,9 @@ def chunks_of(rows: Iterator[tuple[int, list[str]]], size: int) -> Iterator[list
 def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]], layout: Layout,
                 jobs: int, keep_results: bool) -> Iterator[ChunkOut]:
     """Each chunk screened, in input order; chunks run on `jobs` processes when there are several."""
-    first = next(chunks, None)
-    if first is None:
-        return
-    second = next(chunks, None)
-    if jobs <= 1 or second is None:  # one chunk: starting processes would cost more than it saves
-        for chunk in _prepend([first, second] if second is not None else [first], chunks):
+    head = list(islice(chunks, POOL_MIN_CHUNKS))
+    if jobs <= 1 or len(head) < POOL_MIN_CHUNKS:  # a short file: starting processes would cost more than it saves
+        for chunk in _prepend(head, chunks):
             yield screen_rows(service, chunk, layout, keep_results=keep_results)
         return
     settings = replace(service.settings, watchlist=service.watchlist.path, workers=1)
@@ -372,7 +372,7 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                              initargs=(settings,)) as pool:
         pending: deque[Future[ChunkOut]] = deque()
-        for chunk in _prepend([first, second], chunks):
+        for chunk in _prepend(head, chunks):
             pending.append(pool.submit(_screen_in_worker, chunk, layout, keep_results))
             if len(pending) >= 2 * jobs:  # a bounded window keeps memory constant
                 yield pending.popleft().result()

@@ -101,12 +101,13 @@ def test_results_callback_gets_every_chunk_in_order(service: Service, input_csv:
     assert seen == expected
 
 
-def test_a_one_chunk_file_is_screened_in_process(service: Service, tmp_path: Path, monkeypatch) -> None:
+def test_a_short_file_is_screened_in_process(service: Service, tmp_path: Path, small_chunks: None,
+                                            monkeypatch) -> None:
     def no_pool(*args, **kwargs):
-        raise AssertionError("a process pool was started for a one-chunk file")
+        raise AssertionError("a process pool was started for a file of a few chunks")
 
     monkeypatch.setattr(batch, "ProcessPoolExecutor", no_pool)
-    path = write_csv(tmp_path / "small.csv", make_rows(5))
+    path = write_csv(tmp_path / "small.csv", make_rows(7 * (batch.POOL_MIN_CHUNKS - 1)))
     assert screened(service, path, jobs=2) == screened(service, path, jobs=1)
 
 
