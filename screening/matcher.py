@@ -132,31 +132,36 @@ class Matcher:
     def match(self, queries: list[QueryForm], *, threshold: float, limit: int) -> list[list[Match]]:
         """Stage 2: score candidates, keep each entity's best name, filter and rank."""
         o, wl = self.options, self.wl
-        floor = threshold - o.country_match  # no adjustment lifts a score by more than this
+        # No adjustment lifts a score by more than this: a candidate below it can't become a hit.
+        floor = threshold - o.country_match - 2 * o.date_match
+        name_entity, entity_type, name_flags = wl.name_entity_list, wl.entity_type_list, wl.name_flags_list
         results = []
         for q, cand in zip(queries, self.candidates(queries), strict=True):
             if not q.form.tokens and not q.identifiers:
                 results.append([])
                 continue
             type_code = TYPE_CODES.get(q.type) if q.type else None
+            q_written = _as_written(q.raw) if q.raw else ""
             best: dict[int, Match] = {}
             for j in cand.tolist():
-                e = int(wl.name_entity[j])
-                if type_code is not None and wl.entity_type[e] != type_code:
+                e = name_entity[j]
+                if type_code is not None and entity_type[e] != type_code:
                     continue
                 c = wl.form(j)
                 s = compare(q.form.tokens, q.form.core, q.form.legal, c.tokens, c.core, c.legal,
-                            wl.weights, o.params, person=bool(wl.entity_type[e] == PERSON), floor=floor)
+                            wl.weights, o.params, person=entity_type[e] == PERSON, floor=floor)
                 score = s.score
+                if score < floor or score <= 0:
+                    continue
                 adj: list[tuple[str, float]] = []
-                if q.raw and score >= floor:
+                if q_written:
                     # Spread: names that normalise alike still differ as written; only the listed
                     # name exactly as written (up to case and spacing) keeps 1.0.
-                    written = fuzz.ratio(_as_written(q.raw), _as_written(wl.display[j])) / 100
+                    written = fuzz.ratio(q_written, _as_written(wl.display[j])) / 100
                     if written < 1:
                         adj.append(("as written", -round(score * o.as_written * (1 - written), 4)))
                         score += adj[-1][1]
-                if wl.name_flags[j] & WEAK and (score < o.weak_min or len(c.core) < o.weak_min_length):
+                if name_flags[j] & WEAK and (score < o.weak_min or len(c.core) < o.weak_min_length):
                     continue  # weak aliases alert only when near-exact, and never on a bare initialism
                 if q.country and score > 0:
                     countries = wl.entity_countries[e]

@@ -284,6 +284,19 @@ class Watchlist:
         return f
 
     @cached_property
+    def name_entity_list(self) -> list[int]:
+        """name -> entity as a Python list: indexing it in the scoring loop is cheaper than numpy's."""
+        return self.name_entity.tolist()
+
+    @cached_property
+    def entity_type_list(self) -> list[int]:
+        return self.entity_type.tolist()
+
+    @cached_property
+    def name_flags_list(self) -> list[int]:
+        return self.name_flags.tolist()
+
+    @cached_property
     def sorted_core(self) -> list[str]:
         """Token-sorted core forms, for the brute-force cdist retrieval only (decoded on first use)."""
         return self._sorted_core.to_list()
