@@ -34,6 +34,30 @@ _ROW_PREFIX = re.compile(r"^row (\d+):")
 EOL = "\n"  # the output's line terminator; resume relies on it
 
 
+class _CsvWriter:
+    """csv.writer with EOL line ends that still quotes a cell holding a carriage return.
+
+    The csv module quotes only the characters of its own line terminator, so with "\n" a cell
+    with "\r" would be written bare and split the row when read back.
+    """
+
+    def __init__(self, out) -> None:
+        self._plain = csv.writer(out, lineterminator=EOL)
+        self._quoted = csv.writer(out, lineterminator=EOL, quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row) -> None:
+        row = list(row)
+        (self._quoted if any("\r" in str(v) for v in row) else self._plain).writerow(row)
+
+    def writerows(self, rows) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def csv_writer(out) -> _CsvWriter:
+    return _CsvWriter(out)
+
+
 def escape_cell(value: Any) -> str:
     """Neutralise spreadsheet formula injection: a cell starting =, +, -, @, tab or CR gets a leading '.
 
@@ -278,7 +302,7 @@ def screen_rows(service: Service, rows: list[tuple[int, list[str]]], layout: Lay
     results = iter(screened)
     counts = {"clear": 0, "potential_match": 0, "error": 0}
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator=EOL)
+    writer = csv_writer(buf)
     for (_n, values), (q, err) in zip(rows, queries, strict=True):
         values = (values + [""] * width)[:width]
         if q is None:
@@ -329,7 +353,7 @@ def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
     if not changed:
         return text
     buf = io.StringIO()
-    csv.writer(buf, lineterminator=EOL).writerows(rows)
+    csv_writer(buf).writerows(rows)
     return buf.getvalue()
 
 
@@ -434,7 +458,7 @@ def screen_file(
         summary = summary or FileSummary()
         summary.encoding, summary.columns = table.encoding, table.header
         if write_header:
-            csv.writer(out, lineterminator=EOL).writerow(table.output_header())
+            csv_writer(out).writerow(table.output_header())
         rows = table.rows()
         skipped = sum(1 for _ in islice(rows, skip_rows))
         if skipped < skip_rows:
@@ -540,7 +564,7 @@ def _tally(output: Path, status_col: int, width: int) -> FileSummary:
 
 def csv_line(values: Iterable[str]) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator=EOL).writerow(list(values))
+    csv_writer(buf).writerow(list(values))
     return buf.getvalue()
 
 

@@ -199,3 +199,13 @@ def test_escape_cell(raw, escaped) -> None:
 def test_output_cells_are_escaped(seed_service: Service, tmp_path: Path) -> None:
     rows, _, _ = run(seed_service, write(tmp_path, "name,note\nAcme,=1+1\n"))
     assert rows[0]["note"] == "'=1+1"
+
+
+def test_a_carriage_return_inside_a_cell_stays_in_its_row(seed_service: Service, tmp_path: Path) -> None:
+    src = tmp_path / "cr.csv"
+    src.write_bytes(b'id,name\n1,"\rAcme"\n2,"=cmd\rX"\n3,Norinco\n')
+    out = io.StringIO()
+    screen_file(seed_service, src, out, FileOptions())
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert [r[0] for r in rows] == ["id", "1", "2", "3"]
+    assert rows[1][1] == "'\rAcme" and rows[2][1] == "'=cmd\rX"  # escaped, and quoted so the row holds
