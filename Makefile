@@ -17,7 +17,7 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/screen watchlist info
 	$(BIN)/screen file examples/counterparties.csv --output examples/counterparties.screened.csv || [ $$? -eq 1 ]
-	@column -s, -t < examples/counterparties.screened.csv 2>/dev/null | cut -c1-200 || cat examples/counterparties.screened.csv
+	@$(BIN)/python -c 'import csv,sys; rows=list(csv.reader(open(sys.argv[1], encoding="utf-8"))); w=[max(len(r[i]) for r in rows) for i in range(7)]; [print("  ".join(c.ljust(n) for c, n in zip(r[:7], w))) for r in rows]' examples/counterparties.screened.csv
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
