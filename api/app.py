@@ -99,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         yield
         if task:
             task.cancel()
+        await run_in_threadpool(app.state.workflow.close)  # the audit writer commits what it holds
 
     app = FastAPI(title="Sanctions screening", version="0.1.0", lifespan=lifespan,
                   description="Screen names against sanctions watchlists. Scores are in [0, 1]; "

@@ -87,7 +87,7 @@ def caller_of(request: Request) -> str:
 def audit(request: Request, service: Service, resp: ScreenResponse, channel: str = "api") -> None:
     """The audit hook of the screening routes: record every result of the response under the caller."""
     wf: Workflow = request.app.state.workflow
-    wf.record(service, resp.results, threshold=resp.threshold, caller=caller_of(request), channel=channel)
+    wf.record_grouped(service, resp.results, threshold=resp.threshold, caller=caller_of(request), channel=channel)
 
 
 def file_audit(request: Request, service: Service) -> Callable[[list[Result], float], None]:

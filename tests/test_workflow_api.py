@@ -228,3 +228,22 @@ def test_alert_export_escapes_formulas(env) -> None:
     r = client.get("/v1/audit", params={"format": "csv"}, headers=keys["admin"])
     (audit_row,) = csv.DictReader(io.StringIO(r.text))
     assert audit_row["name"] == "'" + evil and audit_row["ref"] == "'@CP-1"
+
+
+def test_concurrent_screenings_are_each_in_the_audit_trail_once(tmp_path) -> None:
+    """Group commit: 40 requests from 8 threads, every one recorded once, under its own query."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from screening.config import Settings
+    from screening.workflow import Workflow
+
+    settings = Settings(auth="off", db_url=f"sqlite:///{tmp_path / 'audit.db'}", reload_interval=0)
+    names = [f"Sinno Electronics {i}" if i % 2 else f"Acme Widgets {i}" for i in range(40)]
+    with TestClient(create_app(settings)) as client, ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda n: client.get("/v1/screen", params={"name": n}).status_code, names))
+    assert codes == [200] * 40
+    rows = Workflow(settings).audit_rows(since=None, until=None)
+    assert sorted(r["name"] for r in rows) == sorted(names)
