@@ -12,6 +12,7 @@ import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import Depends, FastAPI, File, Request, UploadFile
 from fastapi import Query as Q
 from fastapi.concurrency import run_in_threadpool
@@ -93,6 +94,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Screening is CPU-bound under one GIL per worker: a few threads keep the latency tail short
+        # where anyio's default 40 let requests queue inside the process.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         await run_in_threadpool(app.state.workflow.upgrade)  # schema migrations, before the first request
         holder.load()
         task = asyncio.create_task(watch()) if settings.reload_interval > 0 else None
