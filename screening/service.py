@@ -29,6 +29,16 @@ class Query(BaseModel):
                                    description="registration, IMO, passport or other numbers; an exact match is a hit")
 
 
+class Listing(BaseModel):
+    """One list's entry for a hit's entity: a linked entity has one per list that names it."""
+
+    entity_id: str = Field(examples=["ofac-sdn:17013"], description="<source>:<the source's own id>")
+    source: str = Field(examples=["ofac-sdn"])
+    name: str = Field(examples=["VTB BANK PJSC"])
+    programs: list[str] = Field(default_factory=list, examples=[["UKRAINE-EO13662"]])
+    list_version: str | None = Field(default=None, examples=["2024-05-03"], description="the list's own date, if it has one")
+
+
 class Hit(BaseModel):
     entity_id: str = Field(examples=["seed:sinno-electronics"])
     name: str = Field(examples=["Sinno Electronics"])
@@ -37,6 +47,7 @@ class Hit(BaseModel):
     type: EntityType
     countries: list[str] = Field(examples=[["HK"]])
     sources: list[str] = Field(examples=[["seed"]])
+    listings: list[Listing] = Field(default_factory=list, description="every list entry of this entity")
     explanation: dict[str, Any] = Field(
         examples=[{"query_normalised": "sino electronics llc", "name_normalised": "sinno electronics",
                    "token_score": 0.85, "char_score": 0.94,
@@ -121,6 +132,7 @@ class Service:
         return Hit(
             entity_id=e.entity_id, name=e.name, matched_name=wl.display[m.name], score=round(m.score, 4),
             type=TYPE_NAMES[int(wl.entity_type[m.entity])], countries=e.countries, sources=[e.source],
+            listings=[Listing(entity_id=e.entity_id, source=e.source, name=e.name, programs=e.programs)],
             explanation=m.explanation(wl, q.form),
         )
 

@@ -270,6 +270,17 @@ class Watchlist:
         return self._id_index.get(entity_id)
 
     @cached_property
+    def linked_hashes(self) -> dict[str, str]:
+        """Hit entity id (the linked entity a hit names) -> the hash of everything listed for it.
+
+        Alerts, suppressions and re-screening key on these: a change to any listing of the entity changes it."""
+        return dict(zip(self.entity_ids.to_list(), self.entity_hashes.to_list(), strict=True))
+
+    def entity_hash_of(self, entity_id: str) -> str:
+        """The hash of a hit's entity (see `linked_hashes`); "" for an id this watchlist does not hold."""
+        return self.linked_hashes.get(entity_id, "")
+
+    @cached_property
     def _id_index(self) -> dict[str, int]:
         return {eid: i for i, eid in enumerate(self.entity_ids.to_list())}
 

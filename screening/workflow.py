@@ -191,7 +191,7 @@ class Workflow:
         wl = service.watchlist
         if wl.version in self.store._known_versions:
             return
-        pairs = list(zip(wl.entity_ids.to_list(), wl.entity_hashes.to_list(), strict=True))
+        pairs = list(wl.linked_hashes.items())
         self.store.ensure_version(conn, version=wl.version, watchlist_id=wl.id, sha256=wl.header.get("sha256", ""),
                                   entities=pairs)
 
@@ -260,8 +260,7 @@ class Workflow:
         for r, ref, dh in zip(results, refs, hashes, strict=True):
             row_marks: list[tuple[str, Any]] = []
             for h in r.hits:
-                i = wl.index_of(h.entity_id)
-                eh = wl.entity_hashes[i] if i is not None else ""
+                eh = wl.entity_hash_of(h.entity_id)
                 if not ref:
                     row_marks.append(("none", eh))
                     continue
@@ -344,7 +343,7 @@ class Workflow:
         with store.begin() as conn:
             self._ensure_version(conn, service)
             groups = store.counterparty_versions(conn, exclude=wl.version)
-        current = dict(zip(wl.entity_ids.to_list(), wl.entity_hashes.to_list(), strict=True))
+        current = dict(wl.linked_hashes)
         for old_version, count in groups:
             with store.connect() as conn:
                 old = store.version_entities(conn, old_version)
