@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 
 import anyio
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
+from api import errors
 from api.deps import declared_role
+from api.edge import EdgeMiddleware
+from api.metrics import Metrics
 from api.routers import alerts, audit, files, health, jobs, keys, screen, watchlist
 from screening.config import Settings
-from screening.errors import AuthError, ScreeningError
 from screening.holder import Holder
 from screening.jobs import JobRunner
 from screening.workflow import Workflow, check_auth_setting
@@ -33,13 +35,16 @@ def check_routes_declare_roles(app: FastAPI) -> None:
         raise RuntimeError(f"routes without a declared role (Depends(role(...)) or Depends(public)): {missing}")
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
+    """The app over `settings`; `warn_auth_off=False` when the caller (`screen serve`) has warned already."""
     warning = check_auth_setting(settings)  # refuses auth off unless bound to 127.0.0.1
-    if warning:
+    if warning and warn_auth_off:
         log.warning(warning)
     holder = Holder(settings)
     workflow = Workflow(settings)
     runner = JobRunner(settings, holder, workflow)
+    metrics = Metrics(holder, runner)
+    runner.on_event = metrics.job_event
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -57,19 +62,15 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Sanctions screening", version="0.1.0", lifespan=lifespan,
                   description="Screen names against sanctions watchlists. Scores are in [0, 1]; "
-                              "a hit is score >= threshold. Every route but /healthz and /readyz needs an "
-                              "API key (`Authorization: Bearer <key>` or `X-API-Key`).")
+                              "a hit is score >= threshold. Every route but /healthz, /readyz and /metrics "
+                              "needs an API key (`Authorization: Bearer <key>` or `X-API-Key`). Every error "
+                              "is `{\"detail\": \"<one line>\"}`.")
     app.state.holder = holder
     app.state.workflow = workflow
     app.state.jobs = runner
-
-    @app.exception_handler(AuthError)
-    async def auth_error(_request: Request, exc: AuthError) -> JSONResponse:
-        return JSONResponse(status_code=401, content={"detail": exc.message}, headers={"WWW-Authenticate": "Bearer"})
-
-    @app.exception_handler(ScreeningError)
-    async def screening_error(_request: Request, exc: ScreeningError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status, content={"detail": exc.message})
+    app.state.metrics = metrics
+    errors.install(app)
+    app.add_middleware(EdgeMiddleware, max_body=settings.max_upload, metrics=metrics)
 
     for router in ROUTERS:
         app.include_router(router)
@@ -78,5 +79,9 @@ def create_app(settings: Settings) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` and multi-worker serving: settings from the environment."""
-    return create_app(Settings.from_env())
+    """Factory for `uvicorn --factory` and multi-worker serving: settings from the environment.
+
+    `screen serve` sets SCREENING_SERVE_WARNED after printing the auth-off warning itself, so
+    each worker process does not print it again.
+    """
+    return create_app(Settings.from_env(), warn_auth_off=not os.environ.get("SCREENING_SERVE_WARNED"))

@@ -7,21 +7,24 @@ neither, so a new route is never open by accident.
 The key is checked before the request body is read: `KeyFirstRoute` (the route class of every
 router in api/routers/) runs the declared role's check before FastAPI parses JSON or a multipart
 upload, so a caller without a key gets 401, never a parser's 422, and never costs an upload.
+Then it checks the body's type and, for JSON, parses it strictly (api/edge.py: check_body).
 The same check also runs as the declared dependency (a no-op when the route class has run it),
 so a route declared on a plain router is still protected.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.edge import check_body
 from screening.holder import Holder
 from screening.service import Result, ScreenResponse, Service
 from screening.workflow import ROLES, Workflow, os_caller
@@ -46,8 +49,8 @@ def role(needed: str) -> Callable[..., str]:
     return check
 
 
-def public() -> None:
-    """The dependency of the routes anyone may call (the liveness and readiness probes, metrics)."""
+async def public() -> None:
+    """The dependency of the routes anyone may call (the probes, metrics); async: it needs no thread."""
 
 
 public.role = PUBLIC  # type: ignore[attr-defined]
@@ -93,14 +96,28 @@ class KeyFirstRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         needed = declared_role(self)
-        if needed is None or needed == PUBLIC:
+        expects = None
+        if self.body_field is not None:
+            expects = "form" if isinstance(self.body_field.field_info, params.Form) else "json"
+        if (needed is None or needed == PUBLIC) and expects is None:
             return handler
 
         async def key_first(request: Request) -> Response:
-            await run_in_threadpool(authorize, request, needed)
+            if needed is not None and needed != PUBLIC:
+                await run_in_threadpool(authorize, request, needed)
+            if expects is not None:
+                await check_body(request, expects=expects)
             return await handler(request)
 
         return key_first
+
+
+def sees_everything(request: Request) -> bool:
+    """An admin key, or the one local user when auth is off: may see every job and server file paths."""
+    if request.app.state.workflow.settings.auth == "off":
+        return True
+    key = getattr(request.state, "key", None)
+    return key is not None and ROLES.index(key["role"]) >= ROLES.index("admin")
 
 
 def caller_of(request: Request) -> str:
@@ -115,10 +132,23 @@ def workflow_of(request: Request) -> Workflow:
     return request.app.state.workflow
 
 
+def _observe(request: Request, channel: str, results: list[Result], seconds: float) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.screened(channel, results, seconds)
+
+
 def audit(request: Request, service: Service, resp: ScreenResponse, channel: str = "api") -> None:
     """The audit hook of the screening routes: record every result of the response under the caller."""
     wf = workflow_of(request)
-    wf.record_grouped(service, resp.results, threshold=resp.threshold, caller=caller_of(request), channel=channel)
+    start = time.perf_counter()
+    try:
+        wf.record_grouped(service, resp.results, threshold=resp.threshold, caller=caller_of(request),
+                          channel=channel)
+    except Exception:
+        _failed(request)
+        raise
+    _observe(request, channel, resp.results, time.perf_counter() - start)
 
 
 def file_audit(request: Request, service: Service) -> Callable[[list[Result], float], None]:
@@ -127,13 +157,25 @@ def file_audit(request: Request, service: Service) -> Callable[[list[Result], fl
     caller = caller_of(request)
 
     def on_results(results: list[Result], threshold: float) -> None:
-        wf.record(service, results, threshold=threshold, caller=caller, channel="api-file")
+        start = time.perf_counter()
+        try:
+            wf.record(service, results, threshold=threshold, caller=caller, channel="api-file")
+        except Exception:
+            _failed(request)
+            raise
+        _observe(request, "api-file", results, time.perf_counter() - start)
 
     return on_results
 
 
+def _failed(request: Request) -> None:
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.audit_failures.inc()
+
+
 __all__ = ["PUBLIC", "KeyFirstRoute", "attachment", "audit", "authorize", "caller_of", "declared_role", "file_audit",
-           "holder_of", "public", "role", "workflow_of"]
+           "holder_of", "public", "role", "sees_everything", "workflow_of"]
 
 
 def attachment(filename: str) -> str:

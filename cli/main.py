@@ -224,13 +224,22 @@ def serve(
         os.environ["SCREENING_HOST"] = host  # worker processes check the bind address too
         if watchlist is not None:  # worker processes rebuild settings from the environment
             os.environ["SCREENING_WATCHLIST"] = str(watchlist)
+        from screening.logs import log_config
+
+        logging_setup = log_config("INFO", settings.log_format)  # JSON lines with the request id, by default
+        os.environ["SCREENING_SERVE_WARNED"] = "1"  # check_serve printed the auth-off warning: workers don't
         if workers > 1:
+            if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # /metrics sums every worker's counters
+                import tempfile
+
+                os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="screening-metrics-")
             uvicorn.run("api.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                        log_level="info")
+                        log_config=logging_setup, access_log=False)
         else:
             from api.app import create_app
 
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+            uvicorn.run(create_app(settings, warn_auth_off=False), host=host, port=port, log_config=logging_setup,
+                        access_log=False)
 
 
 @watchlist_app.command("build")

@@ -37,6 +37,7 @@ class Settings:
     max_upload: int = 100 * 1024 * 1024  # bytes of one HTTP request body (uploads, jobs), checked while it streams
     jobs_dir: str = ""  # job inputs and results; "" = a "jobs" directory beside the SQLite file (else data/jobs)
     job_workers: int = 1  # screening jobs run at once per server worker process
+    log_format: str = "json"  # `screen serve` logs: json (one object a line, with the request id) or text
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

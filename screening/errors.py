@@ -4,6 +4,7 @@
     ├── InputError (400/422)       bad query or bad input file
     │   ├── EmptyNameError         an empty or whitespace-only name
     │   ├── LimitError             a value over a configured limit
+    │   │   └── TooLargeError (413) a request over a size limit (names per request)
     │   └── InputFileError         a CSV/TSV/XLSX that can't be read (names file, row)
     ├── WatchlistError (500)       the compiled artifact is missing or corrupt
     ├── SourceError (400)          a list or seed file that can't be parsed (names file, line/element/field)
@@ -13,7 +14,9 @@
     ├── ForbiddenError (403)       a valid key whose role may not do this
     ├── NotFoundError (404)        no such alert or key
     ├── ConflictError (409)        a decision the workflow's rules refuse (four-eyes), a key name taken
-    └── StoreError (500)           the database can't be opened or migrated
+    ├── StoreError (500)           the database can't be opened or migrated
+    └── UnavailableError (503)     not able to serve now: the watchlist is not loaded yet, or the
+                                   database file was deleted or replaced under the running process
 
 The core raises these; only `cli/` and `api/` turn them into exit codes and HTTP responses.
 """
@@ -79,3 +82,11 @@ class ConflictError(ScreeningError):
 
 class StoreError(ScreeningError):
     status = 500
+
+
+class UnavailableError(ScreeningError):
+    status = 503
+
+
+class TooLargeError(LimitError):
+    status = 413

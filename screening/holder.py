@@ -20,7 +20,7 @@ import threading
 import time
 
 from .config import Settings
-from .errors import ScreeningError, WatchlistError
+from .errors import ScreeningError, UnavailableError, WatchlistError
 from .service import Query, Service
 
 log = logging.getLogger("screening.holder")
@@ -43,7 +43,7 @@ class Holder:
 
     def get(self) -> Service:
         if self.service is None:
-            raise ScreeningError("the watchlist is not loaded yet")
+            raise UnavailableError("the watchlist is not loaded yet")
         return self.service
 
     def _stamp(self) -> tuple[int, int]:

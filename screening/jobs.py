@@ -40,6 +40,7 @@ from .batch import FileOptions, FileSummary, Table, estimate_rows, file_threshol
 from .config import Settings
 from .errors import ConflictError, InputFileError, NotFoundError, ScreeningError
 from .holder import Holder
+from .logs import request_id
 from .service import Result, Service
 from .store import as_utc, utcnow
 from .store.schema import jobs as T
@@ -277,6 +278,13 @@ class JobRunner:
     # ---- running one job --------------------------------------------------------------------------
 
     def _run(self, row: dict[str, Any]) -> None:
+        token = request_id.set(f"job-{row['id']}")
+        try:
+            self._run_job(row)
+        finally:
+            request_id.reset(token)
+
+    def _run_job(self, row: dict[str, Any]) -> None:
         job_id = row["id"]
         try:
             service = self.holder.get()
@@ -316,8 +324,11 @@ class JobRunner:
                      potential_match=progress.potential_match, errors=progress.error)
 
         def record(results: list[Result], threshold: float) -> None:
+            start = time.perf_counter()
             self.workflow.record(service, results, threshold=threshold, caller=row["caller"], channel="api-job",
                                  attributes={"job_id": job_id})
+            self._event("recorded", {"screened": len(results), "hits": sum(1 for r in results if r.hits),
+                                     "seconds": time.perf_counter() - start})
 
         def on_chunk(n: int) -> None:
             progress.rows, progress.clear = summary.rows, summary.clear

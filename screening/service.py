@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .config import Settings
-from .errors import EmptyNameError, InputError, LimitError
+from .errors import EmptyNameError, InputError, LimitError, TooLargeError
 from .matcher import MATCHER_VERSION, Match, Matcher, MatchOptions, QueryForm
 from .model import EntityType
 from .normalise import name_form
@@ -104,7 +104,7 @@ class Service:
         """Screen a batch of queries; every query must be valid (checked first, naming its index)."""
         cap = self.settings.max_batch if max_batch is None else max_batch
         if len(queries) > cap:
-            raise LimitError(f"too many names in one request: {len(queries)} (limit {cap})")
+            raise TooLargeError(f"too many names in one request: {len(queries)} (limit {cap})")
         for i, q in enumerate(queries):
             self.validate(q, f"queries[{i}]")
         threshold = self.settings.threshold if threshold is None else threshold

@@ -20,6 +20,7 @@ import getpass
 import hashlib
 import json
 import queue
+import re
 import secrets
 import threading
 import time
@@ -69,7 +70,32 @@ def os_caller() -> str:
 def data_hash(q: Query) -> str:
     """Hash of a counterparty's screened data: what, if it changes, reopens a cleared alert."""
     key = json.dumps([q.name.strip(), (q.country or "").upper(), q.type or ""], ensure_ascii=False)
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: Any) -> Any:
+    """A value with every unpaired surrogate (undecodable input, a JSON "\\ud800") made U+FFFD, deeply.
+
+    The audit trail stores text the database can encode, so one hostile value can't fail a write.
+    """
+    if isinstance(value, str):
+        return value if value.isascii() else _SURROGATES.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_text(v) for v in value]
+    return value
+
+
+def json_line(row: Any) -> str:
+    """One JSON line that always encodes as UTF-8: an unpaired surrogate is written as its \\u escape."""
+    text = json.dumps(row, ensure_ascii=False, default=str)
+    if text.isascii():
+        return text
+    return _SURROGATES.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def key_hash(token: str) -> str:
@@ -276,7 +302,7 @@ class Workflow:
                     new_by_pair[key[:2]] = len(new_alerts)
                     new_alerts.append({
                         "counterparty_id": key[0], "entity_id": h.entity_id, "entity_hash": eh, "data_hash": dh,
-                        "entity_name": h.name, "matched_name": h.matched_name, "query_name": r.query.name,
+                        "entity_name": h.name, "matched_name": h.matched_name, "query_name": clean_text(r.query.name),
                         "score": h.score, "explanation": h.explanation, "watchlist_version": wl.version,
                         "status": "open", "pending_decision_id": None,
                         "previous_alert_id": last_alert["id"] if last_alert else None, "screening_id": None,
@@ -310,7 +336,8 @@ class Workflow:
             q = r.query
             audit_rows.append({
                 "request_id": request_id, "screened_at": now, "caller": caller, "channel": channel, "ref": ref,
-                "name": q.name, "attributes": {**q.model_dump(exclude={"name", "ref"}), **attributes},
+                "name": clean_text(q.name), "attributes": clean_text({**q.model_dump(exclude={"name", "ref"}),
+                                                                      **attributes}),
                 "watchlist_id": wl.id, "watchlist_version": wl.version,
                 "watchlist_sha256": wl.header.get("sha256", ""), "matcher": MATCHER_VERSION,
                 "threshold": threshold, "status": status, "hits": hits,
@@ -319,7 +346,8 @@ class Workflow:
         store.link_alerts(conn, [(alert_ids[i], outcome.screening_ids[pos]) for i, pos in creator.items()])
         if update_counterparties:
             store.update_counterparties(conn, [
-                {"_id": cp_id[ref], "name": results[i].query.name, "country": results[i].query.country,
+                {"_id": cp_id[ref], "name": clean_text(results[i].query.name),
+                 "country": clean_text(results[i].query.country),
                  "type": results[i].query.type, "data_hash": hashes[i], "last_screened_at": now,
                  "watchlist_version": wl.version, "last_screening_id": outcome.screening_ids[i]}
                 for ref, i in latest.items()
@@ -440,7 +468,7 @@ class Workflow:
         """
         if decision not in DECISIONS:
             raise InputError(f"decision {decision!r}: must be one of {', '.join(DECISIONS)}")
-        note, reviewer = (note or "").strip(), (reviewer or "").strip()
+        note, reviewer = clean_text((note or "").strip()), clean_text((reviewer or "").strip())
         if not note:
             raise InputError("a decision needs a note: why this decision")
         if len(note) > MAX_NOTE:
@@ -579,12 +607,13 @@ class Workflow:
 
 
 def _ref(r: Result) -> str | None:
-    ref = (r.query.ref or r.ref or "").strip()
+    ref = clean_text((r.query.ref or r.ref or "").strip())
     return ref[:200] or None
 
 
 def _cp_row(q: Query, ref: str, dh: str, now: datetime, version: str) -> dict[str, Any]:
-    return {"ref": ref, "name": q.name, "country": q.country, "type": q.type, "data_hash": dh, "created_at": now,
+    return {"ref": ref, "name": clean_text(q.name), "country": clean_text(q.country), "type": q.type, "data_hash": dh,
+            "created_at": now,
             "last_screened_at": now, "watchlist_version": version, "last_screening_id": None}
 
 
@@ -626,7 +655,7 @@ def write_rows(out: IO[str], fmt: str, columns: list[str], rows: Iterable[dict[s
     n = 0
     if fmt == "jsonl":
         for row in rows:
-            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            out.write(json_line(row) + "\n")
             n += 1
         return n
     writer = csv.writer(out, lineterminator=CSV_EOL)

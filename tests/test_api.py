@@ -146,14 +146,14 @@ def test_default_limits(client: TestClient) -> None:
     assert r.status_code == 422
     assert r.json()["detail"] == "queries[0]: name is 301 characters long (limit 300)"
     r = client.post("/v1/screen", json={"queries": [{"name": "a"}] * 1001})
-    assert r.status_code == 422
+    assert r.status_code == 413
     assert r.json()["detail"] == "too many names in one request: 1001 (limit 1000)"
     assert client.post("/v1/screen", json={"queries": [{"name": "a"}] * 1000}).status_code == 200
 
 
 def test_configured_limits(small_client: TestClient) -> None:
     r = small_client.post("/v1/screen", json={"queries": [{"name": "a"}] * 4})
-    assert r.status_code == 422 and r.json()["detail"] == "too many names in one request: 4 (limit 3)"
+    assert r.status_code == 413 and r.json()["detail"] == "too many names in one request: 4 (limit 3)"
     r = small_client.post("/v1/screen", json={"queries": [{"name": "ok"}, {"name": "b" * 21}]})
     assert r.status_code == 422 and r.json()["detail"] == "queries[1]: name is 21 characters long (limit 20)"
     r = small_client.get("/v1/screen", params={"name": "c" * 21})
@@ -178,7 +178,7 @@ def test_unpaired_surrogate_is_422_not_500(client: TestClient) -> None:
     r = client.post("/v1/screen", content=b'{"queries": [{"name": "Sinno \\udc80"}]}',
                     headers={"content-type": "application/json"})
     assert r.status_code == 422
-    assert r.json()["detail"].startswith("queries[0]: name has an unpaired surrogate")
+    assert r.json()["detail"] == "queries[0].name: an unpaired surrogate (\\udc80) at position 6 is not text"
 
 
 # --- POST /v1/screen/file -------------------------------------------------------------------------
@@ -254,15 +254,17 @@ def test_watchlist(client: TestClient, seed_service: Service) -> None:
 def test_health_and_ready(client: TestClient, seed_service: Service) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     r = client.get("/readyz")
-    assert r.status_code == 200 and r.json() == {"status": "ready", "watchlist": seed_service.watchlist.version}
+    assert r.status_code == 200
+    assert r.json() == {"status": "ready", "watchlist": seed_service.watchlist.version, "database": "ok"}
 
 
 def test_not_ready_before_the_lifespan(seed_settings: Settings) -> None:
     c = TestClient(create_app(seed_settings), raise_server_exceptions=False)  # no `with`: lifespan not run
     assert c.get("/healthz").status_code == 200
-    assert c.get("/readyz").status_code == 503
+    r = c.get("/readyz")
+    assert r.status_code == 503 and r.json()["not_ready"] == ["watchlist: not loaded yet"]
     r = c.get("/v1/screen", params={"name": "Sinno"})
-    assert r.status_code == 500 and "not loaded" in r.json()["detail"]
+    assert r.status_code == 503 and "not loaded" in r.json()["detail"]
 
 
 def test_startup_fails_on_a_missing_watchlist(seed_settings: Settings, tmp_path: Path) -> None:

@@ -68,7 +68,8 @@ def test_every_route_but_health_needs_a_key_and_the_right_role(env) -> None:
     declared = {(m, p): r for m, p, r in all_routes(client.app)}
     # every route declares its role beside itself; only the probes are public
     assert None not in declared.values(), declared
-    assert {(m, p) for (m, p), r in declared.items() if r == PUBLIC} == {("GET", "/healthz"), ("GET", "/readyz")}
+    assert {(m, p) for (m, p), r in declared.items() if r == PUBLIC} == {("GET", "/healthz"), ("GET", "/readyz"),
+                                                                         ("GET", "/metrics")}
     routes = protected_routes(client.app)
     assert ("POST", "/v1/screen") in routes and ("POST", "/v1/alerts/{alert_id}/decision") in routes
     assert len(routes) >= 14
@@ -87,7 +88,7 @@ def test_every_route_but_health_needs_a_key_and_the_right_role(env) -> None:
                 assert needed in r.json()["detail"]
             else:
                 assert r.status_code not in (401, 403), (method, path, role, r.text)
-    for path in ("/healthz", "/readyz", "/docs", "/openapi.json"):
+    for path in ("/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"):
         assert client.get(path).status_code == 200
 
 

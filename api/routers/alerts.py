@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
+from fastapi import Path as P
 from fastapi import Query as Q
 from fastapi.responses import Response
 
@@ -17,6 +18,7 @@ from api.models import AlertDetail, AlertOut, DecisionRequest, RescreenOut
 router = APIRouter(route_class=KeyFirstRoute, tags=["alerts"])
 
 AlertStatus = Literal["open", "escalated", "false_positive", "true_match"]
+MAX_ID = 2**63 - 1  # the database's integer range: a larger id or offset is a 422, never an overflow
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -27,7 +29,7 @@ def list_alerts(
     ref: str | None = Q(default=None, examples=["CP-0003"]),
     pending: bool | None = Q(default=None, description="only alerts awaiting (true) or not awaiting a 2nd review"),
     limit: int = Q(default=100, ge=1, le=1000),
-    offset: int = Q(default=0, ge=0),
+    offset: int = Q(default=0, ge=0, le=MAX_ID),
 ) -> list[dict[str, Any]]:
     """Alerts, oldest first."""
     return workflow_of(request).list_alerts(status=status, ref=ref, pending=pending, limit=limit, offset=offset)
@@ -52,13 +54,13 @@ def export_alerts(request: Request, format: Literal["csv", "xlsx"] = "csv",
 
 
 @router.get("/v1/alerts/{alert_id}", response_model=AlertDetail, dependencies=[Depends(role("analyst"))])
-def show_alert(request: Request, alert_id: int) -> dict[str, Any]:
+def show_alert(request: Request, alert_id: int = P(ge=1, le=MAX_ID)) -> dict[str, Any]:
     """One alert with its counterparty, decision history, and the earlier alerts it came back from."""
     return workflow_of(request).show_alert(alert_id)
 
 
 @router.post("/v1/alerts/{alert_id}/decision", response_model=AlertDetail, dependencies=[Depends(role("analyst"))])
-def decide(request: Request, alert_id: int, body: DecisionRequest) -> dict[str, Any]:
+def decide(request: Request, body: DecisionRequest, alert_id: int = P(ge=1, le=MAX_ID)) -> dict[str, Any]:
     """Decide an alert: false_positive (suppresses it while both sides are unchanged), true_match, escalated."""
     caller = caller_of(request)
     reviewer = body.reviewer or caller.split(":", 1)[-1]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from typing import Literal
 
@@ -13,7 +12,7 @@ from fastapi import Query as Q
 from fastapi.responses import StreamingResponse
 
 from api.deps import KeyFirstRoute, role, workflow_of
-from screening.workflow import AUDIT_COLUMNS, CSV_EOL, csv_cells, parse_time
+from screening.workflow import AUDIT_COLUMNS, CSV_EOL, csv_cells, json_line, parse_time
 
 router = APIRouter(route_class=KeyFirstRoute, tags=["audit"])
 
@@ -37,7 +36,7 @@ def export_audit(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
             if format == "csv":
                 writer.writerow(csv_cells(AUDIT_COLUMNS, row))
             else:
-                buf.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                buf.write(json_line(row) + "\n")
             if buf.tell() > 1 << 16:
                 yield buf.getvalue()
                 buf.seek(0)

@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
-from api.deps import KeyFirstRoute, attachment, caller_of, role
+from api.deps import KeyFirstRoute, attachment, caller_of, role, sees_everything
 from api.models import JobOut
 from screening.batch import FileOptions
 from screening.errors import NotFoundError
 from screening.jobs import JobRunner
-from screening.workflow import role_allows
 
 router = APIRouter(route_class=KeyFirstRoute, tags=["jobs"])
 
@@ -21,18 +20,10 @@ def runner_of(request: Request) -> JobRunner:
     return request.app.state.jobs
 
 
-def _sees_all(request: Request) -> bool:
-    """An admin key sees every job; so does the one local user when auth is off."""
-    if request.app.state.workflow.settings.auth == "off":
-        return True
-    key = getattr(request.state, "key", None)
-    return key is not None and role_allows(key["role"], "admin")
-
-
 def _visible(request: Request, job_id: str) -> dict[str, Any]:
     """The job, if the caller submitted it or sees all (others get 404, as for an unknown id)."""
     job = runner_of(request).status(job_id)
-    if job["caller"] != caller_of(request) and not _sees_all(request):
+    if job["caller"] != caller_of(request) and not sees_everything(request):
         raise NotFoundError(f"no job {job_id}")
     return job
 
@@ -59,7 +50,7 @@ def submit_job(
 @router.get("/v1/jobs", response_model=list[JobOut], dependencies=[Depends(role("screener"))])
 def list_jobs(request: Request) -> list[dict[str, Any]]:
     """Your jobs, newest first (an admin key sees everyone's)."""
-    return runner_of(request).list(caller=None if _sees_all(request) else caller_of(request))
+    return runner_of(request).list(caller=None if sees_everything(request) else caller_of(request))
 
 
 @router.get("/v1/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(role("screener"))])

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 
-from api.deps import KeyFirstRoute, holder_of, role
+from api.deps import KeyFirstRoute, holder_of, role, sees_everything
 
 router = APIRouter(route_class=KeyFirstRoute, tags=["watchlist"])
 
 
+def without_paths(value: Any) -> Any:
+    """The watchlist description less the server's file system: `path` keys and absolute paths go."""
+    if isinstance(value, dict):
+        return {k: without_paths(v) for k, v in value.items()
+                if k != "path" and not (isinstance(v, str) and _is_path(v))}
+    if isinstance(value, list):
+        return [without_paths(v) for v in value if not (isinstance(v, str) and _is_path(v))]
+    return value
+
+
+def _is_path(text: str) -> bool:
+    return text.startswith(("/", "~", "file:")) or PurePath(text).is_absolute() or "\\\\" in text
+
+
 @router.get("/v1/watchlist", dependencies=[Depends(role("screener"))])
 def watchlist(request: Request) -> dict:
-    """The watchlist in force: id, version (content hash), counts and sources."""
-    return holder_of(request).get().info()
+    """The watchlist in force: id, version (content hash), counts and sources (file paths for admin keys only)."""
+    info = holder_of(request).get().info()
+    return info if sees_everything(request) else without_paths(info)
 
 
 @router.post("/v1/watchlist/reload", dependencies=[Depends(role("admin"))])

@@ -9,6 +9,7 @@ refuses it too (triggers, see migrations/versions/0001_initial.py).
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from ..errors import StoreError
+from ..errors import StoreError, UnavailableError
 from . import schema as t
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -59,8 +60,12 @@ class Store:
             raise StoreError(f"SCREENING_DB_URL {url!r}: not a database URL ({exc})") from exc
         self.dialect = parsed.get_backend_name()
         kwargs: dict[str, Any] = {}
+        self._db_file: Path | None = None  # an SQLite file: checked to be the one opened at every transaction
+        self._db_identity: tuple[int, int] | None = None
         if self.dialect == "sqlite":
             database = parsed.database or ""
+            if database not in ("", ":memory:") and not database.startswith("file:"):
+                self._db_file = Path(database).absolute()
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
             if database in ("", ":memory:"):  # one shared in-memory database, for tests
                 kwargs["poolclass"] = StaticPool
@@ -83,20 +88,50 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        On SQLite the file is checked before and after: a commit into a file deleted (or replaced)
+        under the running process is lost at the next start, so it raises UnavailableError (503)
+        instead of letting the caller answer as if its record were kept.
+        """
+        self._check_file()
         try:
             with self.engine.begin() as conn:
                 yield conn
         except sa.exc.OperationalError as exc:
             raise StoreError(f"{_redact(self.url)}: {exc.orig}") from exc
+        self._check_file()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
+        self._check_file()
         try:
             with self.engine.connect() as conn:
                 yield conn
         except sa.exc.OperationalError as exc:
             raise StoreError(f"{_redact(self.url)}: {exc.orig}") from exc
+
+    def check(self) -> None:
+        """A short read (for readiness probes): StoreError when the database does not answer."""
+        with self.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def _check_file(self) -> None:
+        if self._db_file is None:
+            return
+        try:
+            st = os.stat(self._db_file)
+        except FileNotFoundError:
+            if self._db_identity is None:
+                return  # not created yet: the first connection creates it
+            raise UnavailableError(f"the database file {self._db_file} was deleted while the server ran; "
+                                   "nothing can be recorded (restore it, or restart to start a new one)") from None
+        identity = (st.st_dev, st.st_ino)
+        if self._db_identity is None:
+            self._db_identity = identity
+        elif identity != self._db_identity:
+            raise UnavailableError(f"the database file {self._db_file} was replaced while the server ran; "
+                                   "nothing can be recorded until a restart opens the new file")
 
     def upgrade(self, revision: str = "head") -> str | None:
         """Apply the migrations up to `revision`; returns the revision in force afterwards."""

@@ -1,0 +1,87 @@
+"""Every error leaves the API as {"detail": "<one line>"} with a fitting status, and never with a traceback.
+
+- ScreeningError and its subclasses: their own status (screening/errors.py), AuthError with
+  `WWW-Authenticate: Bearer`.
+- Request validation: 422 with the failing fields named, e.g. `queries[0].name: Field required`
+  (FastAPI's list of error objects, which echoes the input and can hold NaN, is never sent).
+- HTTP errors (404 for an unknown route, 405, 413, 415, ...): their status and detail as a string.
+- Anything else: 500 with the request id, and the traceback in the server log only (answered
+  by api/edge.py's middleware, which knows the request id).
+A detail is made printable: unpaired surrogates become U+FFFD and line breaks spaces.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from screening.errors import AuthError, ScreeningError
+
+log = logging.getLogger("screening.api")
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_DETAIL = 2000
+SHOWN_ERRORS = 5
+
+
+def clean(message: Any) -> str:
+    text = str(message)
+    text = _SURROGATE.sub("\ufffd", text)
+    text = " ".join(text.splitlines())
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
+
+
+def error(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"detail": clean(detail)}, headers=headers)
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    parts = list(loc)
+    kind = parts.pop(0) if parts and parts[0] in ("body", "query", "path", "header", "cookie") else None
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    if kind in ("query", "path", "header"):
+        return f"{kind} parameter {out}" if out else kind
+    return out or "body"
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """One line naming each failing field and why, e.g. `queries[0].name: Field required; limit: ...`."""
+    parts = []
+    for e in errors[:SHOWN_ERRORS]:
+        msg = e.get("msg", "invalid")
+        if e.get("type") == "missing":
+            msg = "required"
+        parts.append(f"{_loc(tuple(e.get('loc', ())))}: {msg}")
+    more = len(errors) - SHOWN_ERRORS
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AuthError)
+    async def auth_error(_request: Request, exc: AuthError) -> JSONResponse:
+        return error(401, exc.message, {"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(ScreeningError)
+    async def screening_error(_request: Request, exc: ScreeningError) -> JSONResponse:
+        if exc.status >= 500:
+            log.error("%s: %s", type(exc).__name__, clean(exc.message))
+        return error(exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error(400, "malformed JSON body")
+        return error(422, validation_message(errors))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, exc.detail, dict(exc.headers) if exc.headers else None)
