@@ -63,6 +63,9 @@ class EdgeMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
+        method = scope.get("method", "")
+        if self.metrics is not None:
+            self.metrics.in_progress.labels(method).inc()
         try:
             length = headers.get(b"content-length", b"")
             if length.isdigit() and int(length) > limit:
@@ -94,8 +97,8 @@ class EdgeMiddleware:
             seconds = time.perf_counter() - start
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
             if self.metrics is not None:
+                self.metrics.in_progress.labels(method).dec()
                 self.metrics.requests.labels(method, template, str(status)).inc()
                 self.metrics.latency.labels(method, template).observe(seconds)
             state = scope.get("state") or {}

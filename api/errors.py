@@ -7,13 +7,13 @@
 - HTTP errors (404 for an unknown route, 405, 413, 415, ...): their status and detail as a string.
 - Anything else: 500 with the request id, and the traceback in the server log only (answered
   by api/edge.py's middleware, which knows the request id).
-A detail is made printable: unpaired surrogates become U+FFFD and line breaks spaces.
+A detail is made one printable line: line breaks become spaces, control characters and unpaired
+surrogates U+FFFD (a binary upload's "header" can hold both).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -25,15 +25,15 @@ from screening.errors import AuthError, ScreeningError
 
 log = logging.getLogger("screening.api")
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_DETAIL = 2000
 SHOWN_ERRORS = 5
 
 
 def clean(message: Any) -> str:
-    text = str(message)
-    text = _SURROGATE.sub("\ufffd", text)
-    text = " ".join(text.splitlines())
+    """A detail as one printable line: line breaks become spaces, other unprintable characters U+FFFD."""
+    text = " ".join(str(message).splitlines())
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(ch if ch.isprintable() else "\ufffd" for ch in text)
     return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -81,6 +81,8 @@ class Metrics:
         r = self.registry
         self.requests = Counter("screening_http_requests", "HTTP requests by route and status",
                                 ["method", "route", "status"], registry=r)
+        self.in_progress = Gauge("screening_http_requests_in_progress", "HTTP requests being answered, by method",
+                                 ["method"], multiprocess_mode="livesum", registry=r)
         self.latency = Histogram("screening_http_request_duration_seconds", "HTTP request latency by route",
                                  ["method", "route"], buckets=LATENCY_BUCKETS, registry=r)
         self.screenings = Counter("screening_screenings", "Names screened and recorded, by channel", ["channel"],
