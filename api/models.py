@@ -128,3 +128,31 @@ class JobOut(BaseModel):
     created_at: str | None = Field(examples=["2025-11-23T09:29:39Z"])
     started_at: str | None = Field(examples=["2025-11-23T09:29:40Z"])
     finished_at: str | None = Field(examples=[None])
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers: one line saying what was wrong, naming the field or value and the limit."""
+
+    detail: str = Field(examples=["queries[0].name: required"])
+
+
+ERROR_DESCRIPTIONS = {
+    400: "bad request: malformed JSON, an unreadable file",
+    401: "no API key, or an unknown or revoked one",
+    403: "the key's role may not do this",
+    404: "no such resource",
+    409: "refused by the workflow's rules, or not ready yet",
+    413: "over a size limit (names per request, SCREENING_MAX_UPLOAD)",
+    415: "the body is not of the content type this route takes",
+    422: "a parameter or field is invalid (the detail names it)",
+    503: "not able to serve now: the watchlist is not loaded, or the database is gone",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the one error shape."""
+    return {code: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+PROTECTED = (401, 403, 413, 422, 503)  # what any route behind a key can answer
+WITH_BODY = (400, 415)  # what a route taking JSON or an upload can answer too

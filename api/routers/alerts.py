@@ -13,9 +13,9 @@ from fastapi import Query as Q
 from fastapi.responses import Response
 
 from api.deps import KeyFirstRoute, caller_of, holder_of, role, workflow_of
-from api.models import AlertDetail, AlertOut, DecisionRequest, RescreenOut
+from api.models import PROTECTED, WITH_BODY, AlertDetail, AlertOut, DecisionRequest, RescreenOut, errors
 
-router = APIRouter(route_class=KeyFirstRoute, tags=["alerts"])
+router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["alerts"])
 
 AlertStatus = Literal["open", "escalated", "false_positive", "true_match"]
 MAX_ID = 2**63 - 1  # the database's integer range: a larger id or offset is a 422, never an overflow
@@ -53,13 +53,15 @@ def export_alerts(request: Request, format: Literal["csv", "xlsx"] = "csv",
                     headers={"Content-Disposition": 'attachment; filename="alerts.csv"'})
 
 
-@router.get("/v1/alerts/{alert_id}", response_model=AlertDetail, dependencies=[Depends(role("analyst"))])
+@router.get("/v1/alerts/{alert_id}", response_model=AlertDetail, responses=errors(404),
+             dependencies=[Depends(role("analyst"))])
 def show_alert(request: Request, alert_id: int = P(ge=1, le=MAX_ID)) -> dict[str, Any]:
     """One alert with its counterparty, decision history, and the earlier alerts it came back from."""
     return workflow_of(request).show_alert(alert_id)
 
 
-@router.post("/v1/alerts/{alert_id}/decision", response_model=AlertDetail, dependencies=[Depends(role("analyst"))])
+@router.post("/v1/alerts/{alert_id}/decision", response_model=AlertDetail, responses=errors(*WITH_BODY, 404, 409),
+             dependencies=[Depends(role("analyst"))])
 def decide(request: Request, body: DecisionRequest, alert_id: int = P(ge=1, le=MAX_ID)) -> dict[str, Any]:
     """Decide an alert: false_positive (suppresses it while both sides are unchanged), true_match, escalated."""
     caller = caller_of(request)

@@ -12,9 +12,10 @@ from fastapi import Query as Q
 from fastapi.responses import StreamingResponse
 
 from api.deps import KeyFirstRoute, role, workflow_of
+from api.models import PROTECTED, errors
 from screening.workflow import AUDIT_COLUMNS, CSV_EOL, csv_cells, json_line, parse_time
 
-router = APIRouter(route_class=KeyFirstRoute, tags=["audit"])
+router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["audit"])
 
 
 @router.get("/v1/audit", response_class=StreamingResponse,

@@ -19,12 +19,13 @@ from fastapi.responses import Response
 
 from api.deps import KeyFirstRoute, attachment, file_audit, holder_of, role
 from api.errors import clean
+from api.models import PROTECTED, WITH_BODY, errors
 from screening.batch import FileOptions, screen_file
 from screening.jobs import input_suffix
 
 log = logging.getLogger("screening.api")
 
-router = APIRouter(route_class=KeyFirstRoute, tags=["screening"])
+router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["screening"])
 
 CLIENT_CLOSED = 499  # nginx's "client closed request": what the access log and metrics show
 
@@ -33,7 +34,8 @@ class ClientGone(Exception):
     """The client disconnected: stop screening its file."""
 
 
-@router.post("/v1/screen/file", response_class=Response, responses={200: {"content": {"text/csv": {}}}},
+@router.post("/v1/screen/file", response_class=Response,
+             responses={200: {"content": {"text/csv": {}}}, **errors(*WITH_BODY)},
              dependencies=[Depends(role("screener"))])
 def screen_upload(
     request: Request,

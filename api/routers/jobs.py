@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from api.deps import KeyFirstRoute, attachment, caller_of, role, sees_everything
-from api.models import JobOut
+from api.models import PROTECTED, WITH_BODY, JobOut, errors
 from screening.batch import FileOptions
 from screening.errors import NotFoundError
 from screening.jobs import JobRunner
 
-router = APIRouter(route_class=KeyFirstRoute, tags=["jobs"])
+router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["jobs"])
 
 
 def runner_of(request: Request) -> JobRunner:
@@ -28,7 +28,8 @@ def _visible(request: Request, job_id: str) -> dict[str, Any]:
     return job
 
 
-@router.post("/v1/jobs", response_model=JobOut, status_code=202, dependencies=[Depends(role("screener"))])
+@router.post("/v1/jobs", response_model=JobOut, status_code=202, responses=errors(*WITH_BODY),
+             dependencies=[Depends(role("screener"))])
 def submit_job(
     request: Request,
     file: UploadFile = File(description="CSV, TSV or XLSX with a name column"),
@@ -53,14 +54,15 @@ def list_jobs(request: Request) -> list[dict[str, Any]]:
     return runner_of(request).list(caller=None if sees_everything(request) else caller_of(request))
 
 
-@router.get("/v1/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(role("screener"))])
+@router.get("/v1/jobs/{job_id}", response_model=JobOut, responses=errors(404),
+             dependencies=[Depends(role("screener"))])
 def job_status(request: Request, job_id: str) -> dict[str, Any]:
     """A job's status (queued, running, done, failed, cancelled), progress, rate, time left and counts."""
     return _visible(request, job_id)
 
 
 @router.get("/v1/jobs/{job_id}/result", response_class=FileResponse,
-            responses={200: {"content": {"text/csv": {}}}, 409: {"description": "the job is not done"}},
+            responses={200: {"content": {"text/csv": {}}}, **errors(404, 409)},
             dependencies=[Depends(role("screener"))])
 def job_result(request: Request, job_id: str) -> FileResponse:
     """The screened CSV of a done job: every input row with the result columns of `screen file`."""
@@ -74,7 +76,8 @@ def job_result(request: Request, job_id: str) -> FileResponse:
                                  "X-Errors": str(job["summary"]["error"])})
 
 
-@router.delete("/v1/jobs/{job_id}", response_model=JobOut, dependencies=[Depends(role("screener"))])
+@router.delete("/v1/jobs/{job_id}", response_model=JobOut, responses=errors(404),
+             dependencies=[Depends(role("screener"))])
 def cancel_job(request: Request, job_id: str) -> dict[str, Any]:
     """Cancel a queued or running job (a running one stops after its current chunk of rows)."""
     _visible(request, job_id)

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from api.deps import KeyFirstRoute, role, workflow_of
-from api.models import KeyCreated, KeyOut, KeyRequest
+from api.models import PROTECTED, WITH_BODY, KeyCreated, KeyOut, KeyRequest, errors
 
-router = APIRouter(route_class=KeyFirstRoute, tags=["keys"])
+router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["keys"])
 
 
 @router.get("/v1/keys", response_model=list[KeyOut], dependencies=[Depends(role("admin"))])
@@ -19,14 +19,16 @@ def list_keys(request: Request) -> list[dict[str, Any]]:
     return workflow_of(request).list_keys()
 
 
-@router.post("/v1/keys", response_model=KeyCreated, status_code=201, dependencies=[Depends(role("admin"))])
+@router.post("/v1/keys", response_model=KeyCreated, status_code=201, responses=errors(*WITH_BODY, 409),
+             dependencies=[Depends(role("admin"))])
 def create_key(request: Request, body: KeyRequest) -> dict[str, Any]:
     """Create a key; the response holds it once, and only its hash is stored."""
     key, token = workflow_of(request).create_key(body.name, body.role)
     return {**key, "key": token}
 
 
-@router.delete("/v1/keys/{name}", status_code=204, dependencies=[Depends(role("admin"))])
+@router.delete("/v1/keys/{name}", status_code=204, responses=errors(404),
+             dependencies=[Depends(role("admin"))])
 def revoke_key(request: Request, name: str) -> Response:
     """Revoke a key; it is refused from the next request on."""
     workflow_of(request).revoke_key(name)

@@ -6,14 +6,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Query as Q
 
 from api.deps import KeyFirstRoute, audit, holder_of, role
-from api.models import ScreenRequest
+from api.models import PROTECTED, WITH_BODY, ScreenRequest, errors
 from screening.model import EntityType
 from screening.service import Query, ScreenResponse
 
-router = APIRouter(route_class=KeyFirstRoute, tags=["screening"])
+router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["screening"])
 
 
-@router.post("/v1/screen", response_model=ScreenResponse, dependencies=[Depends(role("screener"))])
+@router.post("/v1/screen", response_model=ScreenResponse, responses=errors(*WITH_BODY),
+             dependencies=[Depends(role("screener"))])
 def screen(body: ScreenRequest, request: Request) -> ScreenResponse:
     """Screen up to `max_batch` names in one call (recorded in the audit trail; a `ref` stores the counterparty)."""
     svc = holder_of(request).get()

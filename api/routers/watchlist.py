@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 
 from api.deps import KeyFirstRoute, holder_of, role, sees_everything
+from api.models import PROTECTED, errors
 
-router = APIRouter(route_class=KeyFirstRoute, tags=["watchlist"])
+router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["watchlist"])
 
 
 def without_paths(value: Any) -> Any:
