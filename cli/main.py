@@ -101,14 +101,16 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
         out.print(f"[green]clear[/green]: no hit at threshold {threshold} ({wl_id} {version})", highlight=False)
         return
     table = Table(title=f"potential match: {result.query.name!r} ({wl_id} {version}, threshold {threshold})")
-    for col in ("score", "entity_id", "name", "matched name", "type", "countries", "evidence"):
+    for col in ("score", "entity_id", "name", "matched name", "type", "countries", "listings", "evidence"):
         table.add_column(col)
     for h in result.hits:
         ex = h.explanation
         parts = [", ".join(f"{m['query']}~{m['name']}" for m in ex["matched_tokens"])]
         parts += [a["reason"] for a in ex["adjustments"]] + (["weak alias"] if ex["weak_alias"] else [])
         evidence = "; ".join(p for p in parts if p)
-        table.add_row(f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), evidence)
+        listings = "\n".join(f"{x.entity_id} ({x.list_version})" if x.list_version else x.entity_id for x in h.listings)
+        table.add_row(f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), listings,
+                      evidence)
     out.print(table)
 
 
