@@ -42,7 +42,10 @@ class _StateCollector(Collector):
         svc = self.holder.service
         info = GaugeMetricFamily("screening_watchlist_info", "The watchlist in force (value 1)",
                                  labels=["id", "version"])
-        age = GaugeMetricFamily("screening_watchlist_age_seconds", "Seconds since the watchlist in force was built")
+        age = GaugeMetricFamily("screening_watchlist_age_seconds",
+                                "Seconds since the artifact in force was written (built_at, else its file time)")
+        list_age = GaugeMetricFamily("screening_list_age_seconds", "Seconds since each list's own date, where given",
+                                     labels=["source"])
         loaded = GaugeMetricFamily("screening_watchlist_loaded_timestamp_seconds",
                                    "When this process loaded the watchlist in force (Unix time)")
         entities = GaugeMetricFamily("screening_watchlist_entities", "Entities in the watchlist in force")
@@ -50,12 +53,19 @@ class _StateCollector(Collector):
             wl = svc.watchlist
             info.add_metric([wl.id, wl.version], 1)
             entities.add_metric([], wl.n_entities)
+            now = time.time()
             built = _parse_time(wl.header.get("built_at"))
+            if built is None and self.holder.stamp is not None:
+                built = self.holder.stamp[0] / 1e9
             if built is not None:
-                age.add_metric([], max(time.time() - built, 0.0))
+                age.add_metric([], max(now - built, 0.0))
+            for src in wl.header.get("sources") or []:
+                dated = _parse_time(src.get("list_date")) if isinstance(src, dict) else None
+                if dated is not None:
+                    list_age.add_metric([str(src.get("dataset") or src.get("source"))], max(now - dated, 0.0))
             if self.holder.loaded_at:
                 loaded.add_metric([], self.holder.loaded_at)
-        yield from (info, age, loaded, entities)
+        yield from (info, age, list_age, loaded, entities)
         if self.jobs is not None:
             jobs = GaugeMetricFamily("screening_jobs", "Screening jobs in the store, by status", labels=["status"])
             try:
@@ -68,7 +78,8 @@ class _StateCollector(Collector):
 
 def _parse_time(value: Any) -> float | None:
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC).timestamp()
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
     except (TypeError, ValueError):
         return None
 
