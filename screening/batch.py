@@ -8,6 +8,7 @@ import io
 import multiprocessing
 import os
 import re
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .config import Settings
+from .csvrows import BadRow, csv_records
 from .errors import InputFileError, LimitError, ScreeningError
 from .service import Query, Result, Service
 
@@ -177,29 +179,45 @@ class Table:
             self.delimiter = options.delimiter or ("\t" if suffix == ".tsv" else sniff_delimiter(sample))
             self._rows = self._csv_rows(text, self.delimiter)
         try:
-            self.header = clean_header(next(self._rows)[1])
+            first = next(self._rows)[1]
         except StopIteration:
             raise InputFileError(f"{self.label}: the file is empty") from None
+        if isinstance(first, BadRow):
+            raise InputFileError(f"{self.label}: the header row: {first.error}")
+        self.header = clean_header(first)
         if not any(self.header):
             raise InputFileError(f"{self.label}: the header row is empty")
 
     def _csv_rows(self, text: IO[str], delim: str) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(text, delimiter=delim)
-        try:
-            for row in reader:
-                yield reader.line_num, row
-        except csv.Error as exc:
-            raise InputFileError(f"{self.label}: line {reader.line_num}: {exc}") from exc
+        # numbered by row (the header is row 1); a row that isn't clean CSV is a BadRow naming its line
+        for n, (_first, _last, values) in enumerate(csv_records(text, delim), start=1):
+            yield n, values
 
     def _xlsx_rows(self, raw: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+        """The active sheet's rows, numbered as the sheet numbers them; wholly empty rows are not rows.
+
+        The sheet's declared <dimension> is not trusted: it may under-declare the rows (read-only
+        openpyxl would stop early) or declare A1:XFD1048576 for a few cells (and pad every row to
+        16,384 cells, a million times). Each row is as long as its last non-empty cell.
+        """
         from openpyxl import load_workbook
 
         try:
             wb = load_workbook(raw, read_only=True, data_only=True)
+            ws = wb.active
+            if ws is None or not hasattr(ws, "reset_dimensions"):
+                raise InputFileError(f"{self.label}: the workbook's active sheet is not a worksheet")
+            ws.reset_dimensions()
+            for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                values = ["" if v is None else str(v) for v in row]
+                while values and not values[-1]:
+                    values.pop()
+                if values:
+                    yield n, values
+        except InputFileError:
+            raise
         except Exception as exc:  # openpyxl raises many kinds for a bad workbook
-            raise InputFileError(f"{self.label}: not a readable .xlsx workbook ({exc})") from exc
-        for n, row in enumerate(wb.active.iter_rows(values_only=True), start=1):
-            yield n, ["" if v is None else str(v) for v in row]
+            raise InputFileError(f"{self.label}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
 
     def _parquet_rows(self, raw: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         try:
@@ -218,8 +236,11 @@ class Table:
                 yield n, values
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(1-based row number counting the header as row 1, values) for every data row."""
-        for n, (_line, values) in enumerate(self._rows, start=2):
+        """(row number, values) for every data row: the header is row 1 (in a sheet, the sheet's numbers)."""
+        width = len(self.header)
+        for n, values in self._rows:
+            if self.encoding == "xlsx" and len(values) < width and not isinstance(values, BadRow):
+                values = values + [""] * (width - len(values))  # a sheet leaves out trailing empty cells
             yield n, values
 
     def column(self, wanted: str | None, role: str, fallbacks: tuple[str, ...] = ()) -> int | None:
@@ -321,6 +342,8 @@ def screen_rows(service: Service, rows: list[tuple[int, list[str]]], layout: Lay
 def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> tuple[Query | None, str]:
     """The row's query, or None and the reason it can't be screened (always starting "row N:")."""
     width = layout.width
+    if isinstance(values, BadRow):
+        return None, f"row {n}: {values.error}"
     if len(values) != width:
         shown = "; extra values: " + ", ".join(values[width:]) if len(values) > width else ""
         return None, f"row {n}: {len(values)} fields, the header has {width}{shown}"
@@ -477,6 +500,43 @@ def screen_file(
     return summary
 
 
+XLSX_MAX_ROWS = 1_048_576  # one sheet's rows, the header included
+# Output suffixes that name a format this tool does not write: refused rather than filled with CSV text.
+REFUSED_OUTPUTS = (".xls", ".xlsm", ".xlsb", ".ods", ".tsv", ".tab", ".parquet", ".pq", ".json", ".jsonl")
+
+
+def output_format(output: Path) -> str:
+    """'xlsx' for a .xlsx output, 'csv' for any other name; a suffix naming another format is refused."""
+    suffix = output.suffix.lower()
+    if suffix in REFUSED_OUTPUTS:
+        raise InputFileError(f"{output}: can't write {suffix} files; give an output ending .csv or .xlsx")
+    return "xlsx" if suffix == ".xlsx" else "csv"
+
+
+def partial_path(output: Path) -> Path:
+    """Where a run writes until it finishes: OUTPUT.partial beside OUTPUT (what --resume carries on from)."""
+    return output.with_name(output.name + ".partial")
+
+
+def same_file(a: Path | int, b: Path | int) -> bool:
+    """Whether two paths (or open file descriptors) are one file: same device and inode, so links count too."""
+    try:
+        sa = os.fstat(a) if isinstance(a, int) else os.stat(a)
+        sb = os.fstat(b) if isinstance(b, int) else os.stat(b)
+    except (OSError, ValueError):
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def check_not_input(path: Path, output: Path | int, shown: str | None = None) -> None:
+    """Refuse an output that is the input file, or a hard or symbolic link to it, before anything is written."""
+    shown = shown or str(output)
+    targets = [output] if isinstance(output, int) else [output, partial_path(Path(output))]
+    if any(same_file(path, t) for t in targets):
+        raise InputFileError(f"{shown}: is the input file {path} (the same file, or a link to it); "
+                             "write the output to another file")
+
+
 def screen_to_path(
     service: Service,
     path: Path,
@@ -489,29 +549,91 @@ def screen_to_path(
     on_resume: Callable[[int], None] | None = None,
     on_results: Callable[[list[Result], float], None] | None = None,
 ) -> FileSummary:
-    """Screen `path` into the CSV file `output`; with `resume`, carry on from the rows already in it.
+    """Screen `path` into `output` (CSV, or XLSX for a .xlsx name); with `resume`, carry on from a killed run.
 
-    A resumed run checks that the output's header is the one this input gives, drops a trailing
-    partial row (a killed run), skips as many input rows as the output holds, and appends the rest:
-    the final file is the same as an uninterrupted run's.
+    The output is refused if it is the input (or a link to it). Rows are written to OUTPUT.partial,
+    which replaces OUTPUT only when the run succeeds: a failed or interrupted run leaves OUTPUT as
+    it was, and the partial file (if it holds any rows) for --resume. A resumed run carries on from
+    OUTPUT.partial, or else from a CSV OUTPUT itself: it checks that the header is the one this
+    input gives, drops a trailing partial row, skips as many input rows as it holds, and appends the
+    rest, so the final file is the same as an uninterrupted run's.
     """
     path, output = Path(path), Path(output)
+    fmt = output_format(output)
+    check_not_input(path, output)
+    target = output.resolve() if output.is_symlink() else output  # write through a link to its file
+    partial = partial_path(target)
+    work = partial
+    if resume and not _nonempty(partial) and fmt == "csv" and _nonempty(target):
+        work = target  # resumed in place: an output from an older run, or a finished one
     summary = FileSummary()
-    if resume and output.exists() and output.stat().st_size:
+    if resume and _nonempty(work):
         file_threshold(service, options)
         with _open_input(path, str(path)) as raw:
             header = Table(path, raw, options).output_header()
-        summary = resume_point(output, header)
+        summary = resume_point(work, header)
         summary.resumed = summary.rows
         if on_resume:
             on_resume(summary.rows)
     try:
-        sink = open(output, "a" if resume else "w", newline="", encoding="utf-8")  # noqa: SIM115
+        sink = open(work, "a" if resume else "w", newline="", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
-        raise InputFileError(f"{output}: cannot write ({exc.strerror})") from exc
-    with sink:
-        return screen_file(service, path, sink, options, progress=progress, jobs=jobs, skip_rows=summary.rows,
-                           write_header=sink.tell() == 0, summary=summary, on_results=on_results)
+        raise InputFileError(f"{work}: cannot write ({exc.strerror})") from exc
+    try:
+        with sink:
+            summary = screen_file(service, path, sink, options, progress=progress, jobs=jobs, skip_rows=summary.rows,
+                                  write_header=sink.tell() == 0, summary=summary, on_results=on_results)
+        if fmt == "xlsx":
+            csv_to_xlsx(work, target)
+            work.unlink()
+        elif work != target:
+            _replace(work, target)
+    except BaseException:
+        if work == partial and summary.rows == 0:  # nothing screened: leave no empty file behind
+            work.unlink(missing_ok=True)
+        raise
+    return summary
+
+
+def _nonempty(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _replace(work: Path, target: Path) -> None:
+    try:
+        if target.exists():
+            shutil.copymode(target, work)  # the output keeps its permissions
+        os.replace(work, target)
+    except OSError as exc:
+        raise InputFileError(f"{target}: cannot write ({exc.strerror}); the screened rows are in {work}") from exc
+
+
+def csv_to_xlsx(source: Path, target: Path) -> None:
+    """Write the CSV output `source` as a one-sheet XLSX at `target` (streamed; replaced atomically)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    tmp = target.with_name(target.name + ".xlsx-tmp")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("screened")
+    with open(source, encoding="utf-8", newline="") as f:
+        for n, row in enumerate(csv.reader(f), start=1):
+            if n > XLSX_MAX_ROWS:
+                wb.close()
+                raise InputFileError(f"{target}: more than {XLSX_MAX_ROWS:,} rows, the most an XLSX sheet holds; "
+                                     f"the screened rows are in {source} (CSV): write a .csv output")
+            ws.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) for v in row])
+    try:
+        wb.save(tmp)
+        _replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputFileError(f"{target}: cannot write ({exc.strerror})") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def resume_point(output: Path, header: list[str]) -> FileSummary:

@@ -53,7 +53,8 @@ def write_csv(path: Path, rows: list[list[str]], *, ragged_at: int | None = None
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["id", "name", "country", "note"])
         for i, r in enumerate(rows):
-            w.writerow(r + ["extra"] if i == ragged_at else r)
+            # the ragged row keeps to one line: a row spanning lines must have the header's width (README)
+            w.writerow(r[:3] + ["plain", "extra"] if i == ragged_at else r)
     return path
 
 
