@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -33,16 +34,46 @@ WatchlistOpt = Annotated[
     Path | None, typer.Option("--watchlist", envvar="SCREENING_WATCHLIST", help="Compiled watchlist artifact.")
 ]
 EXIT_CLEAR, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line on stderr; the exit to raise (code 2: 1 means "potential match")."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(EXIT_ERROR)
 
 
 @contextmanager
 def errors_to_exit():
-    """Map the library's errors to a message on stderr and exit code 2."""
+    """Map the library's errors, and failures of the disk or database under it, to one line and exit code 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         yield
     except ScreeningError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        raise typer.Exit(EXIT_ERROR) from None
+        raise fail(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise fail(f"the database (SCREENING_DB_URL): {_first_line(getattr(exc, 'orig', None) or exc)}") from None
+    except OSError as exc:  # a full disk, a closed pipe, a file that went away
+        if exc.filename is None:  # a write to stdout: stop the interpreter's own flush failing again at exit
+            _silence_stdout()
+        where = f"{exc.filename}: " if exc.filename else "writing the output: "
+        raise fail(f"{where}{exc.strerror or exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def make_query(**fields: Any) -> Query:
@@ -79,6 +110,7 @@ def check(
             raise ScreeningError(f"--type {type!r}: must be company, person, vessel or aircraft")
         svc = service(watchlist)
         query = make_query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier or [])
+        svc.validate(query, "")  # named by option, not as "queries[0]"
         resp = svc.screen([query], threshold=threshold, limit=limit)
         recorded = record_results(svc, resp.results, threshold=resp.threshold, channel="cli-check") if record else None
     result = resp.results[0]
@@ -118,7 +150,8 @@ def file_(
     name_column: Annotated[str | None, typer.Option(help="Column holding the name.")] = None,
     country_column: Annotated[str | None, typer.Option(help="Column holding the country code.")] = None,
     type_column: Annotated[str | None, typer.Option(help="Column holding the entity type.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output CSV (default: stdout).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output file: CSV, or XLSX for a .xlsx name (default: CSV on stdout).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Minimum score for a hit, 0-1.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")] = None,
@@ -130,7 +163,7 @@ def file_(
     record: Annotated[bool, typer.Option("--record", help="Write to the audit trail; raise alerts for rows with an id.")] = False,
 ) -> None:
     """Screen every row of a file; write every row back with its result. Exit 0 clear, 1 match, 2 error."""
-    from screening.batch import default_jobs, estimate_rows, screen_to_path
+    from screening.batch import check_not_input, default_jobs, output_format, partial_path
 
     opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
                        encoding=encoding, threshold=threshold, id_column=id_column)
@@ -142,30 +175,59 @@ def file_(
             raise ScreeningError(f"--engine {engine!r}: must be local or dask")
         if engine == "dask" and (resume or record):
             raise ScreeningError("--resume and --record work with the local engine only")
+        if output is None and engine == "local":
+            try:
+                check_not_input(Path(input), sys.stdout.fileno(), "the standard output")
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                pass  # not a real file (a test's capture)
+        elif output is not None:
+            check_not_input(Path(input), output)  # before the watchlist loads or anything is written
+            if output_format(output) == "xlsx" and engine == "dask":
+                raise ScreeningError(f"{output}: --engine dask writes CSV only; give an output ending .csv")
         svc = service(watchlist)
         recorder = file_recorder(svc) if record else None
-        with _progress(lambda: estimate_rows(input)) as bar:
-            if engine == "dask":
-                from screening.dask_engine import screen_dask_to
-
-                summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
-                                         stdout=sys.stdout)
-            elif output:
-                summary = screen_to_path(svc, input, output, opts, resume=resume, jobs=jobs, progress=bar.advance,
-                                         on_resume=bar.start_at, on_results=recorder)
-            else:
-                summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
-                                      on_results=recorder)
+        try:
+            summary = _screen_file_with_progress(svc, input, output, opts, engine=engine, scheduler=scheduler,
+                                                 jobs=jobs, resume=resume, recorder=recorder)
+        except KeyboardInterrupt:
+            where = ""
+            if output is not None and partial_path(output).exists():
+                where = f": the rows screened so far are in {partial_path(output)}"
+            err.print(f"interrupted{where}; run the same command with --resume to carry on" if where else
+                      "interrupted", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
     resumed = f" ({summary.resumed} already in {output}, resumed)" if summary.resumed else ""
     err.print(
         f"{summary.rows} rows{resumed}: {summary.clear} clear, {summary.potential_match} potential matches, "
         f"{summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding})", highlight=False
     )
+    if summary.countries_named:
+        err.print(f"note: {summary.countries_named} rows gave a country by name, read as its ISO 3166-1 code "
+                  "(e.g. 'China' as CN)", highlight=False)
     if recorder:
         t = recorder.totals  # type: ignore[attr-defined]
         err.print(f"recorded {t['screenings']} screenings: {t['new_alerts']} new alerts, {t['suppressed']} suppressed "
                   "hits (screen alerts list)", highlight=False)
     raise typer.Exit(EXIT_MATCH if summary.potential_match else EXIT_CLEAR)
+
+
+def _screen_file_with_progress(svc: Service, input: str, output: Path | None, opts: FileOptions, *, engine: str,
+                               scheduler: str | None, jobs: int, resume: bool, recorder: Any) -> Any:
+    from screening.batch import estimate_rows, screen_to_path
+
+    with _progress(lambda: estimate_rows(input)) as bar:
+        if engine == "dask":
+            from screening.dask_engine import screen_dask_to
+
+            summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
+                                     stdout=sys.stdout)
+        elif output:
+            summary = screen_to_path(svc, input, output, opts, resume=resume, jobs=jobs, progress=bar.advance,
+                                     on_resume=bar.start_at, on_results=recorder)
+        else:
+            summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
+                                  on_results=recorder)
+    return summary
 
 
 class _Bar:

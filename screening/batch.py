@@ -21,12 +21,11 @@ from typing import IO, Any
 from .config import Settings
 from .csvrows import BadRow, csv_records
 from .errors import InputFileError, LimitError, ScreeningError
-from .service import Query, Result, Service
+from .service import Query, Result, Service, country_code_of, country_problem
 
 RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_entity_name", "top_matched_name",
                   "hit_count", "error"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-NAME_COLUMNS = ("name", "company", "company_name", "counterparty", "counterparty_name", "full_name", "entity_name")
 CHUNK = 2000
 # Fewer chunks than this are screened in-process: a pool's start (about 1 s: processes, then each
 # loads the watchlist) costs more than 2 processes save on a few thousand rows.
@@ -92,6 +91,7 @@ class FileSummary:
     encoding: str = ""
     columns: list[str] = field(default_factory=list)
     resumed: int = 0  # rows already in the output when a run resumed
+    countries_named: int = 0  # rows whose country was a name ("China"), read as its code ("CN")
 
     @property
     def status(self) -> str:
@@ -100,7 +100,8 @@ class FileSummary:
     def add(self, counts: dict[str, int]) -> None:
         for key, n in counts.items():
             setattr(self, key, getattr(self, key) + n)
-            self.rows += n
+            if key in ("clear", "potential_match", "error"):
+                self.rows += n
 
 
 def detect_encoding(head: bytes) -> str:
@@ -243,8 +244,8 @@ class Table:
                 values = values + [""] * (width - len(values))  # a sheet leaves out trailing empty cells
             yield n, values
 
-    def column(self, wanted: str | None, role: str, fallbacks: tuple[str, ...] = ()) -> int | None:
-        return find_column(self.header, wanted, role, fallbacks, self.label)
+    def column(self, wanted: str | None, role: str) -> int | None:
+        return find_column(self.header, wanted, role, self.label)
 
     def layout(self, options: FileOptions, threshold: float) -> Layout:
         return make_layout(self.header, options, threshold, self.label)
@@ -253,28 +254,74 @@ class Table:
         return output_header(self.header)
 
 
-def find_column(header: list[str], wanted: str | None, role: str, fallbacks: tuple[str, ...], label: str) -> int | None:
-    lower = [h.lower() for h in header]
-    if wanted:
-        if wanted in header:
-            return header.index(wanted)
-        if wanted.lower() in lower:
-            return lower.index(wanted.lower())
-        raise InputFileError(f"{label}: no {role} column {wanted!r}; the file has columns: {', '.join(header)}")
-    for f in fallbacks:
-        if f in lower:
-            return lower.index(f)
+# The column guess: a header's words (case, spacing, underscores and camelCase ignored) ranked per role.
+_ENTITY_WORDS = frozenset({"company", "entity", "counterparty", "party", "organisation", "organization", "org",
+                           "business", "customer", "supplier", "vendor", "client", "beneficiary", "firm", "person"})
+_NAME_QUALIFIERS = _ENTITY_WORDS | {"full", "legal", "registered", "official", "trading", "complete"}
+# Words that say a column holds something about the name, not the name ("Company ID", "File name", "First name").
+_NOT_NAME = frozenset({"id", "code", "no", "nr", "number", "num", "ref", "reference", "country", "type", "kind",
+                       "date", "dob", "email", "mail", "address", "city", "phone", "file", "user", "first", "last",
+                       "given", "middle", "family", "maiden", "father", "mother", "alias", "aka", "status", "score"})
+_COUNTRY_WORDS = frozenset({"country", "nationality", "jurisdiction", "citizenship"})
+_TYPE_WORDS = frozenset({"type", "kind", "category"})
+
+
+def header_words(header: str) -> list[str]:
+    """'Company Name', 'company_name', 'CompanyName' and ' COMPANY  NAME ' are all ['company', 'name']."""
+    return re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", header).casefold())
+
+
+def _rank(role: str, words: list[str]) -> int | None:
+    """How surely a column with these header words holds `role` (0 surest), or None."""
+    w = set(words)
+    if not w:
+        return None
+    if role == "name":
+        if words == ["name"]:
+            return 0
+        if w & _NOT_NAME:
+            return None
+        if "name" in w and w - {"name"} <= _NAME_QUALIFIERS:
+            return 1  # Company Name, counterparty_name, Full Name, Legal Name
+        if w <= _ENTITY_WORDS:
+            return 2  # Company, Counterparty, Party
+        return 3 if "name" in w else None
+    if role == "country":
+        if words == ["country"]:
+            return 0
+        if "country" in w and w <= {"country", "code", "iso", "iso2", "alpha", "alpha2", "2", "cc"}:
+            return 1
+        return 2 if w & _COUNTRY_WORDS else None
+    if role == "type":
+        if words == ["type"]:
+            return 0
+        return 1 if w & _TYPE_WORDS and w <= _TYPE_WORDS | {"entity", "party", "counterparty", "record"} else None
     return None
 
 
+def find_column(header: list[str], wanted: str | None, role: str, label: str) -> int | None:
+    """The column given by name (exact, then ignoring case), or else the best guess for `role`, or None."""
+    if wanted:
+        if wanted in header:
+            return header.index(wanted)
+        lower = [h.casefold() for h in header]
+        if wanted.casefold() in lower:
+            return lower.index(wanted.casefold())
+        raise InputFileError(f"{label}: no {role} column {wanted!r}; the file has columns: {', '.join(header)}")
+    ranked = [(r, i) for i, h in enumerate(header) if (r := _rank(role, header_words(h))) is not None]
+    return min(ranked)[1] if ranked else None
+
+
 def make_layout(header: list[str], options: FileOptions, threshold: float, label: str) -> Layout:
-    name_i = find_column(header, options.name_column, "name", NAME_COLUMNS, label)
+    name_i = find_column(header, options.name_column, "name", label)
     if name_i is None:
         raise InputFileError(f"{label}: no name column (use --name-column); the file has columns: {', '.join(header)}")
+    country_i = find_column(header, options.country_column, "country", label)
+    type_i = find_column(header, options.type_column, "type", label)
     return Layout(width=len(header), name_i=name_i,
-                  country_i=find_column(header, options.country_column, "country", ("country", "country_code"), label),
-                  type_i=find_column(header, options.type_column, "type", ("type", "entity_type"), label),
-                  ref_i=find_column(header, options.id_column, "id", (), label) if options.id_column else None,
+                  country_i=None if country_i == name_i else country_i,
+                  type_i=None if type_i in (name_i, country_i) else type_i,
+                  ref_i=find_column(header, options.id_column, "id", label) if options.id_column else None,
                   threshold=threshold)
 
 
@@ -322,6 +369,10 @@ def screen_rows(service: Service, rows: list[tuple[int, list[str]]], layout: Lay
     screened = service.screen_valid(valid, threshold=layout.threshold, limit=service.settings.limit)
     results = iter(screened)
     counts = {"clear": 0, "potential_match": 0, "error": 0}
+    named = sum(1 for (_n, values), (q, _) in zip(rows, queries, strict=True)
+                if q is not None and q.country and values[layout.country_i].strip() != q.country)  # type: ignore[index]
+    if named:
+        counts["countries_named"] = named
     buf = io.StringIO()
     writer = csv_writer(buf)
     for (_n, values), (q, err) in zip(rows, queries, strict=True):
@@ -352,6 +403,8 @@ def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> t
     name = values[layout.name_i].strip()
     try:
         country = values[layout.country_i].strip() or None if layout.country_i is not None else None
+        if country and country_problem(country):  # a country written out in a file: its code, counted in the summary
+            country = country_code_of(country) or country
         kind = values[layout.type_i].strip().lower() or None if layout.type_i is not None else None
         ref = values[layout.ref_i].strip() or None if layout.ref_i is not None else None
         q = Query(name=name, country=country, type=kind if kind in ("person", "company", "vessel", "aircraft")
