@@ -196,7 +196,7 @@ def file_(
             err.print(f"interrupted{where}; run the same command with --resume to carry on" if where else
                       "interrupted", highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
-    resumed = f" ({summary.resumed} already in {output}, resumed)" if summary.resumed else ""
+    resumed = f" ({summary.resumed} already screened, resumed)" if summary.resumed else ""
     err.print(
         f"{summary.rows} rows{resumed}: {summary.clear} clear, {summary.potential_match} potential matches, "
         f"{summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding})", highlight=False
@@ -283,6 +283,7 @@ def serve(
     with errors_to_exit():
         settings = Settings.from_env(watchlist=watchlist, host=host, port=port)
         check_serve(settings)
+        preflight_serve(settings)  # a missing artifact or a bad database: one line and exit 2, not a traceback
         os.environ["SCREENING_HOST"] = host  # worker processes check the bind address too
         if watchlist is not None:  # worker processes rebuild settings from the environment
             os.environ["SCREENING_WATCHLIST"] = str(watchlist)
@@ -293,6 +294,19 @@ def serve(
             from api.app import create_app
 
             uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def preflight_serve(settings: Settings) -> None:
+    """What the server does first (open the artifact, migrate the database), done here to fail before uvicorn starts."""
+    from screening.watchlist import Watchlist
+    from screening.workflow import Workflow
+
+    Watchlist(settings.watchlist)
+    wf = Workflow(settings)
+    try:
+        wf.upgrade()
+    finally:
+        wf.close()
 
 
 @watchlist_app.command("build")

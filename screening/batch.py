@@ -8,7 +8,10 @@ import io
 import multiprocessing
 import os
 import re
+import select
 import shutil
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -438,9 +441,41 @@ def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
 _worker_service: Service | None = None  # one per pool worker process, set by its initializer
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, parent: int) -> None:
     global _worker_service
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the pool)
+    exit_with(parent)
     _worker_service = Service(settings)
+
+
+def exit_with(pid: int) -> None:
+    """End this process as soon as process `pid` ends (e.g. `kill -9` of the `screen file` that started it).
+
+    A pool worker blocks reading its task queue, whose write end it holds itself, so it would never
+    see its parent go. A daemon thread waits on a pidfd of the parent (Linux), else polls it.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except AttributeError:
+        fd = None
+    except OSError:  # already gone
+        os._exit(1)
+
+    def wait() -> None:
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=wait, name="exit-with-parent", daemon=True).start()
 
 
 def _screen_in_worker(rows: list[tuple[int, list[str]]], layout: Layout, keep_results: bool) -> ChunkOut:
@@ -469,8 +504,9 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
     # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["screening.service"])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(settings,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(settings, os.getpid()))
+    try:
         pending: deque[Future[ChunkOut]] = deque()
         for chunk in _prepend(head, chunks):
             pending.append(pool.submit(_screen_in_worker, chunk, layout, keep_results))
@@ -478,6 +514,8 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    finally:  # on an error or Ctrl-C, don't wait for the chunks still queued
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _prepend(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:

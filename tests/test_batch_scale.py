@@ -185,7 +185,7 @@ def test_cli_resume_and_jobs(seed_artifact: Path, input_csv: Path, tmp_path: Pat
     result = runner.invoke(app, [*base, "-o", str(part), "--resume", "--jobs", "2"])
     assert result.exit_code == 1, result.output
     assert part.read_bytes() == data
-    assert "already in" in result.output and "resumed" in result.output
+    assert "already screened, resumed" in result.output
     result = runner.invoke(app, [*base, "--resume"])
     assert result.exit_code == 2 and "--resume needs --output" in result.output
 
