@@ -80,6 +80,11 @@ class _Lines:
         return item[1]
 
 
+def _ends_inside_quotes(line: str, values: list[str]) -> bool:
+    """A one-line row holds a line break only when a quote stayed open to the end of the file."""
+    return line.endswith(("\n", "\r")) and any("\n" in v or "\r" in v for v in values)
+
+
 def _lenient(line: str, delimiter: str) -> list[str]:
     """One line's cells with quotes taken as far as the line goes (for an error row's values)."""
     try:
@@ -125,10 +130,12 @@ def csv_records(text: IO[str], delimiter: str) -> Iterator[tuple[int, int, list[
             continue
         first, last = taken[0][0], taken[-1][0]
         if values is not None and len(taken) == 1:  # the common case: one line, one row
-            if width is None:
-                width = len(values)
-            yield first, first, values
-            continue
+            if not _ends_inside_quotes(taken[0][1], values):
+                if width is None:
+                    width = len(values)
+                yield first, first, values
+                continue
+            problem = "unclosed"  # the last line, its quote still open at the end of the file
         if values is not None:  # a quoted field spanning lines: accept it only if it is one clean row
             check = _strict([t[1] for t in taken], delimiter)
             if isinstance(check, list) and (width is None or len(check) == width):
