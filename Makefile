@@ -3,12 +3,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# ICU=wheel (default): PyICU comes prebuilt (pyicu-wheels, through packaging/pyicu); ICU=source compiles it
+# from PyPI's sdist against the system ICU (needs the Debian packages libicu-dev, pkg-config and g++).
+ICU ?= wheel
 
 .PHONY: install run test lint bench bench-full accuracy serve clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml packaging/pyicu/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+ifeq ($(ICU),wheel)
+	$(BIN)/pip install --quiet ./packaging/pyicu
+endif
 	$(BIN)/pip install --quiet -e '.[test,dask]'  # dask: the Dask engine's tests run too
 	touch $(STAMP)
 
