@@ -28,8 +28,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+test: $(STAMP) lint  # with a throwaway PostgreSQL server when PostgreSQL is installed (scripts/with-postgres)
+	scripts/with-postgres $(BIN)/python -m pytest -q
 
 bench: $(STAMP)  # the quick ones, a few minutes in all; bench-full for the issue-5 figures
 	$(BIN)/python benchmarks/bench_matcher.py --quick
