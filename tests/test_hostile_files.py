@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -412,3 +413,37 @@ def test_serve_with_a_bad_database(not_a_database: dict[str, str]) -> None:
     done = serve(not_a_database)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip().splitlines()[-1] == "error: the database (SCREENING_DB_URL): file is not a database"
+
+
+# --- items 7 and 15 over HTTP: Service.validate serves every adapter ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def client(seed_settings):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(seed_settings)) as c:
+        yield c
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"name": "\u200b"}, "queries[0]: name has no letters or digits ('\\u200b'): nothing to compare"),
+    ({"name": "()"}, "queries[0]: name has no letters or digits ('()'): nothing to compare"),
+    ({"name": "Acme\u0000"}, "queries[0]: name has a NUL character at position 4"),
+    ({"name": "Norinco", "country": "China"},
+     "queries[0]: country 'China': not an ISO 3166-1 alpha-2 country code such as 'CN' or 'GB'; did you mean 'CN'?"),
+    ({"name": "Norinco", "dob": "2020-13-45"}, "queries[0]: dob '2020-13-45': not a real calendar date"),
+    ({"name": "Norinco", "ref": "CP-\ud800"}, "queries[0]: ref has an unpaired surrogate '\\ud800' at position 3"),
+])
+def test_http_refuses_what_the_cli_refuses(client, query: dict, message: str) -> None:
+    body = json.dumps({"queries": [query]})  # ASCII, with \u escapes: a lone surrogate can be sent as JSON allows
+    r = client.post("/v1/screen", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    assert message in str(r.json()["detail"])
+
+
+def test_http_get_refuses_a_name_of_punctuation(client) -> None:
+    r = client.get("/v1/screen", params={"name": "!!!"})
+    assert r.status_code == 422 and "no letters or digits" in str(r.json()["detail"])
