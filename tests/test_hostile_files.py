@@ -447,3 +447,18 @@ def test_http_refuses_what_the_cli_refuses(client, query: dict, message: str) ->
 def test_http_get_refuses_a_name_of_punctuation(client) -> None:
     r = client.get("/v1/screen", params={"name": "!!!"})
     assert r.status_code == 422 and "no letters or digits" in str(r.json()["detail"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.text(max_size=40))
+def test_any_name_is_screened_or_refused_with_one_line(seed_service, name: str) -> None:
+    """Service.validate either accepts a name, or refuses it with an InputError whose message is one line."""
+    from screening.errors import InputError
+    from screening.service import Query
+
+    try:
+        seed_service.validate(Query(name=name), "queries[0]")
+    except InputError as exc:
+        assert exc.message.startswith("queries[0]: name ") and "\n" not in exc.message
+    else:
+        assert any(c.isalnum() for c in name) and "\0" not in name
