@@ -1,10 +1,10 @@
 """CSV records read line by line, so that a stray quote can't swallow the rows after it.
 
 The rule (README, "Files"): a quoted field may hold line breaks, but a row that spans several
-lines is accepted only if its quotes close cleanly and it then has as many fields as the header.
-Otherwise the line where the quote opened becomes an error row naming that line, and reading goes
-on with the next line as a row of its own. A row is also refused (as an error row, never the whole
-file) when it runs over MAX_ROW_LINES lines or MAX_ROW_CHARS characters. Every physical line of
+lines is accepted only if its quotes close cleanly and it then has as many fields as the header,
+within MAX_ROW_LINES lines. Otherwise the line where the quote opened becomes an error row naming
+that line, and reading goes on with the next line as a row of its own. A field over
+MAX_FIELD_CHARS characters makes an error row too, never a refused file. Every physical line of
 the input ends up in exactly one row, so every input row comes back out.
 """
 
@@ -13,16 +13,16 @@ from __future__ import annotations
 import csv
 from collections import deque
 from collections.abc import Iterator
+from itertools import chain, tee
 from typing import IO
 
-MAX_ROW_LINES = 200  # line breaks a quoted field may hold before the quote counts as stray
-MAX_ROW_CHARS = 1 << 24  # 16 Mi characters in one row; longer is an error row, read in bounded memory
-_SKIP = 1 << 20
+MAX_ROW_LINES = 200  # lines one row may span before its open quote counts as stray
+MAX_FIELD_CHARS = 1 << 24  # 16 Mi characters in one field; a longer one makes its row an error row
 
-# The csv module's own field limit (128 KiB) would refuse a whole file for one long cell; the
-# limits above bound a row instead. The setting is process-wide; raising it affects no other reader.
-if csv.field_size_limit() < MAX_ROW_CHARS + 1:
-    csv.field_size_limit(MAX_ROW_CHARS + 1)
+# The csv module's own field limit (128 KiB) would refuse a whole file for one long cell; here a field
+# over the limit makes an error row instead. The setting is process-wide: it is raised, never lowered.
+if csv.field_size_limit() < MAX_FIELD_CHARS:
+    csv.field_size_limit(MAX_FIELD_CHARS)
 
 
 class BadRow(list):
@@ -36,48 +36,9 @@ class BadRow(list):
         return (BadRow, (list(self), self.error))
 
 
-class _Overrun(Exception):
-    """The row being read ran over MAX_ROW_LINES lines, or the next line is over-long."""
-
-
-class _Lines:
-    """The physical lines of a text stream (line ends kept), numbered, with push-back.
-
-    `taken` holds the lines handed to the csv reader since the current row began.
-    """
-
-    def __init__(self, text: IO[str]) -> None:
-        self.text = text
-        self.number = 0
-        self.pending: deque[tuple[int, str, bool]] = deque()
-        self.taken: list[tuple[int, str, bool]] = []
-
-    def _read(self) -> tuple[int, str, bool] | None:
-        if self.pending:
-            return self.pending.popleft()
-        line = self.text.readline(MAX_ROW_CHARS + 1)
-        if not line:
-            return None
-        self.number += 1
-        overlong = len(line) > MAX_ROW_CHARS
-        if overlong:  # skip to the end of this line without holding it
-            while line and not line.endswith(("\n", "\r")):
-                line = self.text.readline(_SKIP)
-            line = ""
-        return self.number, line, overlong
-
-    def __iter__(self) -> _Lines:
-        return self
-
-    def __next__(self) -> str:
-        item = self._read()
-        if item is None:
-            raise StopIteration
-        if item[2] or len(self.taken) >= MAX_ROW_LINES:
-            self.pending.appendleft(item)
-            raise _Overrun
-        self.taken.append(item)
-        return item[1]
+def _drain(pending: deque[str]) -> Iterator[str]:
+    while pending:
+        yield pending.popleft()
 
 
 def _ends_inside_quotes(line: str, values: list[str]) -> bool:
@@ -107,58 +68,63 @@ def csv_records(text: IO[str], delimiter: str) -> Iterator[tuple[int, int, list[
 
     The first row (the header) sets the width that a row spanning several lines must have.
     A row that can't be read is a BadRow whose `error` starts "line N:".
+
+    The csv module reads the stream at C speed; a tee keeps each row's physical lines until the
+    row is checked, so a refused row's later lines can be read again as rows of their own.
     """
-    lines = _Lines(text)
+    base = iter(text)
+    pending: deque[str] = deque()  # lines to read again, before the rest of the stream
     width: int | None = None
-    reader = csv.reader(lines, delimiter=delimiter)
-    while True:
-        lines.taken = []
-        problem: str | None = None
-        try:
-            values: list[str] | None = next(reader)
-        except StopIteration:
-            return
-        except _Overrun:
-            values, problem = None, "overrun"
-        except csv.Error as exc:
-            values, problem = None, str(exc)
-        taken = lines.taken
-        if not taken:  # an over-long line where a row begins
-            n = lines.pending.popleft()[0]
-            reader = csv.reader(lines, delimiter=delimiter)
-            yield n, n, BadRow([], f"line {n}: longer than {MAX_ROW_CHARS:,} characters")
-            continue
-        first, last = taken[0][0], taken[-1][0]
-        if values is not None and len(taken) == 1:  # the common case: one line, one row
-            if not _ends_inside_quotes(taken[0][1], values):
+    done = 0  # physical lines of the rows already yielded
+    while True:  # one reader per stretch between refused rows
+        feed, lag = tee(chain(_drain(pending), base) if pending else base)
+        reader = csv.reader(feed, delimiter=delimiter)
+        seen = 0  # lines this reader has taken, and dropped from `lag`
+        while True:
+            problem = None
+            try:
+                values: list[str] | None = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                values, problem = None, str(exc)
+            consumed = reader.line_num - seen
+            seen = reader.line_num
+            if values is not None and consumed == 1 and not (values and values[-1][-1:] in ("\n", "\r")):
+                next(lag)  # the common case: one line, one row (a last field ending in a line break: EOF in quotes)
+                done += 1
                 if width is None:
                     width = len(values)
-                yield first, first, values
+                yield done, done, values
                 continue
-            problem = "unclosed"  # the last line, its quote still open at the end of the file
-        if values is not None:  # a quoted field spanning lines: accept it only if it is one clean row
-            check = _strict([t[1] for t in taken], delimiter)
-            if isinstance(check, list) and (width is None or len(check) == width):
-                if width is None:
-                    width = len(check)
-                yield first, last, values
-                continue
-            if check == "unexpected end of data":
-                problem = "unclosed"
-            else:
-                why = check if isinstance(check, str) else f"{len(check)} fields, the header has {width}"
-                problem = (f"a quote opened on this line closes only on line {last}, which would merge "
-                           f"{len(taken)} lines into one row ({why})")
-        if problem == "unclosed":
-            problem = "a quote opened on this line is never closed"
-        elif problem == "overrun":
-            problem = (f"a quote opened on this line is not closed within {MAX_ROW_LINES} lines"
-                       if len(taken) >= MAX_ROW_LINES else
-                       f"a quote opened on this line is not closed before line {last + 1}, which is over-long")
-        cells = _lenient(taken[0][1], delimiter)
-        lines.pending.extendleft(reversed(taken[1:]))
-        reader = csv.reader(lines, delimiter=delimiter)
-        if width is None:
-            width = len(cells)
-        yield first, first, BadRow(cells, f"line {first}: {problem}; a stray quote? The lines after it are "
-                                          "read as rows of their own")
+            taken = [next(lag) for _ in range(consumed)]
+            first, last = done + 1, done + consumed
+            if values is not None:  # a quoted field spanning lines: one row only if it is one clean row
+                check = _strict(taken, delimiter)
+                if consumed > MAX_ROW_LINES:
+                    problem = f"a quote opened on this line is not closed within {MAX_ROW_LINES} lines"
+                elif isinstance(check, list) and (width is None or len(check) == width):
+                    if width is None:
+                        width = len(check)
+                    done = last
+                    yield first, last, values
+                    continue
+                elif check == "unexpected end of data":
+                    problem = "a quote opened on this line is never closed"
+                else:
+                    why = check if isinstance(check, str) else f"{len(check)} fields, the header has {width}"
+                    problem = (f"a quote opened on this line closes only on line {last}, which would merge "
+                               f"{consumed} lines into one row ({why})")
+            elif problem.startswith("field larger than field limit"):
+                problem = f"a field longer than {csv.field_size_limit():,} characters"
+            elif problem == "unexpected end of data":
+                problem = "a quote opened on this line is never closed"
+            cells = _lenient(taken[0], delimiter)
+            if width is None:
+                width = len(cells)
+            done = first
+            pending.extendleft(reversed(taken[1:]))
+            yield first, first, BadRow(cells, f"line {first}: {problem}; a stray quote? The lines after it are "
+                                              "read as rows of their own" if "quote" in problem else
+                                       f"line {first}: {problem}")
+            break  # a new reader, on the lines put back and the rest

@@ -231,13 +231,23 @@ def test_a_1_mb_cell_is_an_error_row(tmp_path: Path) -> None:
     assert rows[1]["error"] == "row 3: name is 1000000 characters long (limit 300)"
 
 
-def test_a_row_over_the_row_limit_is_an_error_row_read_in_bounded_memory(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(csvrows, "MAX_ROW_CHARS", 1000)
+@pytest.fixture()
+def field_limit_1000():
+    old = csv.field_size_limit(1000)  # stands for csvrows.MAX_FIELD_CHARS (16 Mi), which a test can't fill cheaply
+    yield
+    csv.field_size_limit(old)
+
+
+def test_a_field_over_the_limit_is_an_error_row(tmp_path: Path, field_limit_1000: None) -> None:
     book = tmp_path / "book.csv"
-    book.write_text(f"id,name\n1,Norinco\n2,{'A' * 5000}\n3,Siemens AG\n", encoding="utf-8")
-    rows = rows_of(screen("file", book).stdout)
-    assert [r["match_status"] for r in rows] == ["potential_match", "error", "clear"]
-    assert rows[1]["error"] == "row 3: line 3: longer than 1,000 characters"
+    book.write_text(f'id,name\n1,Norinco\n2,{"A" * 5000}\n3,"Siemens AG"\n4,"{"B" * 3000}\n5,VTB Bank\n',
+                    encoding="utf-8")
+    result = screen("file", book)
+    csv.field_size_limit(1 << 24)  # to read the output back
+    rows = rows_of(result.stdout)
+    assert [r["match_status"] for r in rows] == ["potential_match", "error", "clear", "error", "potential_match"]
+    assert rows[1]["error"] == "row 3: line 3: a field longer than 1,000 characters"
+    assert rows[3]["error"] == "row 5: line 5: a field longer than 1,000 characters"
 
 
 # --- items 3 and 5: XLSX dimensions are not trusted --------------------------------------------------------------
