@@ -321,19 +321,27 @@ def watchlist_diff(
 
 @watchlist_app.command("update")
 def watchlist_update(
-    sources: Annotated[Path | None, typer.Option(help="TOML file of [[source]] name/urls/format.")] = None,
+    sources: Annotated[Path | None, typer.Option(
+        help="TOML file of \\[\\[source]] tables (name, urls, format, allow_partial); default "
+             "watchlists/sources.toml, the official lists, or SCREENING_SOURCES.")] = None,
     max_shrink: Annotated[float | None, typer.Option(help="Refuse a source shrinking by more than this share.")] = None,
+    allow_older: Annotated[bool, typer.Option(help="Take a list dated older than the version in force.")] = False,
     seeds: Annotated[Path, typer.Option(help="Folder of seed records (always included).")] = DEFAULT_SEEDS,
     watchlist: WatchlistOpt = None,
 ) -> None:
-    """Download the configured lists, build and check a new artifact, and swap it in atomically."""
+    """Download the configured lists, build and check a new artifact, and swap it in atomically.
+
+    Each list downloaded replaces its version in force whole. Any failure (a download, a corrupt file,
+    a list that shrank too much or is older than the one in force) keeps the previous watchlist."""
     from screening.importer import read_sources_config, update_watchlist
 
     with errors_to_exit():
         settings = Settings.from_env(watchlist=watchlist, sources=sources, max_shrink=max_shrink)
         report = update_watchlist(read_sources_config(settings.sources), settings.watchlist, seeds_dir=seeds,
-                                  max_shrink=settings.max_shrink)
-    out.print(f"updated {report.path}: {report.old_version} -> {report.new_version}, {report.entities} entities "
+                                  max_shrink=settings.max_shrink, allow_older=allow_older)
+    for w in report.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False)
+    out.print(f"updated {report.path}: {report.old_version} -> {report.new_version}, {report.entities} listings "
               f"in {report.seconds:.1f} s; changes {report.diff}", highlight=False)
 
 
