@@ -12,8 +12,13 @@ ICU ?= wheel
 $(STAMP): pyproject.toml packaging/pyicu/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+# A compiled PyICU and pyicu-wheels both install the icu module: switching, remove the other first (pip
+# would otherwise delete the new icu files while uninstalling the old distribution).
 ifeq ($(ICU),wheel)
+	$(BIN)/pip show pyicu 2>/dev/null | grep -q '^Version: .*+wheels' || $(BIN)/pip uninstall --quiet --yes pyicu
 	$(BIN)/pip install --quiet ./packaging/pyicu
+else
+	! $(BIN)/pip show pyicu 2>/dev/null | grep -q '^Version: .*+wheels' || $(BIN)/pip uninstall --quiet --yes pyicu pyicu-wheels
 endif
 	$(BIN)/pip install --quiet -e '.[test,dask]'  # dask: the Dask engine's tests run too
 	touch $(STAMP)
