@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -33,16 +34,46 @@ WatchlistOpt = Annotated[
     Path | None, typer.Option("--watchlist", envvar="SCREENING_WATCHLIST", help="Compiled watchlist artifact.")
 ]
 EXIT_CLEAR, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one error line on stderr; the exit to raise (code 2: 1 means "potential match")."""
+    err.print(f"[red]error:[/red] {message}", highlight=False, markup=True)
+    return typer.Exit(EXIT_ERROR)
 
 
 @contextmanager
 def errors_to_exit():
-    """Map the library's errors to a message on stderr and exit code 2."""
+    """Map the library's errors, and failures of the disk or database under it, to one line and exit code 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         yield
     except ScreeningError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        raise typer.Exit(EXIT_ERROR) from None
+        raise fail(exc.message) from None
+    except SQLAlchemyError as exc:
+        raise fail(f"the database (SCREENING_DB_URL): {_first_line(getattr(exc, 'orig', None) or exc)}") from None
+    except OSError as exc:  # a full disk, a closed pipe, a file that went away
+        if exc.filename is None:  # a write to stdout: stop the interpreter's own flush failing again at exit
+            _silence_stdout()
+        where = f"{exc.filename}: " if exc.filename else "writing the output: "
+        raise fail(f"{where}{exc.strerror or exc}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def make_query(**fields: Any) -> Query:
@@ -79,6 +110,7 @@ def check(
             raise ScreeningError(f"--type {type!r}: must be company, person, vessel or aircraft")
         svc = service(watchlist)
         query = make_query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier or [])
+        svc.validate(query, "")  # named by option, not as "queries[0]"
         resp = svc.screen([query], threshold=threshold, limit=limit)
         recorded = record_results(svc, resp.results, threshold=resp.threshold, channel="cli-check") if record else None
     result = resp.results[0]
@@ -120,7 +152,8 @@ def file_(
     name_column: Annotated[str | None, typer.Option(help="Column holding the name.")] = None,
     country_column: Annotated[str | None, typer.Option(help="Column holding the country code.")] = None,
     type_column: Annotated[str | None, typer.Option(help="Column holding the entity type.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output CSV (default: stdout).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output file: CSV, or XLSX for a .xlsx name (default: CSV on stdout).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Minimum score for a hit, 0-1.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")] = None,
@@ -132,7 +165,7 @@ def file_(
     record: Annotated[bool, typer.Option("--record", help="Write to the audit trail; raise alerts for rows with an id.")] = False,
 ) -> None:
     """Screen every row of a file; write every row back with its result. Exit 0 clear, 1 match, 2 error."""
-    from screening.batch import default_jobs, estimate_rows, screen_to_path
+    from screening.batch import check_not_input, default_jobs, output_format, partial_path
 
     opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
                        encoding=encoding, threshold=threshold, id_column=id_column)
@@ -144,30 +177,59 @@ def file_(
             raise ScreeningError(f"--engine {engine!r}: must be local or dask")
         if engine == "dask" and (resume or record):
             raise ScreeningError("--resume and --record work with the local engine only")
+        if output is None and engine == "local":
+            try:
+                check_not_input(Path(input), sys.stdout.fileno(), "the standard output")
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                pass  # not a real file (a test's capture)
+        elif output is not None:
+            check_not_input(Path(input), output)  # before the watchlist loads or anything is written
+            if output_format(output) == "xlsx" and engine == "dask":
+                raise ScreeningError(f"{output}: --engine dask writes CSV only; give an output ending .csv")
         svc = service(watchlist)
         recorder = file_recorder(svc) if record else None
-        with _progress(lambda: estimate_rows(input)) as bar:
-            if engine == "dask":
-                from screening.dask_engine import screen_dask_to
-
-                summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
-                                         stdout=sys.stdout)
-            elif output:
-                summary = screen_to_path(svc, input, output, opts, resume=resume, jobs=jobs, progress=bar.advance,
-                                         on_resume=bar.start_at, on_results=recorder)
-            else:
-                summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
-                                      on_results=recorder)
-    resumed = f" ({summary.resumed} already in {output}, resumed)" if summary.resumed else ""
+        try:
+            summary = _screen_file_with_progress(svc, input, output, opts, engine=engine, scheduler=scheduler,
+                                                 jobs=jobs, resume=resume, recorder=recorder)
+        except KeyboardInterrupt:
+            where = ""
+            if output is not None and partial_path(output).exists():
+                where = f": the rows screened so far are in {partial_path(output)}"
+            err.print(f"interrupted{where}; run the same command with --resume to carry on" if where else
+                      "interrupted", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    resumed = f" ({summary.resumed} already screened, resumed)" if summary.resumed else ""
     err.print(
         f"{summary.rows} rows{resumed}: {summary.clear} clear, {summary.potential_match} potential matches, "
         f"{summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding})", highlight=False
     )
+    if summary.countries_named:
+        err.print(f"note: {summary.countries_named} rows gave a country by name, read as its ISO 3166-1 code "
+                  "(e.g. 'China' as CN)", highlight=False)
     if recorder:
         t = recorder.totals  # type: ignore[attr-defined]
         err.print(f"recorded {t['screenings']} screenings: {t['new_alerts']} new alerts, {t['suppressed']} suppressed "
                   "hits (screen alerts list)", highlight=False)
     raise typer.Exit(EXIT_MATCH if summary.potential_match else EXIT_CLEAR)
+
+
+def _screen_file_with_progress(svc: Service, input: str, output: Path | None, opts: FileOptions, *, engine: str,
+                               scheduler: str | None, jobs: int, resume: bool, recorder: Any) -> Any:
+    from screening.batch import estimate_rows, screen_to_path
+
+    with _progress(lambda: estimate_rows(input)) as bar:
+        if engine == "dask":
+            from screening.dask_engine import screen_dask_to
+
+            summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
+                                     stdout=sys.stdout)
+        elif output:
+            summary = screen_to_path(svc, input, output, opts, resume=resume, jobs=jobs, progress=bar.advance,
+                                     on_resume=bar.start_at, on_results=recorder)
+        else:
+            summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
+                                  on_results=recorder)
+    return summary
 
 
 class _Bar:
@@ -223,6 +285,7 @@ def serve(
     with errors_to_exit():
         settings = Settings.from_env(watchlist=watchlist, host=host, port=port)
         check_serve(settings)
+        preflight_serve(settings)  # a missing artifact or a bad database: one line and exit 2, not a traceback
         os.environ["SCREENING_HOST"] = host  # worker processes check the bind address too
         if watchlist is not None:  # worker processes rebuild settings from the environment
             os.environ["SCREENING_WATCHLIST"] = str(watchlist)
@@ -242,6 +305,19 @@ def serve(
 
             uvicorn.run(create_app(settings, warn_auth_off=False), host=host, port=port, log_config=logging_setup,
                         access_log=False)
+
+
+def preflight_serve(settings: Settings) -> None:
+    """What the server does first (open the artifact, migrate the database), done here to fail before uvicorn starts."""
+    from screening.watchlist import Watchlist
+    from screening.workflow import Workflow
+
+    Watchlist(settings.watchlist)
+    wf = Workflow(settings)
+    try:
+        wf.upgrade()
+    finally:
+        wf.close()
 
 
 @watchlist_app.command("build")
@@ -284,11 +360,12 @@ def watchlist_import(
         header = import_lists(paths, target, fmt=format, source=source, seeds_dir=seeds, prefer=prefer,
                               allow_partial=allow_partial)
     table = Table(title="lists imported")
-    for col in ("list", "format", "entities", "list date", "files"):
+    for col in ("list", "format", "entities", "version", "files"):
         table.add_column(col)
     for s in header["sources"]:
-        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
-                      ", ".join(s.get("files", [])))
+        files = s.get("files", [])
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("version") or "-",
+                      ", ".join(files) if len(files) <= 4 else f"{len(files)} files")
     out.print(table)
     for w in header.get("warnings", []):
         err.print(f"warning: {w}", highlight=False, markup=False)
@@ -330,19 +407,27 @@ def watchlist_diff(
 
 @watchlist_app.command("update")
 def watchlist_update(
-    sources: Annotated[Path | None, typer.Option(help="TOML file of [[source]] name/urls/format.")] = None,
+    sources: Annotated[Path | None, typer.Option(
+        help="TOML file of \\[\\[source]] tables (name, urls, format, allow_partial); default "
+             "watchlists/sources.toml, the official lists, or SCREENING_SOURCES.")] = None,
     max_shrink: Annotated[float | None, typer.Option(help="Refuse a source shrinking by more than this share.")] = None,
+    allow_older: Annotated[bool, typer.Option(help="Take a list dated older than the version in force.")] = False,
     seeds: Annotated[Path, typer.Option(help="Folder of seed records (always included).")] = DEFAULT_SEEDS,
     watchlist: WatchlistOpt = None,
 ) -> None:
-    """Download the configured lists, build and check a new artifact, and swap it in atomically."""
+    """Download the configured lists, build and check a new artifact, and swap it in atomically.
+
+    Each list downloaded replaces its version in force whole. Any failure (a download, a corrupt file,
+    a list that shrank too much or is older than the one in force) keeps the previous watchlist."""
     from screening.importer import read_sources_config, update_watchlist
 
     with errors_to_exit():
         settings = Settings.from_env(watchlist=watchlist, sources=sources, max_shrink=max_shrink)
         report = update_watchlist(read_sources_config(settings.sources), settings.watchlist, seeds_dir=seeds,
-                                  max_shrink=settings.max_shrink)
-    out.print(f"updated {report.path}: {report.old_version} -> {report.new_version}, {report.entities} entities "
+                                  max_shrink=settings.max_shrink, allow_older=allow_older)
+    for w in report.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False)
+    out.print(f"updated {report.path}: {report.old_version} -> {report.new_version}, {report.entities} listings "
               f"in {report.seconds:.1f} s; changes {report.diff}", highlight=False)
 
 
@@ -368,10 +453,10 @@ def watchlist_info(
     out.print(f"listings: {info['entities']}  entities: {info['linked_entities']}  names: {info['names']}  "
               f"matcher: {info['matcher']}  threshold: {info['threshold']}", highlight=False)
     table = Table(title="lists")
-    for col in ("list", "format", "entities", "list date", "files"):
+    for col in ("list", "format", "entities", "version", "files"):
         table.add_column(col)
     for s in info["sources"]:
-        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("version") or "-",
                       str(len(s.get("files", []))))
     out.print(table)
     links = info.get("links") or {}
