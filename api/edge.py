@@ -141,17 +141,33 @@ def _where(path: list[str | int]) -> str:
     return out or "body"
 
 
+def _field(path: list[str | int]) -> tuple[str, str]:
+    """(where, field) in the service's style: ["queries", 0, "identifiers", 1] -> ("queries[0]", "identifiers[1]")."""
+    last = max((i for i, p in enumerate(path) if isinstance(p, str)), default=None)
+    if last is None:
+        return _where(path), "a value"
+    where = _where(path[:last]) if last else ""
+    return where, str(path[last]) + "".join(f"[{p}]" for p in path[last + 1:])
+
+
 def find_surrogate(value: Any, path: list[str | int] | None = None) -> str | None:
-    """Where the first unpaired surrogate in a parsed JSON value is, as a one-line message; None if none."""
+    """Where the first unpaired surrogate in a parsed JSON value is, as a one-line message; None if none.
+
+    Worded as Service.validate words it for a query field, e.g. "queries[0]: ref has an unpaired
+    surrogate '\\ud800' at position 3", so the message is the same whichever check meets it first.
+    """
     path = path or []
     if isinstance(value, str):
         m = _SURROGATE.search(value)
-        return f"{_where(path)}: an unpaired surrogate (\\u{ord(m.group()):04x}) at position {m.start()} is not text" \
-            if m else None
+        if not m:
+            return None
+        where, field = _field(path)
+        return f"{where + ': ' if where else ''}{field} has an unpaired surrogate {m.group()!r} at position {m.start()}"
     if isinstance(value, dict):
         for k, v in value.items():
             if _SURROGATE.search(k):
-                return f"{_where(path)}: a key with an unpaired surrogate is not text"
+                where = _where(path) if path else ""
+                return f"{where + ': ' if where else ''}a key has an unpaired surrogate {_SURROGATE.search(k).group()!r}"
             found = find_surrogate(v, [*path, k])
             if found:
                 return found

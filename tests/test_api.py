@@ -178,7 +178,7 @@ def test_unpaired_surrogate_is_422_not_500(client: TestClient) -> None:
     r = client.post("/v1/screen", content=b'{"queries": [{"name": "Sinno \\udc80"}]}',
                     headers={"content-type": "application/json"})
     assert r.status_code == 422
-    assert r.json()["detail"] == "queries[0].name: an unpaired surrogate (\\udc80) at position 6 is not text"
+    assert r.json()["detail"] == "queries[0]: name has an unpaired surrogate '\\udc80' at position 6"
 
 
 # --- POST /v1/screen/file -------------------------------------------------------------------------

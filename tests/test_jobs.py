@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from wfhelp import db_url  # noqa: F401 - a fixture: SQLite, and PostgreSQL when one is given
 
 from api.app import create_app
 from screening.batch import CHUNK, FileOptions, screen_file
@@ -230,6 +231,20 @@ def test_http_jobs_are_private_to_their_caller(tmp_path: Path) -> None:
         assert state["caller"] == "key:alice" and state["status"] == "done"
         assert client.get(f"/v1/jobs/{job}/result", headers=keys["alice"]).status_code == 200
         assert json.loads(client.get("/v1/jobs", headers=keys["root"]).text)[0]["id"] == job
+
+
+def test_a_job_on_each_backend(tmp_path: Path, db_url: str, expected: str) -> None:  # noqa: F811
+    settings = Settings(watchlist=DEFAULT_WATCHLIST, reload_interval=0, auth="off", db_url=db_url,
+                        jobs_dir=str(tmp_path / "jobs"))
+    first = make_runner(settings)
+    job = first.submit(book(), FileOptions(name_column="company"), caller="x", filename="book.csv")
+    first.on_event = lambda kind, row: first._stop.set() if kind == "rows" else None
+    first.run_next()  # stopped after a chunk, queued again
+    second = make_runner(settings)
+    assert second.run_next() == job and second.run_next() is None
+    assert second.status(job)["status"] == "done" and second.status(job)["runs"] == 2
+    assert second.result_path(job).read_text(encoding="utf-8") == expected
+    assert second.counts()["done"] == 1
 
 
 def test_jobs_dir_setting(tmp_path: Path, settings: Settings) -> None:
