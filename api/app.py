@@ -19,7 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from api.workflow import audit, file_audit, install_workflow, require_key
+from api.routers import yente
+from api.workflow import ROUTE_ROLES, audit, file_audit, install_workflow, require_key
 from screening.batch import FileOptions, screen_file
 from screening.config import Settings
 from screening.errors import ScreeningError, WatchlistError
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
                   dependencies=[Depends(require_key)])
     app.state.holder = holder
     install_workflow(app, holder, settings)
+    yente.install(app, ROUTE_ROLES)  # yente-compatible routes and /reconcile
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_request: Request, exc: ScreeningError) -> JSONResponse:

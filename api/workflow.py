@@ -75,9 +75,15 @@ def require_key(request: Request, bearer: HTTPAuthorizationCredentials | None = 
     if wf.settings.auth == "off":
         request.state.caller = "local:" + os_caller().split(":", 1)[1]
         return
-    key = wf.authenticate(bearer.credentials if bearer else header)
+    key = wf.authenticate(bearer.credentials if bearer else header or yente_api_key(request))
     wf.authorize(key, required_role(request.method, path), f"{request.method} {path}")
     request.state.caller = f"key:{key['name']}"
+
+
+def yente_api_key(request: Request) -> str | None:
+    """The `Authorization: ApiKey <key>` header that yente clients (nomenklatura's YenteEnricher) send."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "apikey" else None
 
 
 def caller_of(request: Request) -> str:
