@@ -60,7 +60,7 @@ NOT_MATCHABLE = frozenset({
 # What our entity types are in FtM, and the schemata each type's entities can be returned for.
 TYPE_SCHEMA = {"person": "Person", "company": "Company", "vessel": "Vessel", "aircraft": "Airplane"}
 # The schemata offered to OpenRefine (reconciliation defaultTypes and type suggestions).
-RECONCILE_TYPES = ("LegalEntity", "Person", "Company", "Organization", "Vessel", "Airplane")
+RECONCILE_TYPES = ("LegalEntity", "Person", "Company", "Organization", "PublicBody", "Vessel", "Airplane")
 
 # ---- properties ----------------------------------------------------------------------------------
 
@@ -85,6 +85,21 @@ PROPERTY_LABELS = {
     "leiCode": "LEI", "swiftBic": "SWIFT/BIC", "taxNumber": "Tax number", "vatCode": "VAT number",
     "okpoCode": "OKPO", "idNumber": "ID number", "passportNumber": "Passport number", "mmsi": "MMSI",
     "icaoCode": "ICAO aircraft type designator", "uniqueEntityId": "Unique Entity ID", "callSign": "Call sign",
+    "mainCountry": "Country of origin", "birthCountry": "Country of birth", "dunsCode": "DUNS",
+    "bikCode": "Russian bank ID", "permId": "PermID", "programId": "Program ID", "topics": "Topics",
+    "notes": "Notes", "summary": "Summary", "sourceUrl": "Source link", "createdAt": "Created at",
+}
+# Where FtM defines each property a query may give: reconciliation property ids are "Schema:property".
+PROPERTY_SCHEMA = {
+    "name": "Thing", "alias": "Thing", "previousName": "Thing", "country": "Thing", "firstName": "Person",
+    "secondName": "Person", "middleName": "Person", "fatherName": "Person", "lastName": "Person",
+    "nationality": "Person", "citizenship": "Person", "birthCountry": "Person", "birthDate": "Person",
+    "passportNumber": "Person", "jurisdiction": "LegalEntity", "mainCountry": "LegalEntity",
+    "incorporationDate": "LegalEntity", "registrationNumber": "LegalEntity", "innCode": "LegalEntity",
+    "ogrnCode": "LegalEntity", "leiCode": "LegalEntity", "swiftBic": "LegalEntity", "taxNumber": "LegalEntity",
+    "vatCode": "LegalEntity", "okpoCode": "LegalEntity", "idNumber": "LegalEntity", "uniqueEntityId": "LegalEntity",
+    "dunsCode": "LegalEntity", "imoNumber": "Organization", "permId": "Organization", "bikCode": "Company",
+    "flag": "Vessel", "mmsi": "Vessel", "callSign": "Vessel", "icaoCode": "Airplane",
 }
 # Our identifier kinds (as the importers write them) -> FtM property, per entity type.
 KIND_PROPS = {

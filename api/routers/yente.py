@@ -30,6 +30,13 @@ from screening.service import Hit, Listing, Result, ScreenResponse, Service
 
 router = APIRouter()
 
+
+class RequestError(InputError):
+    """A malformed yente or reconciliation request body: yente answers these with a 400."""
+
+    status = 400
+
+
 MAX_BATCH = 100  # yente's limit of queries per /match or /reconcile request
 MAX_MATCHES = 500
 MAX_PAGE = 500
@@ -40,6 +47,11 @@ TS_PATTERN = r"^\d{4}-\d{2}-\d{2}(T\d{2}(:\d{2}(:\d{2})?)?)?$"
 COLLECTIONS = ("default", "sanctions")  # collection names yente users call, each holding every list
 # yente's algorithm names: ours answers each of them (see GET /algorithms)
 YENTE_ALGORITHMS = ("best", "logic-v2", "logic-v1", "name-based", "name-qualified", "ofac", "regression-v1")
+# The configuration keys yente takes for each algorithm ("best" is logic-v2): accepted so a tuned client still
+# works, but they tune nomenklatura's scorer, not ours: they are ignored and named in `x-ignored-config`.
+YENTE_CONFIG = {"best": ("nm_extra_query_name", "nm_extra_result_name", "nm_family_name_weight",
+                         "nm_fuzzy_cutoff_factor", "nm_name_property", "nm_number_mismatch")}
+YENTE_CONFIG["logic-v2"] = YENTE_CONFIG["best"]
 SOURCE_TITLES = {
     "seed": "Seed records: companies named in sanctions reporting",
     "ofac-sdn": "US OFAC Specially Designated Nationals (SDN)",
@@ -61,6 +73,7 @@ ROLES: dict[tuple[str, str], str] = {  # merged into the app's role table: as fo
     ("GET", "/reconcile/{dataset}/suggest/entity"): "screener",
     ("GET", "/reconcile/{dataset}/suggest/type"): "screener",
     ("GET", "/reconcile/{dataset}/suggest/property"): "screener",
+    ("GET", "/reconcile/{dataset}/extend/property"): "screener",
 }
 
 
@@ -78,9 +91,10 @@ class EntityMatchQuery(BaseModel):
     queries: dict[str, EntityExample] = Field(examples=[{"q1": {"schema": "Company", "properties": {
         "name": ["Sino Electronics Co., Ltd"], "country": ["hk"]}}}])
     weights: dict[str, float] = Field(default_factory=dict, examples=[{}],
-                                      description="yente's feature weights: not supported (must be empty)")
+                                      description="yente's feature weights: accepted and ignored (x-ignored-config)")
     config: dict[str, Any] = Field(default_factory=dict, examples=[{}],
-                                   description="yente's algorithm configuration: not supported (must be empty)")
+                                   description="yente's algorithm configuration: its logic-v2 keys are accepted "
+                                               "and ignored (x-ignored-config); others are a 400")
 
 
 class EntityResponse(BaseModel):
@@ -257,11 +271,13 @@ def match(
     svc = service(request)
     sources = scope_sources(svc, dataset)
     check_algorithm(algorithm)
+    known = YENTE_CONFIG.get(algorithm.lower().strip(), ())
     for key in body.config:
-        raise HTTPException(400, detail=f"Invalid configuration parameter: {key} for algorithm {MATCHER_VERSION}")
-    if body.weights:
-        raise HTTPException(400, detail=f"Feature weights are not supported by algorithm {MATCHER_VERSION}: "
-                                        f"{', '.join(sorted(body.weights))}")
+        if key not in known:
+            raise HTTPException(400, detail=f"Invalid configuration parameter: {key} for algorithm {algorithm}")
+    ignored = sorted(body.config) + sorted(f"weights.{k}" for k in body.weights)
+    if ignored:
+        response.headers["x-ignored-config"] = ", ".join(ignored)
     if len(body.queries) > MAX_BATCH:
         raise HTTPException(400, detail=f"Too many queries in one batch (limit: {MAX_BATCH})")
     if not body.queries:
@@ -275,7 +291,7 @@ def match(
                                                   channel="yente"), body.queries.values(), strict=True):
         results = [r for r in (ftm_hit(svc, h, threshold) for h in hits)
                    if keep(r, allowed=allowed, exclude_schema=set(exclude_schema), topics=set(topics),
-                           exclude_ids=set(exclude_entity_ids))]
+                           exclude_ids={*exclude_entity_ids, *map(ftm.ftm_id, exclude_entity_ids)})]
         responses[plan.key] = {
             "status": 200,
             "results": results[:limit],
@@ -497,6 +513,11 @@ def manifest(request: Request, svc: Service, dataset: str) -> dict[str, Any]:
             "property": {"service_url": base, "service_path": f"/suggest/property{qs}"},
         },
         "defaultTypes": [recon_type(s) for s in ftm.RECONCILE_TYPES],
+        "extend": {
+            "propose_properties": {"service_url": base, "service_path": f"/extend/property{qs}"},
+            "property_settings": [{"name": "limit", "label": "Limit", "type": "number", "default": 0,
+                                   "help_text": "Most values per row (0: all)"}],
+        },
     }
 
 
@@ -504,9 +525,9 @@ def parse_recon_batch(raw: str) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(raw)
     except ValueError as exc:
-        raise InputError(f"queries: not valid JSON ({exc})") from None
+        raise RequestError(f"queries: not valid JSON ({exc})") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise InputError("queries: must be a JSON object of {key: {\"query\", \"type\", \"limit\", \"properties\"}}")
+        raise RequestError("queries: must be a JSON object of {key: {\"query\", \"type\", \"limit\", \"properties\"}}")
     if len(data) > MAX_BATCH:
         raise HTTPException(400, detail=f"Too many queries in one batch (limit: {MAX_BATCH})")
     return data
@@ -518,19 +539,19 @@ def recon_plan(key: str, q: dict[str, Any]) -> tuple[ftm.QueryPlan, int]:
     if isinstance(schema, list):
         schema = schema[0] if schema else "LegalEntity"
     if not isinstance(schema, str):
-        raise InputError(f"queries.{key}.type: must be a type id or a list of them")
+        raise RequestError(f"queries.{key}.type: must be a type id or a list of them")
     props: dict[str, list[Any]] = {}
     if isinstance(q.get("query"), str):
         props["name"] = [q["query"]]
     for i, p in enumerate(q.get("properties") or []):
         if not isinstance(p, dict) or "pid" not in p or "v" not in p:
-            raise InputError(f"queries.{key}.properties[{i}]: needs pid and v")
+            raise RequestError(f"queries.{key}.properties[{i}]: needs pid and v")
         pid = str(p["pid"]).rpartition(":")[2]  # "LegalEntity:country" or "country"
         values = p["v"] if isinstance(p["v"], list) else [p["v"]]
         props.setdefault(pid, []).extend(v.get("name") or v.get("id") if isinstance(v, dict) else v for v in values)
     limit = q.get("limit", 5)
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-        raise InputError(f"queries.{key}.limit: must be a whole number >= 0")
+        raise RequestError(f"queries.{key}.limit: must be a whole number >= 0")
     return ftm.plan_query(key, schema, props), min(limit, MAX_PAGE)
 
 
@@ -580,13 +601,14 @@ def reconcile_get(request: Request, dataset: Annotated[str, P(examples=["default
 @router.post("/reconcile/{dataset}", tags=["reconciliation"], summary="Reconciliation queries")
 def reconcile_post(request: Request, response: Response, dataset: Annotated[str, P(examples=["default"])],
                    queries: Annotated[str | None, Form(description="a JSON batch of reconciliation queries")] = None,
-                   extend: Annotated[str | None, Form(description="data extension: not supported")] = None,
+                   extend: Annotated[str | None, Form(description="a JSON data extension query: ids and properties")
+                                     ] = None,
                    ) -> dict[str, Any]:
     """Reconcile a batch (`queries`, a form field as OpenRefine sends it, or a query parameter)."""
     svc = service(request)
     sources = scope_sources(svc, dataset)
     if extend is not None and extend.strip():
-        raise HTTPException(400, detail="Data extension (extend) is not supported by this service")
+        return extend_rows(request, svc, extend)
     raw = queries if queries is not None else request.query_params.get("queries")
     if raw is None:
         raise HTTPException(400, detail="No queries or extend request provided.")
@@ -595,9 +617,55 @@ def reconcile_post(request: Request, response: Response, dataset: Annotated[str,
     return out
 
 
+EXTEND_PROPS = ("name", "alias", "weakAlias", "previousName", "country", "nationality", "flag", "birthDate",
+                "incorporationDate", "registrationNumber", "idNumber", "passportNumber", "innCode", "ogrnCode",
+                "taxNumber", "imoNumber", "mmsi", "swiftBic", "leiCode", "programId", "topics", "notes", "sourceUrl")
+
+
+def extend_rows(request: Request, svc: Service, raw: str) -> dict[str, Any]:
+    """Data extension: property values of reconciled entities, `{"meta": [...], "rows": {id: {pid: [{"str"}]}}}`."""
+    try:
+        query = json.loads(raw)
+    except ValueError as exc:
+        raise RequestError(f"extend: not valid JSON ({exc})") from None
+    if not isinstance(query, dict) or not isinstance(query.get("ids"), list) or \
+            not isinstance(query.get("properties"), list):
+        raise RequestError('extend: must be a JSON object {"ids": [...], "properties": [{"id": ...}]}')
+    if len(query["ids"]) > MAX_BATCH:
+        raise HTTPException(400, detail=f"Too many queries in one batch (limit: {MAX_BATCH})")
+    pids = []
+    for p in query["properties"]:
+        if not isinstance(p, dict) or not isinstance(p.get("id"), str):
+            raise RequestError('extend: each property must be {"id": "<property>"}')
+        limit = (p.get("settings") or {}).get("limit", 0)
+        pids.append((p["id"], p["id"].rpartition(":")[2], int(limit) if str(limit).isdigit() else 0))
+    index = entity_ids(request, svc)
+    rows: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for eid in map(str, query["ids"]):
+        i = svc.watchlist.index_of(index.get(eid, eid))
+        props = {}
+        if i is not None:
+            e = svc.watchlist.entity(i)
+            props = ftm.entity_properties([e])
+        rows[eid] = {pid: [{"str": v} for v in props.get(name, [])[: limit or None]] for pid, name, limit in pids}
+    meta = [{"id": pid, "name": ftm.PROPERTY_LABELS.get(name, name)} for pid, name, _ in pids]
+    return {"meta": meta, "rows": rows}
+
+
+@router.get("/reconcile/{dataset}/extend/property", tags=["reconciliation"], summary="Properties to extend with")
+def extend_property(request: Request, dataset: Annotated[str, P(examples=["default"])],
+                    type: Annotated[str, Q(examples=["Company"])] = "LegalEntity",
+                    limit: Annotated[int, Q(ge=0)] = 0) -> dict[str, Any]:
+    """The properties data extension can add as columns, for a type (FtM schema)."""
+    scope_sources(service(request), dataset)
+    ftm.check_schema(type)
+    props = [{"id": p, "name": ftm.PROPERTY_LABELS.get(p, p)} for p in EXTEND_PROPS]
+    return {"limit": limit, "type": type, "properties": props[:limit] if limit else props}
+
+
 def _prefix_match(prefix: str, *names: str) -> bool:
     p = prefix.strip().lower()
-    return not p or any(n.lower().startswith(p) or any(w.startswith(p) for w in re.split(r"\W+", n.lower()))
+    return bool(p) and any(n.lower().startswith(p) or any(w.startswith(p) for w in re.split(r"\W+", n.lower()))
                         for n in names)
 
 
@@ -636,7 +704,7 @@ def suggest_property(request: Request, dataset: Annotated[str, P(examples=["defa
     """The FtM properties a reconciliation query may give (`pid`): names, countries, dates, identifiers."""
     scope_sources(service(request), dataset)
     usable = [*ftm.NAME_PROPS, *ftm.NAME_PART_PROPS, *ftm.COUNTRY_PROPS, *ftm.DATE_PROPS, *ftm.IDENTIFIER_PROPS]
-    result = [{"id": p, "name": ftm.PROPERTY_LABELS.get(p, p)} for p in usable
+    result = [{"id": f"{ftm.PROPERTY_SCHEMA[p]}:{p}", "name": ftm.PROPERTY_LABELS.get(p, p)} for p in usable
               if _prefix_match(prefix, p, ftm.PROPERTY_LABELS.get(p, p))]
     return {"code": "/api/status/ok", "status": "200 OK", "prefix": prefix, "result": result}
 
