@@ -23,6 +23,7 @@ from rigour.territories import lookup_territory
 
 from .errors import InputError
 from .model import Entity
+from .normalise import normalise
 from .service import Hit, Listing, Query
 
 # ---- schemata ------------------------------------------------------------------------------------
@@ -239,6 +240,23 @@ def merge_hits(plan: QueryPlan, hit_lists: Iterable[list[Hit]]) -> list[Hit]:
             if prev is None or h.score > prev.score:
                 best[h.entity_id] = h
     return sorted(best.values(), key=lambda h: (-h.score, h.entity_id))
+
+
+def prefix_matches(names: Iterable[str], typed: str, limit: int) -> list[int]:
+    """Positions of the normalised names that what has been typed so far begins (autocomplete): every typed
+    word but the last is a word of the name, and the last begins one ("alexander zak" finds "alexander zakharov")."""
+    words = normalise(typed).split()
+    if not words or limit < 1:
+        return []
+    *whole, last = words
+    out = []
+    for j, name in enumerate(names):
+        tokens = name.split()
+        if all(w in tokens for w in whole) and any(t.startswith(last) for t in tokens):
+            out.append(j)
+            if len(out) >= limit:
+                break
+    return out
 
 
 # ---- entities ------------------------------------------------------------------------------------

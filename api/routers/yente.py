@@ -676,17 +676,24 @@ def suggest_entity(request: Request, dataset: Annotated[str, P(examples=["defaul
     """Entities whose names match what has been typed so far (screened, and audited, like a search)."""
     svc = service(request)
     sources = scope_sources(svc, dataset)
-    result = []
+    result: list[dict[str, Any]] = []
     if prefix.strip():
         plan = ftm.plan_query("prefix", "Thing", {"name": [prefix]})
         threshold = svc.settings.threshold
-        for h in screen_plans(request, svc, [plan], cutoff=SEARCH_CUTOFF, threshold=threshold,
-                              channel="reconcile-suggest")[0]:
-            r = ftm_hit(svc, h, threshold)
-            if sources.intersection(r["datasets"]):
-                t = [recon_type(r["schema"])]
-                result.append({"id": r["id"], "name": r["caption"], "description": _describe(r), "type": t,
-                               "notable": t})
+        found = [ftm_hit(svc, h, threshold) for h in screen_plans(request, svc, [plan], cutoff=SEARCH_CUTOFF,
+                                                                  threshold=threshold, channel="reconcile-suggest")[0]]
+        # then names that begin with what has been typed, which a name score rates low ("alexander zak")
+        wl = svc.watchlist
+        for j in ftm.prefix_matches(wl.core, prefix, limit * 4):
+            e = wl.entity(wl.name_entity_list[j])
+            found.append(ftm.entity_to_ftm(e.entity_id, [e], listings_of(e), seen=None, titles=SOURCE_TITLES))
+        seen_ids: set[str] = set()
+        for r in found:
+            if r["id"] in seen_ids or not sources.intersection(r["datasets"]):
+                continue
+            seen_ids.add(r["id"])
+            t = [recon_type(r["schema"])]
+            result.append({"id": r["id"], "name": r["caption"], "description": _describe(r), "type": t, "notable": t})
     return {"code": "/api/status/ok", "status": "200 OK", "prefix": prefix, "result": result[:limit]}
 
 
