@@ -351,7 +351,7 @@ def sanction_of(listing: Listing, entity: Entity | None, parent_id: str, titles:
             "first_seen": None, "last_seen": None, "last_change": None}
 
 
-def entity_to_ftm(entity_id: str, entities: list[Entity], listings: list[Listing], *, seen: str | None,
+def entity_to_ftm(entity_id: str, entities: list[Entity], listings: list[Listing], *,
                   titles: Mapping[str, str], nested: bool = False) -> dict[str, Any]:
     """yente's EntityResponse for one of our entities (`entities`: the records of its listings, primary first)."""
     primary = entities[0]
@@ -360,8 +360,11 @@ def entity_to_ftm(entity_id: str, entities: list[Entity], listings: list[Listing
     if nested:
         records = {e.entity_id: e for e in entities}
         props["sanctions"] = [sanction_of(li, records.get(li.entity_id), fid, titles) for li in listings]
-    referents = sorted({ftm_id(li.entity_id) for li in listings} - {fid})
+    # the other list entries of this entity, and the listings its lists say are the same ("ofac:45937")
+    referents = sorted(({ftm_id(li.entity_id) for li in listings} | {ftm_id(x) for e in entities for x in e.same_as})
+                       - {fid})
     listed = sorted(d for d in (_iso(e.listed_on) for e in entities) if d)
+    seen = sorted(d for d in (_iso(li.list_version) for li in listings) if d)  # the newest list that holds it
     return {
         "id": fid,
         "caption": primary.name,
@@ -371,7 +374,7 @@ def entity_to_ftm(entity_id: str, entities: list[Entity], listings: list[Listing
         "referents": referents,
         "target": any(topics_of(e) for e in entities),
         "first_seen": listed[0] if listed else None,
-        "last_seen": seen,
+        "last_seen": seen[-1] if seen else None,
         "last_change": None,  # the lists don't date their changes per entry
     }
 
@@ -396,10 +399,9 @@ def explanations(hit: Hit) -> dict[str, dict[str, Any]]:
     return out
 
 
-def hit_to_ftm(hit: Hit, entities: list[Entity], *, threshold: float, seen: str | None,
-               titles: Mapping[str, str]) -> dict[str, Any]:
+def hit_to_ftm(hit: Hit, entities: list[Entity], *, threshold: float, titles: Mapping[str, str]) -> dict[str, Any]:
     """yente's ScoredEntityResponse for one hit."""
     listings = hit.listings or [Listing(entity_id=hit.entity_id, source=s, name=hit.name) for s in hit.sources]
-    out = entity_to_ftm(hit.entity_id, entities, listings, seen=seen, titles=titles)
+    out = entity_to_ftm(hit.entity_id, entities, listings, titles=titles)
     out.update(score=hit.score, match=hit.score >= threshold, explanations=explanations(hit))
     return out

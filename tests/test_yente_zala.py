@@ -107,6 +107,10 @@ def test_misspelt_name_found(client: TestClient) -> None:
 def test_exclude_entity_ids(client: TestClient) -> None:
     assert responses(client, {"q": QUERY_ZAKHAROV})["q"]["results"][0]["id"] == ZAKHAROV_ID
     assert responses(client, {"q": QUERY_ZAKHAROV}, exclude_entity_ids=[ZAKHAROV_ID])["q"]["results"] == []
+    # a referent excludes its entity too: the OFAC listing OpenSanctions merged into it
+    top = responses(client, {"q": QUERY_ZAKHAROV})["q"]["results"][0]
+    assert "ofac-45937" in top["referents"]
+    assert responses(client, {"q": QUERY_ZAKHAROV}, exclude_entity_ids=["ofac-45937"])["q"]["results"] == []
 
 
 def test_identifier_query(client: TestClient) -> None:

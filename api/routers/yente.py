@@ -3,32 +3,31 @@
 The shapes are yente's (OpenSanctions' screening API) so its clients (nomenklatura's YenteEnricher,
 OpenRefine, in-house integrations) work unchanged; the screening is ours: every route maps FtM onto
 our queries with `screening.ftm`, calls `Service.screen`, records the audit trail like /v1/screen,
-and maps the hits back. Wired into the app by `install(app)`.
+and maps the hits back. `create_app` includes `router` and adds `ReconcileCORS`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi import Path as P
 from fastapi import Query as Q
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.workflow import audit
+from api.deps import KeyFirstRoute, audit, role
 from screening import ftm
 from screening.errors import InputError, NotFoundError
 from screening.matcher import MATCHER_VERSION, MatchOptions
 from screening.model import Entity
 from screening.service import Hit, Listing, Result, ScreenResponse, Service
 
-router = APIRouter()
+router = APIRouter(route_class=KeyFirstRoute, dependencies=[Depends(role("screener"))])  # roles as for /v1/screen
 
 
 class RequestError(InputError):
@@ -61,19 +60,6 @@ SOURCE_TITLES = {
     "uk": "UK HM Treasury OFSI Consolidated List",
     "opensanctions": "OpenSanctions export",
     "custom": "Custom list",
-}
-ROLES: dict[tuple[str, str], str] = {  # merged into the app's role table: as for /v1/screen
-    ("POST", "/match/{dataset}"): "screener",
-    ("GET", "/search/{dataset}"): "screener",
-    ("GET", "/entities/{entity_id}"): "screener",
-    ("GET", "/catalog"): "screener",
-    ("GET", "/algorithms"): "screener",
-    ("GET", "/reconcile/{dataset}"): "screener",
-    ("POST", "/reconcile/{dataset}"): "screener",
-    ("GET", "/reconcile/{dataset}/suggest/entity"): "screener",
-    ("GET", "/reconcile/{dataset}/suggest/type"): "screener",
-    ("GET", "/reconcile/{dataset}/suggest/property"): "screener",
-    ("GET", "/reconcile/{dataset}/extend/property"): "screener",
 }
 
 
@@ -183,13 +169,8 @@ def check_algorithm(name: str) -> None:
         raise HTTPException(400, detail=f"Invalid algorithm: {name}")
 
 
-def seen(svc: Service) -> str | None:
-    built = svc.watchlist.header.get("built_at")
-    return built.rstrip("Z") if built else None
-
-
 def records(svc: Service, entity_id: str, listings: list[Listing]) -> list[Entity]:
-    """The entity records behind an entity: its listings' records (the primary first), or its own."""
+    """The entity records behind a (linked) entity: its listings' records, its own first."""
     wl = svc.watchlist
     out: list[Entity] = []
     for eid in [entity_id, *(li.entity_id for li in listings)]:
@@ -199,12 +180,18 @@ def records(svc: Service, entity_id: str, listings: list[Listing]) -> list[Entit
     return out
 
 
-def listings_of(entity: Entity) -> list[Listing]:
-    return [Listing(entity_id=entity.entity_id, source=entity.source, name=entity.name, programs=entity.programs)]
+def linked(svc: Service, i: int) -> tuple[str, list[Entity], list[Listing]]:
+    """The linked entity that listing `i` belongs to: its id, its listings' records and its listings."""
+    wl = svc.watchlist
+    members = wl.group_members[wl.entity_group_list[i]]
+    ents = [wl.entity(m) for m in members]
+    listings = [Listing(entity_id=e.entity_id, source=e.source, name=e.name, programs=e.programs,
+                        list_version=wl.list_of(m).get("list_date")) for m, e in zip(members, ents, strict=True)]
+    return ents[0].entity_id, ents, listings
 
 
 def ftm_hit(svc: Service, hit: Hit, threshold: float) -> dict[str, Any]:
-    return ftm.hit_to_ftm(hit, records(svc, hit.entity_id, hit.listings), threshold=threshold, seen=seen(svc),
+    return ftm.hit_to_ftm(hit, records(svc, hit.entity_id, hit.listings), threshold=threshold,
                           titles=SOURCE_TITLES)
 
 
@@ -406,11 +393,11 @@ def fetch_entity(
     i = svc.watchlist.index_of(own)
     if i is None:
         raise NotFoundError("No such entity!")
-    entity = svc.watchlist.entity(i)
-    data = ftm.entity_to_ftm(own, [entity], listings_of(entity), seen=seen(svc), titles=SOURCE_TITLES, nested=nested)
-    if data["id"] != entity_id and entity_id != own:
-        return RedirectResponse(status_code=308, url=str(request.url_for("fetch_entity", entity_id=data["id"])))
-    return data
+    canonical, ents, listings = linked(svc, i)
+    if canonical != own:  # a list entry of a linked entity: yente redirects a referent to its entity
+        return RedirectResponse(status_code=308, url=str(request.url_for("fetch_entity",
+                                                                         entity_id=ftm.ftm_id(canonical))))
+    return ftm.entity_to_ftm(own, ents, listings, titles=SOURCE_TITLES, nested=nested)
 
 
 # ---- /catalog, /algorithms --------------------------------------------------------------------------
@@ -421,7 +408,6 @@ def catalog(request: Request) -> dict[str, Any]:
     and the collections `default` and `sanctions` holding them all."""
     svc = service(request)
     header = svc.watchlist.header
-    built = header.get("built_at")
     merged: dict[str, dict[str, Any]] = {}
     for s in header.get("sources", []):
         d = merged.setdefault(s["source"], {"entities": 0, "list_date": None, "format": s.get("format")})
@@ -432,13 +418,14 @@ def catalog(request: Request) -> dict[str, Any]:
         version = d["list_date"] or svc.watchlist.version
         datasets.append({"name": name, "title": SOURCE_TITLES.get(name, name), "type": "source",
                          "summary": f"{SOURCE_TITLES.get(name, name)} ({d['format']})", "version": version,
-                         "updated_at": built, "last_export": built, "entity_count": d["entities"],
+                         "updated_at": d["list_date"], "last_export": d["list_date"], "entity_count": d["entities"],
                          "children": [], "load": True, "index_version": version, "index_current": True,
                          "tags": ["list.sanction"]})
+    newest = max(filter(None, (d["list_date"] for d in merged.values())), default=None)
     for name in COLLECTIONS:
         datasets.append({"name": name, "title": f"All lists ({svc.watchlist.id})", "type": "collection",
                          "summary": "every list in the watchlist in force", "version": svc.watchlist.version,
-                         "updated_at": built, "last_export": built, "entity_count": svc.watchlist.n_entities,
+                         "updated_at": newest, "last_export": newest, "entity_count": svc.watchlist.n_entities,
                          "children": sorted(merged), "load": False, "index_version": svc.watchlist.version,
                          "index_current": True, "tags": []})
     return {"datasets": datasets, "current": [d["name"] for d in datasets], "outdated": [], "index_stale": False}
@@ -645,8 +632,7 @@ def extend_rows(request: Request, svc: Service, raw: str) -> dict[str, Any]:
         i = svc.watchlist.index_of(index.get(eid, eid))
         props = {}
         if i is not None:
-            e = svc.watchlist.entity(i)
-            props = ftm.entity_properties([e])
+            props = ftm.entity_properties(linked(svc, i)[1])
         rows[eid] = {pid: [{"str": v} for v in props.get(name, [])[: limit or None]] for pid, name, limit in pids}
     meta = [{"id": pid, "name": ftm.PROPERTY_LABELS.get(name, name)} for pid, name, _ in pids]
     return {"meta": meta, "rows": rows}
@@ -685,8 +671,8 @@ def suggest_entity(request: Request, dataset: Annotated[str, P(examples=["defaul
         # then names that begin with what has been typed, which a name score rates low ("alexander zak")
         wl = svc.watchlist
         for j in ftm.prefix_matches(wl.core, prefix, limit * 4):
-            e = wl.entity(wl.name_entity_list[j])
-            found.append(ftm.entity_to_ftm(e.entity_id, [e], listings_of(e), seen=None, titles=SOURCE_TITLES))
+            canonical, ents, listings = linked(svc, wl.name_entity_list[j])
+            found.append(ftm.entity_to_ftm(canonical, ents, listings, titles=SOURCE_TITLES))
         seen_ids: set[str] = set()
         for r in found:
             if r["id"] in seen_ids or not sources.intersection(r["datasets"]):
@@ -753,10 +739,3 @@ class ReconcileCORS:
             await send(message)
 
         await self.app(scope, receive, send_cors)
-
-
-def install(app: Any, roles: dict[tuple[str, str], str], add_middleware: Callable[..., None] | None = None) -> None:
-    """Wire these routes into `app`: the router, their roles in the app's role table, the /reconcile CORS layer."""
-    roles.update(ROLES)
-    app.include_router(router)
-    (add_middleware or app.add_middleware)(ReconcileCORS)
