@@ -425,7 +425,8 @@ def catalog(request: Request) -> dict[str, Any]:
     for name in COLLECTIONS:
         datasets.append({"name": name, "title": f"All lists ({svc.watchlist.id})", "type": "collection",
                          "summary": "every list in the watchlist in force", "version": svc.watchlist.version,
-                         "updated_at": newest, "last_export": newest, "entity_count": svc.watchlist.n_entities,
+                         "updated_at": newest, "last_export": newest,
+                         "entity_count": header.get("linked_entities", svc.watchlist.n_entities),
                          "children": sorted(merged), "load": False, "index_version": svc.watchlist.version,
                          "index_current": True, "tags": []})
     return {"datasets": datasets, "current": [d["name"] for d in datasets], "outdated": [], "index_stale": False}
