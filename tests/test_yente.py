@@ -241,6 +241,10 @@ def test_search(client: TestClient) -> None:
     assert client.get("/search/default", params={"q": "Sino Electronics", "countries": "ru"}).json()["results"] == []
     assert client.get("/search/default", params={"q": "Sino Electronics", "filter": "countries:hk"}).json()["results"]
     assert client.get("/search/default", params={"q": ""}).json()["results"] == []
+    both = {"q": "Sino Electronics", "countries": ["hk", "ru"]}
+    assert client.get("/search/default", params=both).json()["results"]  # OR: any of them
+    assert client.get("/search/default", params={**both, "filter_op": "AND"}).json()["results"] == []
+    assert client.get("/search/default", params={"q": "Sino Electronics", "target": "false"}).json()["results"] == []
     assert client.get("/search/default", params={"q": "x", "schema": "Banana"}).json() == {"detail": "Invalid schema"}
     assert client.get("/search/default", params={"q": "x", "filter": "nocolon"}).status_code == 400
     assert client.get("/search/default", params={"q": "x", "limit": 501}).status_code == 422

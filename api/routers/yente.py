@@ -341,6 +341,10 @@ def search(
     facets: Annotated[list[str], Q()] = ["countries", "topics", "datasets"],  # noqa: B006
     fuzzy: bool = False,
     simple: bool = False,
+    sort: Annotated[list[str], Q(description="accepted; results are ranked by score")] = [],  # noqa: B006
+    target: Annotated[bool | None, Q(description="only (true) or no (false) sanctions targets")] = None,
+    filter_op: Annotated[str, Q(pattern="^(?i:and|or)$", description="several values of one filter: any (OR) "
+                                                                    "or all (AND)")] = "OR",
 ) -> dict[str, Any]:
     """Search by name, as yente's `/search` (each call with a name is audited); an empty `q` finds nothing."""
     svc = service(request)
@@ -364,7 +368,12 @@ def search(
             r = ftm_hit(svc, h, threshold)
             if not keep(r, allowed=allowed, exclude_schema=set(exclude_schema), topics=set(), exclude_ids=set()):
                 continue
-            if any(v and not v.intersection(facet_values(r, k)) for k, v in wanted.items()):
+            if target is not None and r["target"] is not target:
+                continue
+            if filter_op.upper() == "AND":
+                if any(not v <= set(facet_values(r, k)) for k, v in wanted.items()):
+                    continue
+            elif any(v and not v.intersection(facet_values(r, k)) for k, v in wanted.items()):
                 continue
             results.append({k: v for k, v in r.items() if k not in ("score", "match", "explanations")})
     return {"limit": limit, "offset": offset, "total": {"value": len(results), "relation": "eq"},
