@@ -107,6 +107,15 @@ def test_queries_as_query_parameter(client: TestClient) -> None:
         assert r.json()["a"]["result"][0]["id"] == "seed-sinno-electronics"
 
 
+def test_yente_query_parameters(client: TestClient) -> None:
+    queries = json.dumps({"a": {"query": "Sinno Electronics"}})
+    ok = client.post("/reconcile/default", params={"algorithm": "logic-v2", "changed_since": "2024-01-01"},
+                     data={"queries": queries})
+    assert ok.status_code == 200 and ok.json()["a"]["result"]
+    bad = client.post("/reconcile/default", params={"algorithm": "neural-net"}, data={"queries": queries})
+    assert bad.status_code == 400 and bad.json() == {"detail": "Invalid algorithm: neural-net"}
+
+
 def test_candidates_below_the_threshold_are_offered_not_matched(client: TestClient) -> None:
     data = client.post("/reconcile/default", data={"queries": json.dumps({"a": {"query": "Shandong Laser"}})}).json()
     validate(data, "reconciliation-result-batch")

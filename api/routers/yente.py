@@ -586,10 +586,13 @@ def _describe(r: dict[str, Any]) -> str:
 @router.get("/reconcile/{dataset}", tags=["reconciliation"], summary="Reconciliation manifest, or queries=...")
 def reconcile_get(request: Request, dataset: Annotated[str, P(examples=["default"])],
                   queries: Annotated[str | None, Q(description="a JSON batch of reconciliation queries")] = None,
+                  algorithm: Annotated[str, Q(description="yente's names accepted; one matcher answers")] = "best",
+                  changed_since: Annotated[str | None, Q(pattern=TS_PATTERN, description="accepted")] = None,
                   ) -> dict[str, Any]:
     """The W3C Reconciliation Service API 0.2 manifest; with `queries`, the reconciliation results."""
     svc = service(request)
     sources = scope_sources(svc, dataset)
+    check_algorithm(algorithm)
     if queries is not None:
         return reconcile_queries(request, svc, queries, sources)
     return manifest(request, svc, dataset)
@@ -600,10 +603,13 @@ def reconcile_post(request: Request, response: Response, dataset: Annotated[str,
                    queries: Annotated[str | None, Form(description="a JSON batch of reconciliation queries")] = None,
                    extend: Annotated[str | None, Form(description="a JSON data extension query: ids and properties")
                                      ] = None,
+                   algorithm: Annotated[str, Q(description="yente's names accepted; one matcher answers")] = "best",
+                   changed_since: Annotated[str | None, Q(pattern=TS_PATTERN, description="accepted")] = None,
                    ) -> dict[str, Any]:
     """Reconcile a batch (`queries`, a form field as OpenRefine sends it, or a query parameter)."""
     svc = service(request)
     sources = scope_sources(svc, dataset)
+    check_algorithm(algorithm)
     if extend is not None and extend.strip():
         return extend_rows(request, svc, extend)
     raw = queries if queries is not None else request.query_params.get("queries")
