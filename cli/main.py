@@ -275,11 +275,12 @@ def watchlist_import(
         header = import_lists(paths, target, fmt=format, source=source, seeds_dir=seeds, prefer=prefer,
                               allow_partial=allow_partial)
     table = Table(title="lists imported")
-    for col in ("list", "format", "entities", "list date", "files"):
+    for col in ("list", "format", "entities", "version", "files"):
         table.add_column(col)
     for s in header["sources"]:
-        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
-                      ", ".join(s.get("files", [])))
+        files = s.get("files", [])
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("version") or "-",
+                      ", ".join(files) if len(files) <= 4 else f"{len(files)} files")
     out.print(table)
     for w in header.get("warnings", []):
         err.print(f"warning: {w}", highlight=False, markup=False)
@@ -367,10 +368,10 @@ def watchlist_info(
     out.print(f"listings: {info['entities']}  entities: {info['linked_entities']}  names: {info['names']}  "
               f"matcher: {info['matcher']}  threshold: {info['threshold']}", highlight=False)
     table = Table(title="lists")
-    for col in ("list", "format", "entities", "list date", "files"):
+    for col in ("list", "format", "entities", "version", "files"):
         table.add_column(col)
     for s in info["sources"]:
-        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("version") or "-",
                       str(len(s.get("files", []))))
     out.print(table)
     links = info.get("links") or {}

@@ -342,10 +342,14 @@ def seed_xref(wl: Watchlist, *, threshold: float) -> list[dict[str, Any]]:
         country = seed.countries[0] if seed.countries else None  # a country mismatch lowers the score
         forms = [QueryForm(name_form(n), seed.type, country, raw=n) for n in names]
         best: dict[str, dict[str, Any]] = {}
+        for j in wl.group_members[wl.entity_group_list[i]]:  # listings linked to the seed record
+            if j != i:
+                best[wl.entity_ids[j]] = {"entity_id": wl.entity_ids[j], "name": wl.entity(j).name,
+                                          "matched_name": "", "seed_name": "", "score": 1.0, "linked": True}
         for name, hits in zip(names, matcher.match(forms, threshold=threshold, limit=20), strict=True):
             for m in hits:
                 other = wl.entity_ids[m.entity]
-                if other.startswith("seed:"):
+                if other.startswith("seed:") or other in best and best[other].get("linked"):
                     continue
                 if other not in best or m.score > best[other]["score"]:
                     best[other] = {"entity_id": other, "name": wl.entity(m.entity).name,
