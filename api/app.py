@@ -15,7 +15,7 @@ from api import errors
 from api.deps import declared_role
 from api.edge import EdgeMiddleware
 from api.metrics import Metrics
-from api.routers import alerts, audit, files, health, jobs, keys, screen, watchlist
+from api.routers import alerts, audit, files, health, jobs, keys, screen, watchlist, yente
 from screening.config import Settings
 from screening.holder import Holder
 from screening.jobs import JobRunner
@@ -24,7 +24,7 @@ from screening.workflow import Workflow, check_auth_setting
 log = logging.getLogger("screening.api")
 
 ROUTERS = (screen.router, files.router, jobs.router, watchlist.router, alerts.router, audit.router, keys.router,
-           health.router)
+           health.router, yente.router)
 
 
 def check_routes_declare_roles(app: FastAPI) -> None:
@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(yente.ReconcileCORS)  # CORS (and ?api_key=) on /reconcile/* only
     check_routes_declare_roles(app)
     return app
 

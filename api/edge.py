@@ -10,7 +10,7 @@ the request by route template for /metrics; and writes one access log line.
 JSON route gets 415 for another content type, 400 for malformed JSON or a body that is not
 UTF-8, and 422 for NaN, Infinity, numbers out of range and unpaired surrogates anywhere in it,
 so nothing non-finite or unencodable reaches a model, the audit trail or an error body.
-An upload route gets 415 for a body that is not multipart/form-data.
+A form or upload route gets 415 for a body that is neither multipart/form-data nor a URL-encoded form.
 """
 
 from __future__ import annotations
@@ -187,8 +187,8 @@ async def check_body(request: Request, *, expects: str) -> None:
     """Refuse a body the route can't take before FastAPI reads it; `expects` is "json" or "form"."""
     media = _media_type(request)
     if expects == "form":
-        if media != "multipart/form-data":
-            raise BodyError(415, f"this route takes a multipart/form-data upload, not {media or 'no content type'}")
+        if media and media not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+            raise BodyError(415, f"this route takes a multipart/form-data upload, not {media}")
         return
     body = await request.body()
     if not body:
