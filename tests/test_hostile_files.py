@@ -23,7 +23,7 @@ from typer.testing import CliRunner, Result
 
 from cli.main import app
 from screening import csvrows
-from screening.batch import find_column, header_words
+from screening.batch import csv_writer, find_column, header_words
 from screening.csvrows import BadRow, csv_records
 
 runner = CliRunner()
@@ -178,37 +178,39 @@ def test_every_line_of_any_text_is_in_exactly_one_row(cells: list[list[str]], de
     assert covered == list(range(1, n_lines + 1))
 
 
+def csv_text(rows: list[list[str]]) -> str:
+    buf = io.StringIO()
+    csv_writer(buf).writerows(rows)  # the tool's own writer: it quotes a cell holding a bare CR too
+    return buf.getvalue()
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.lists(st.text(alphabet="abc XYZ,\n", min_size=1, max_size=10), min_size=3, max_size=3),
+@given(st.lists(st.lists(st.text(alphabet='abc XYZ,"\n\r', max_size=10), min_size=3, max_size=3), max_size=30))
+def test_a_well_formed_file_reads_back_exactly(rows: list[list[str]]) -> None:
+    """Fields quoted by a CSV writer (holding commas, quotes, line breaks) come back as written."""
+    got = [v for _, _, v in csv_records(io.StringIO(csv_text([["a", "b", "c"], *rows]), newline=""), ",")]
+    assert got == [["a", "b", "c"], *rows]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.text(alphabet="abc XYZ", min_size=1, max_size=10), min_size=3, max_size=3),
                 min_size=1, max_size=30),
        st.data())
 def test_a_stray_quote_costs_only_its_own_row(rows: list[list[str]], data: st.DataObject) -> None:
-    """A well-formed file (some fields quoted, holding commas and newlines) reads back exactly; with one stray
-    quote put in front of a field, that row is an error row and every other row still comes out as written."""
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows([["a", "b", "c"], *rows])
-    clean = list(csv_records(io.StringIO(buf.getvalue(), newline=""), ","))
-    assert [v for _, _, v in clean] == [["a", "b", "c"], *rows]
-    plain = [i for i, r in enumerate(rows) if not any(ch in cell for cell in r for ch in ',\n"')]
-    if not plain:
-        return
-    i = data.draw(st.sampled_from(plain))
+    """In a file that needs no quoting, one stray quote put in front of a field makes that row an error row
+    naming its line, and every other row comes out as written. (Where the file has quoted fields, a stray
+    quote can pair with a later one into a clean row of the header's width: that can't be told from a real
+    multi-line field. The rule still puts every line in exactly one row, as the property above checks.)"""
+    i = data.draw(st.integers(0, len(rows) - 1))
     j = data.draw(st.integers(0, 2))
-    lines = buf.getvalue().splitlines(keepends=True)
-    target = 1 + sum(len(io.StringIO(buf_line(r), newline="").readlines()) for r in rows[:i])
-    fields = lines[target].rstrip("\n").split(",")
+    lines = csv_text([["a", "b", "c"], *rows]).splitlines(keepends=True)
+    fields = lines[i + 1].rstrip("\n").split(",")
     fields[j] = '"' + fields[j]
-    lines[target] = ",".join(fields) + "\n"
+    lines[i + 1] = ",".join(fields) + "\n"
     got = [v for _, _, v in csv_records(io.StringIO("".join(lines), newline=""), ",")]
-    assert isinstance(got[i + 1], BadRow) and got[i + 1].error.startswith(f"line {target + 1}: a quote opened")
+    assert isinstance(got[i + 1], BadRow) and got[i + 1].error.startswith(f"line {i + 2}: a quote opened")
     assert got[: i + 1] == [["a", "b", "c"], *rows[:i]]
     assert got[i + 2:] == rows[i + 1:]
-
-
-def buf_line(row: list[str]) -> str:
-    b = io.StringIO()
-    csv.writer(b, lineterminator="\n").writerow(row)
-    return b.getvalue()
 
 
 def test_a_quote_open_for_too_many_lines_is_an_error_row(monkeypatch) -> None:
