@@ -20,7 +20,7 @@ ifeq ($(ICU),wheel)
 else
 	! $(BIN)/pip show pyicu 2>/dev/null | grep -q '^Version: .*+wheels' || $(BIN)/pip uninstall --quiet --yes pyicu pyicu-wheels
 endif
-	$(BIN)/pip install --quiet -e '.[test,dask]'  # dask: the Dask engine's tests run too
+	$(BIN)/pip install --quiet -e '.[test,dask,yente-client]'  # dask, yente-client: their tests run too
 	touch $(STAMP)
 
 install: $(STAMP)
