@@ -30,6 +30,9 @@ RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_entity_name
                   "hit_count", "error"]
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
+# An XLSX is a zip of XML: a few MB can unpack to GBs. A full sheet of a million rows of five short
+# columns unpacks to well under this; a larger workbook is refused before it is parsed.
+MAX_XLSX_UNPACKED = 2 << 30
 # Fewer chunks than this are screened in-process: a pool's start (about 1 s: processes, then each
 # loads the watchlist) costs more than 2 processes save on a few thousand rows.
 POOL_MIN_CHUNKS = 4
@@ -204,8 +207,18 @@ class Table:
         openpyxl would stop early) or declare A1:XFD1048576 for a few cells (and pad every row to
         16,384 cells, a million times). Each row is as long as its last non-empty cell.
         """
+        import zipfile
+
         from openpyxl import load_workbook
 
+        try:  # the limit is checked before the work: the sizes the zip declares (reading stops at them)
+            unpacked = sum(i.file_size for i in zipfile.ZipFile(raw).infolist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputFileError(f"{self.label}: not a readable .xlsx workbook (not a zip archive: {exc})") from exc
+        if unpacked > MAX_XLSX_UNPACKED:
+            raise InputFileError(f"{self.label}: the workbook unpacks to {unpacked:,} bytes (limit "
+                                 f"{MAX_XLSX_UNPACKED:,}); save the sheet as CSV")
+        raw.seek(0)
         try:
             wb = load_workbook(raw, read_only=True, data_only=True)
             ws = wb.active

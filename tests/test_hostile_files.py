@@ -289,6 +289,17 @@ def test_xlsx_dimension_bomb_finishes(tmp_path: Path) -> None:
     assert [r["name"] for r in rows_of(done.stdout)] == ["Norinco", "Siemens AG"]
 
 
+def test_xlsx_that_unpacks_too_large_is_refused_before_parsing(tmp_path: Path, monkeypatch) -> None:
+    from screening import batch
+
+    book = xlsx_with_dimension(tmp_path / "big.xlsx", [["name"], *([f"Name {i}"] for i in range(2000))], "A1:A2001")
+    monkeypatch.setattr(batch, "MAX_XLSX_UNPACKED", 20_000)  # stands for the real 2 GiB
+    result = screen("file", book)
+    assert result.exit_code == 2
+    assert re.fullmatch(rf"error: {re.escape(str(book))}: the workbook unpacks to [\d,]+ bytes \(limit 20,000\); "
+                        r"save the sheet as CSV", one_line(result.stderr))
+
+
 def test_xlsx_short_rows_are_padded_and_empty_rows_skipped(tmp_path: Path) -> None:
     wb = Workbook()
     ws = wb.active
