@@ -682,7 +682,7 @@ def screen_to_path(
     try:
         sink = open(work, "a" if resume else "w", newline="", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
-        raise InputFileError(f"{work}: cannot write ({exc.strerror})") from exc
+        raise InputFileError(f"{output}: cannot write ({exc.strerror})") from exc
     try:
         with sink:
             summary = screen_file(service, path, sink, options, progress=progress, jobs=jobs, skip_rows=summary.rows,

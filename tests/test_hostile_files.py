@@ -485,3 +485,20 @@ def test_any_name_is_screened_or_refused_with_one_line(seed_service, name: str) 
         assert exc.message.startswith("queries[0]: name ") and "\n" not in exc.message
     else:
         assert any(c.isalnum() for c in name) and "\0" not in name
+
+
+def test_resume_into_an_xlsx_output(tmp_path: Path) -> None:
+    """A killed run to out.xlsx leaves out.xlsx.partial (CSV rows); --resume carries on and writes the workbook."""
+    book = tmp_path / "book.csv"
+    book.write_text("id,name\n" + "".join(f"{i},{n}\n" for i, n in enumerate(["Norinco", "Siemens AG"] * 20)),
+                    encoding="utf-8")
+    full = tmp_path / "full.csv"
+    assert screen("file", book, "-o", full).exit_code == 1
+    data = full.read_bytes()
+    (tmp_path / "out.xlsx.partial").write_bytes(data[: len(data) // 2])
+    result = screen("file", book, "-o", tmp_path / "out.xlsx", "--resume")
+    assert result.exit_code == 1 and "already screened, resumed" in result.stderr
+    ws = load_workbook(tmp_path / "out.xlsx", read_only=True).active
+    got = [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
+    assert got == list(csv.reader(io.StringIO(data.decode("utf-8"))))
+    assert not (tmp_path / "out.xlsx.partial").exists()
