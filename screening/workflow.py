@@ -16,9 +16,10 @@ The CLI and the HTTP API call `Workflow`; it holds the rules and leaves the rows
 from __future__ import annotations
 
 import csv
-import getpass
 import hashlib
 import json
+import os
+import pwd
 import queue
 import secrets
 import threading
@@ -62,10 +63,16 @@ ALERT_COLUMNS = ["alert_id", "status", "awaiting_second_review", "ref", "counter
 
 
 def os_caller() -> str:
+    """The OS account running this process, as `user:<name>`: the CLI's caller and decision identity.
+
+    From the effective uid, not $USER or $LOGNAME (getpass.getuser reads those first), so a
+    decision can't be made under another account's name by setting a variable.
+    """
+    uid = os.geteuid()
     try:
-        return f"user:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        return "user:unknown"
+        return f"user:{pwd.getpwuid(uid).pw_name}"
+    except KeyError:  # no passwd entry (some containers)
+        return f"user:uid-{uid}"
 
 
 def data_hash(q: Query) -> str:
