@@ -558,7 +558,7 @@ def screen_to_path(
         threshold = file_threshold(service, options)
         with _open_input(path, str(path)) as raw:
             header = Table(path, raw, options).output_header()
-        summary, last = _resume_point(output, header)
+        summary, last, end = _resume_point(output, header)
         run = RunInfo.of(service, threshold)
         if last is not None and last != run:
             if not force_resume:
@@ -567,6 +567,8 @@ def screen_to_path(
                     "would mix them in one file: write a new output, or give --force-resume to carry on anyway "
                     "(the rows after the resume point then name this run in their own columns)")
             summary.previous_run = last
+        if end < output.stat().st_size:  # only once the run may go on: a refused resume leaves the file as it was
+            os.truncate(output, end)
         summary.resumed = summary.rows
         if on_resume:
             on_resume(summary.rows)
@@ -581,30 +583,32 @@ def screen_to_path(
 
 def resume_point(output: Path, header: list[str]) -> FileSummary:
     """Counts of the complete rows in a partly written output; truncates a trailing partial row."""
-    return _resume_point(output, header)[0]
+    summary, _, end = _resume_point(output, header)
+    if end < output.stat().st_size:
+        os.truncate(output, end)
+    return summary
 
 
-def _resume_point(output: Path, header: list[str]) -> tuple[FileSummary, RunInfo | None]:
-    """Counts of the complete rows, and the run columns of the last one (None when there is none).
+def _resume_point(output: Path, header: list[str]) -> tuple[FileSummary, RunInfo | None, int]:
+    """Counts of the complete rows, the run columns of the last one (None when there is none), and where they end.
 
     A record ends at a newline outside quotes (csv.writer quotes any field holding a newline and
     doubles its quotes), so an even running count of quote characters at a newline marks a row end.
+    Nothing is changed here: the caller truncates a trailing partial row when it goes on.
     """
     expected = csv_line(header).encode("utf-8")
     with open(output, "rb") as f:
         head = f.read(len(expected))
     if head != expected:
         if len(head) < len(expected) and expected.startswith(head):  # killed while writing the header
-            os.truncate(output, 0)
-            return FileSummary(), None
+            return FileSummary(), None, 0
         raise InputFileError(
             f"{output}: its header is not the one this input gives ({csv_line(header).strip()}); "
             "it may be another file's output: remove it or write elsewhere"
         )
     end = _last_record_end(output)
-    if end < output.stat().st_size:
-        os.truncate(output, end)
-    return _tally(output, len(header) - len(RESULT_COLUMNS), len(header))
+    summary, last = _tally(output, end, len(header) - len(RESULT_COLUMNS), len(header))
+    return summary, last, end
 
 
 def _last_record_end(output: Path) -> int:
@@ -618,13 +622,23 @@ def _last_record_end(output: Path) -> int:
     return end
 
 
-def _tally(output: Path, status_col: int, width: int) -> tuple[FileSummary, RunInfo | None]:
+def _lines_upto(f: IO[bytes], end: int) -> Iterator[str]:
+    pos = 0
+    for line in f:
+        if pos >= end:
+            return
+        pos += len(line)
+        yield line.decode("utf-8", errors="surrogateescape")
+
+
+def _tally(output: Path, end: int, status_col: int, width: int) -> tuple[FileSummary, RunInfo | None]:
+    """Counts by status of the rows before byte `end`, and the run columns of the last of them."""
     summary = FileSummary()
     run_col = status_col + RESULT_COLUMNS.index(RUN_COLUMNS[0])
     last: list[str] | None = None
-    with open(output, encoding="utf-8", errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
+    with open(output, "rb") as f:
+        reader = csv.reader(_lines_upto(f, end))
+        next(reader, None)
         for row in reader:
             status = row[status_col] if len(row) == width else ""
             if status not in STATUSES:

@@ -6,9 +6,14 @@ The CLI and the HTTP API call `Workflow`; it holds the rules and leaves the rows
 - A name with a client reference is a counterparty; each of its hits becomes an alert keyed on
   (counterparty, entity, entity hash, counterparty data hash), unless that key already has one or
   the same (counterparty, entity) has an alert still open or escalated (one review at a time).
-- A `false_positive` on that key suppresses the hit later (the accept list). When the listed
-  entity or the counterparty's data changes, the key changes, and a new alert is raised that
-  links to the previous one.
+- A `false_positive` on that key suppresses the hit later (the accept list), and the recorded
+  result says so: the hit is marked with the decision, its reviewer and date, and a result whose
+  every hit is suppressed has status `suppressed`. When the listed entity or the counterparty's
+  data changes, the key changes, and a new alert is raised that links to the previous one.
+- A decision's reviewer is an identity: the API key's person or system, or the OS user on the
+  CLI. Four-eyes means two identities (a typed name is only a note).
+- Recording is two steps: `classify` (pure) gives every hit a typed fate, `_record` persists them;
+  every writer goes through one retry helper, `_transact`.
 - `rescreen` screens stored counterparties again, keeping only hits on entities added or changed
   since the list version each was last screened against.
 """
