@@ -27,10 +27,12 @@ from .batch import (
     CHUNK,
     EOL,
     RESULT_COLUMNS,
+    STATUSES,
     ChunkOut,
     FileOptions,
     FileSummary,
     Layout,
+    RunInfo,
     Table,
     arrow_rows,
     chunks_of,
@@ -39,6 +41,7 @@ from .batch import (
     file_threshold,
     make_layout,
     output_header,
+    partial_path,
     screen_rows,
     shift_row_numbers,
 )
@@ -85,7 +88,7 @@ def _worker_service() -> Service:
 
 def _screen_all(service: Service, rows: list[tuple[int, list[str]]], layout: Layout) -> ChunkOut:
     parts = [screen_rows(service, chunk, layout) for chunk in chunks_of(iter(rows), CHUNK)]
-    counts = {"clear": 0, "potential_match": 0, "error": 0}
+    counts = dict.fromkeys(STATUSES, 0)
     for p in parts:
         for k, v in p.counts.items():
             counts[k] += v
@@ -211,9 +214,9 @@ def screen_dask(
     else:
         header, layout, encoding, tasks = _csv_tasks(urlpath, options, threshold, blocksize)
     ship_watchlist(client, service)
-    summary = FileSummary(encoding=encoding, columns=header)
+    summary = FileSummary(encoding=encoding, columns=header, run=RunInfo.of(service, threshold))
     csv.writer(out, lineterminator=EOL).writerow(output_header(header))
-    error_col = len(header) + len(RESULT_COLUMNS) - 1
+    error_col = len(header) + RESULT_COLUMNS.index("error")
     window = window or 2 * max(sum(client.nthreads().values()), 1)
     for chunk in _in_order(client, tasks, window):
         out.write(shift_row_numbers(chunk.text, summary.rows, error_col))
@@ -261,12 +264,19 @@ def screen_dask_to(
         if output is None:
             assert stdout is not None
             return screen_dask(service, urlpath, stdout, options, client=client, progress=progress)
+        output = Path(output)
+        work = partial_path(output)  # replaces the output only when the run succeeds, as the local engine does
         try:
-            sink = open(output, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            sink = open(work, "w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise InputFileError(f"{output}: cannot write ({exc.strerror})") from exc
-        with sink:
-            return screen_dask(service, urlpath, sink, options, client=client, progress=progress)
+        try:
+            with sink:
+                summary = screen_dask(service, urlpath, sink, options, client=client, progress=progress)
+            os.replace(work, output)
+        finally:
+            work.unlink(missing_ok=True)
+        return summary
     finally:
         cluster = None if scheduler else client.cluster
         client.close()

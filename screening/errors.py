@@ -5,7 +5,8 @@
     │   ├── EmptyNameError         an empty or whitespace-only name
     │   ├── LimitError             a value over a configured limit
     │   │   └── TooLargeError (413) a request over a size limit (names per request)
-    │   └── InputFileError         a CSV/TSV/XLSX that can't be read (names file, row)
+    │   ├── InputFileError         a CSV/TSV/XLSX that can't be read (names file, row)
+    │   └── ResumeError            --resume onto rows screened with another watchlist, threshold or matcher
     ├── WatchlistError (500)       the compiled artifact is missing or corrupt
     ├── SourceError (400)          a list or seed file that can't be parsed (names file, line/element/field)
     │   └── UnsafeXMLError         entity expansion / DTD / external references
@@ -46,6 +47,10 @@ class LimitError(InputError):
 
 class InputFileError(InputError):
     status = 400
+
+
+class ResumeError(InputError):
+    status = 409
 
 
 class WatchlistError(ScreeningError):

@@ -70,7 +70,12 @@ def start(tmp_path: Path, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
     return subprocess.Popen([str(SCREEN), "file", str(big_csv(tmp_path / "big.csv")), "-j", "2", *args],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    # a test run started in the background (nohup, CI) inherits SIGINT ignored, and Python keeps it so
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def test_kill_9_leaves_no_worker_forkserver_or_tracker(tmp_path: Path) -> None:

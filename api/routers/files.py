@@ -74,5 +74,6 @@ def screen_upload(
             return Response(status_code=CLIENT_CLOSED)
     stem = filename.rsplit(".", 1)[0] if "." in filename else filename
     headers = {"X-Rows": str(summary.rows), "X-Potential-Matches": str(summary.potential_match),
-               "X-Errors": str(summary.error), "Content-Disposition": attachment(f"{stem}-screened.csv")}
+               "X-Suppressed": str(summary.suppressed), "X-Errors": str(summary.error),
+               "Content-Disposition": attachment(f"{stem}-screened.csv")}
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
