@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from api.routers.web import mount_web
 from api.workflow import audit, file_audit, install_workflow, require_key
 from screening.batch import FileOptions, screen_file
 from screening.config import Settings
@@ -112,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
                   dependencies=[Depends(require_key)])
     app.state.holder = holder
     install_workflow(app, holder, settings)
+    mount_web(app, holder, settings)  # the page for compliance staff, at /web
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_request: Request, exc: ScreeningError) -> JSONResponse:

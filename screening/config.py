@@ -34,6 +34,8 @@ class Settings:
     db_url: str = DEFAULT_DB_URL  # audit trail, counterparties, alerts, API keys; sqlite:/// or postgresql+psycopg://
     auth: str = "on"  # "off" serves without API keys, allowed only on 127.0.0.1
     four_eyes: bool = False  # true_match, and clearing an escalated alert, need a second reviewer
+    session_idle: float = 1800.0  # web page: a session unused this many seconds ends
+    session_max: float = 43200.0  # web page: a session ends this many seconds after sign-in, however used
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -42,6 +42,8 @@ def protected_routes(app) -> list[tuple[str, str]]:
     out = []
     for route in app.routes:
         inner = getattr(route, "original_router", None) or getattr(route, "app", None)
+        if getattr(route, "path", None) == "/web":
+            continue  # the web page: guarded by sessions, not keys (tests/test_web.py checks every page)
         if not isinstance(route, APIRoute) and hasattr(inner, "routes"):
             out.extend(protected_routes(inner))  # an included or mounted router
         elif isinstance(route, APIRoute) and route.path not in PUBLIC_PATHS:
