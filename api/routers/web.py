@@ -171,8 +171,8 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         outcome = await _in_thread(wf().record_grouped, svc, resp.results, threshold=resp.threshold,
                                    caller=s.principal.caller, channel="web")
         result = resp.results[0]
-        status = outcome.statuses[0] if outcome.statuses else result.status
-        return web.render(request, "check.html", form=fields, error=None, result=result, status=status,
+        answer = outcome.statuses[0] if outcome.statuses else result.status
+        return web.render(request, "check.html", form=fields, error=None, result=result, answer=answer,
                           hits=[_hit_view(h) for h in result.hits], threshold=resp.threshold,
                           watchlist=resp.watchlist, new_alerts=outcome.new_alerts)
 
