@@ -14,9 +14,9 @@ from typing import Any
 
 from .config import DEFAULT_SEEDS
 from .errors import SourceError, UpdateError, WatchlistError
-from .model import SOURCES, Entity
+from .model import Entity
 from .seeds import load_seeds
-from .sources import ListData, SourceLimits, load_list
+from .sources import SOURCES, ListData, SourceLimits, load_list
 from .watchlist import SourceInfo, Watchlist, compile_watchlist
 
 
