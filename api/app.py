@@ -12,16 +12,18 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from api.deps import declared_role
-from api.routers import alerts, audit, files, health, keys, screen, watchlist
+from api.routers import alerts, audit, files, health, jobs, keys, screen, watchlist
 from api.routers.web import mount_web
 from screening.config import Settings
 from screening.errors import AuthError, ScreeningError
 from screening.holder import Holder
+from screening.jobs import JobRunner
 from screening.workflow import Workflow, check_auth_setting
 
 log = logging.getLogger("screening.api")
 
-ROUTERS = (screen.router, files.router, watchlist.router, alerts.router, audit.router, keys.router, health.router)
+ROUTERS = (screen.router, files.router, jobs.router, watchlist.router, alerts.router, audit.router, keys.router,
+           health.router)
 
 
 def check_routes_declare_roles(app: FastAPI) -> None:
@@ -38,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
         log.warning(warning)
     holder = Holder(settings)
     workflow = Workflow(settings)
+    runner = JobRunner(settings, holder, workflow)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -47,7 +50,9 @@ def create_app(settings: Settings) -> FastAPI:
         await run_in_threadpool(workflow.upgrade)  # schema migrations, before the first request
         holder.load()
         holder.start_watching()
+        runner.start()  # resumes jobs a stopped server left behind
         yield
+        await run_in_threadpool(runner.close)  # a running job stops at its next chunk and resumes next start
         await run_in_threadpool(holder.stop_watching)
         await run_in_threadpool(workflow.close)  # the audit writer commits what it holds
 
@@ -57,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
                               "API key (`Authorization: Bearer <key>` or `X-API-Key`).")
     app.state.holder = holder
     app.state.workflow = workflow
+    app.state.jobs = runner
 
     @app.exception_handler(AuthError)
     async def auth_error(_request: Request, exc: AuthError) -> JSONResponse:

@@ -132,5 +132,15 @@ def file_audit(request: Request, service: Service) -> Callable[[list[Result], fl
     return on_results
 
 
-__all__ = ["PUBLIC", "KeyFirstRoute", "audit", "authorize", "caller_of", "declared_role", "file_audit",
+__all__ = ["PUBLIC", "KeyFirstRoute", "attachment", "audit", "authorize", "caller_of", "declared_role", "file_audit",
            "holder_of", "public", "role", "workflow_of"]
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition value for any file name: an ASCII fallback plus the UTF-8 name (RFC 6266/5987)."""
+    from urllib.parse import quote
+
+    name = "".join(ch for ch in filename if ch.isprintable() and ch not in '"\\' and not "\ud800" <= ch <= "\udfff")
+    name = name[-200:] or "download.csv"
+    ascii_name = name.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"

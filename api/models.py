@@ -102,3 +102,29 @@ class KeyOut(BaseModel):
 
 class KeyCreated(KeyOut):
     key: str = Field(examples=["sk_Zx81q..."], description="shown once; only its hash is stored")
+
+
+class JobSummary(BaseModel):
+    clear: int = Field(examples=[18230])
+    potential_match: int = Field(examples=[41])
+    error: int = Field(examples=[3])
+
+
+class JobOut(BaseModel):
+    id: str = Field(examples=["3f2b9c0e8d4a4f6b9a1c2d3e4f5a6b7c"])
+    status: Literal["queued", "running", "done", "failed", "cancelled"] = Field(examples=["running"])
+    filename: str = Field(examples=["counterparties.csv"])
+    caller: str = Field(examples=["key:procurement-system"])
+    rows_done: int = Field(examples=[18274])
+    rows_total: int | None = Field(examples=[50000], description="an estimate (CSV/TSV lines); null when unknown")
+    rows_per_second: float | None = Field(examples=[2140.5])
+    eta_seconds: float | None = Field(examples=[14.8])
+    summary: JobSummary
+    error: str | None = Field(examples=[None], description="why a failed job failed")
+    watchlist_version: str | None = Field(examples=["a008f29efd6a8088"])
+    options: dict[str, Any] = Field(examples=[{"name_column": "company", "threshold": None}])
+    runs: int = Field(examples=[1], description="1, plus the times it was resumed after a restart")
+    cancel_requested: bool = Field(examples=[False])
+    created_at: str | None = Field(examples=["2025-11-23T09:29:39Z"])
+    started_at: str | None = Field(examples=["2025-11-23T09:29:40Z"])
+    finished_at: str | None = Field(examples=[None])

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from .errors import AuthError, ConflictError, InputError, NotFoundError
 from .store import Store, as_utc, utcnow
+from .store.schema import web_sessions, web_users  # the tables of migration 0004
 
 ROLES = ("screener", "analyst", "admin")
 MIN_PASSWORD = 12
@@ -27,28 +28,7 @@ MAX_PASSWORD = 1024
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often (fewer writes under the SQLite lock)
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
-metadata = sa.MetaData()  # the tables of migration 0004, named here (the workflow's schema.py stays its own)
-web_users = sa.Table(
-    "web_users", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("username", sa.String(100), nullable=False, unique=True),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("password_hash", sa.String(255), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("password_set_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("disabled_at", sa.DateTime(timezone=True), nullable=True),
-)
-web_sessions = sa.Table(
-    "web_sessions", metadata,
-    sa.Column("id", sa.String(64), primary_key=True),
-    sa.Column("kind", sa.String(8), nullable=False),
-    sa.Column("principal", sa.String(200), nullable=False),
-    sa.Column("csrf_token", sa.String(64), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
-)
+
 
 
 def hash_password(password: str) -> str:

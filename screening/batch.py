@@ -464,11 +464,11 @@ def screen_file(
         if skipped < skip_rows:
             raise InputFileError(f"{label}: has {skipped} data rows, but the output already holds {skip_rows}")
         for chunk in _run_chunks(service, chunks_of(rows, CHUNK), layout, jobs, on_results is not None):
+            if on_results and chunk.results is not None:  # recorded first: no output row without its record
+                on_results(chunk.results, threshold)
             out.write(chunk.text)
             out.flush()
             summary.add(chunk.counts)
-            if on_results and chunk.results is not None:
-                on_results(chunk.results, threshold)
             if progress:
                 progress(chunk.rows)
     if summary.rows == 0:

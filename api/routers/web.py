@@ -16,7 +16,6 @@ import itertools
 import json
 import re
 import shutil
-import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -40,12 +39,12 @@ from api.web.core import (
     signin_redirect,
 )
 from api.web.evidence import marked_tokens
-from api.web.filejobs import FileJobs
 from screening.accounts import Accounts, Principal
 from screening.batch import NAME_COLUMNS, FileOptions, Table, find_column
 from screening.config import Settings
 from screening.errors import AuthError, InputError, InputFileError, LimitError, NotFoundError, ScreeningError
-from screening.service import Query, Result
+from screening.jobs import JobRunner, jobs_directory
+from screening.service import Query
 from screening.workflow import ALERT_STATUSES, AUDIT_COLUMNS, CSV_EOL, DECISIONS, Workflow, csv_cells, parse_time
 
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
@@ -61,10 +60,9 @@ def mount_web(app: FastAPI, holder: Any, settings: Settings) -> None:
     app.mount(PREFIX, create_web_app(app, holder, settings))
 
 
-def _workdir(settings: Settings) -> Path:
-    # one directory per database, shared by the workers of one server, so any worker finds a job
-    tag = hashlib.sha256(settings.db_url.encode()).hexdigest()[:12]
-    return Path(tempfile.gettempdir()) / f"screening-web-{tag}"
+def _uploads_dir(settings: Settings) -> Path:
+    # beside the job runner's directory, so every worker of one server finds a staged upload
+    return jobs_directory(settings).parent / "web-uploads"
 
 
 def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
@@ -76,8 +74,10 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         return parent.state.workflow
 
     web = Web(Accounts(wf().store, idle_seconds=settings.session_idle, max_seconds=settings.session_max))
-    jobs = FileJobs(_workdir(settings) / "jobs")
-    uploads = _workdir(settings) / "uploads"
+    uploads = _uploads_dir(settings)  # staged until the columns are picked; then the job runner copies it
+
+    def jobs() -> JobRunner:
+        return parent.state.jobs
     max_upload = int(getattr(settings, "max_upload", 0) or DEFAULT_MAX_UPLOAD)
 
     @web_app.exception_handler(SignInRequired)
@@ -181,7 +181,7 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
     @web_app.get("/files")
     def files(request: Request) -> Response:
         s = web.require(request, "screener")
-        return web.render(request, "files.html", error=None, recent=_recent_jobs(jobs, s.principal.caller),
+        return web.render(request, "files.html", error=None, recent=jobs().list(caller=s.principal.caller, limit=10),
                           max_upload_mb=max_upload >> 20)
 
     @web_app.post("/files")
@@ -190,13 +190,13 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         file = form.get("file")
         if not isinstance(file, UploadFile) or not file.filename:
             return web.render(request, "files.html", status=400, error="choose a file to upload",
-                              recent=_recent_jobs(jobs, s.principal.caller), max_upload_mb=max_upload >> 20)
+                              recent=jobs().list(caller=s.principal.caller, limit=10), max_upload_mb=max_upload >> 20)
         name = Path(file.filename).name[-120:] or "upload.csv"
         suffix = Path(name).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
             return web.render(request, "files.html", status=400,
                               error=f"{name}: a {suffix or 'nameless'} file; upload CSV, TSV or XLSX",
-                              recent=_recent_jobs(jobs, s.principal.caller), max_upload_mb=max_upload >> 20)
+                              recent=jobs().list(caller=s.principal.caller, limit=10), max_upload_mb=max_upload >> 20)
         upload_id = hashlib.sha256(f"{time.time_ns()}{id(file)}".encode()).hexdigest()[:16]
         target = uploads / upload_id
         target.mkdir(parents=True, exist_ok=True)
@@ -241,18 +241,13 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         except ScreeningError as exc:
             return web.render(request, "preview.html", status=exc.status, upload_id=upload_id, label=meta["label"],
                               error=exc.message, **_preview(path, meta["label"]), threshold=svc.settings.threshold)
-        caller = s.principal.caller
-
-        def record(results: list[Result], threshold: float) -> None:
-            wf().record(svc, results, threshold=threshold, caller=caller, channel="web-file",
-                        attributes={"file": meta["label"]})
-
-        job_id = jobs.submit(svc, path, opts, owner=caller, label=meta["label"], on_results=record)
+        job_id = await _in_thread(jobs().submit, path, opts, caller=s.principal.caller, filename=meta["label"])
+        shutil.rmtree(path.parent, ignore_errors=True)  # the job holds its own copy
         return RedirectResponse(f"{PREFIX}/jobs/{job_id}", status_code=303)
 
     def _job(job_id: str, caller: str) -> dict[str, Any]:
-        job = jobs.status(job_id)
-        if job["owner"] != caller:
+        job = jobs().status(job_id)
+        if job["caller"] != caller:
             raise NotFoundError(f"no job {job_id!r}")
         return job
 
@@ -263,8 +258,8 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         job = _job(job_id, s.principal.caller)
         ctx: dict[str, Any] = {"job": job, "progress": _progress(job), "filters": {"status": status,
                                "min_score": min_score, "q": q, "per_page": per_page}, "per_page_options": PER_PAGE}
-        if job["state"] == "done":
-            ctx.update(_results(jobs.result_path(job_id), status=status, min_score=min_score, q=q, page=page,
+        if job["status"] == "done":
+            ctx.update(_results(jobs().result_path(job_id), status=status, min_score=min_score, q=q, page=page,
                                 per_page=per_page))
         return web.render(request, "job.html", **ctx)
 
@@ -277,15 +272,15 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
     def job_download(request: Request, job_id: str) -> Response:
         s = web.require(request, "screener")
         job = _job(job_id, s.principal.caller)
-        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(job["label"]).stem)[:80] or "upload"
-        return FileResponse(jobs.result_path(job_id), media_type="text/csv; charset=utf-8",
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(job["filename"]).stem)[:80] or "upload"
+        return FileResponse(jobs().result_path(job_id), media_type="text/csv; charset=utf-8",
                             filename=f"{stem}-screened.csv")
 
     @web_app.post("/jobs/{job_id}/cancel")
     async def job_cancel(request: Request, job_id: str) -> Response:
         s, _ = await web.require_post(request, "screener")
         _job(job_id, s.principal.caller)
-        jobs.cancel(job_id)
+        jobs().cancel(job_id)
         return RedirectResponse(f"{PREFIX}/jobs/{job_id}", status_code=303)
 
     # ---- alerts --------------------------------------------------------------------------------
@@ -483,27 +478,10 @@ def _entity(wl: Any, entity_id: str) -> dict[str, Any] | None:
     return None if i is None else wl.entity(i).model_dump()
 
 
-def _recent_jobs(jobs: FileJobs, caller: str, n: int = 10) -> list[dict[str, Any]]:
-    found = []
-    for meta in jobs.dir.glob("*/job.json"):
-        try:
-            job = json.loads(meta.read_text())
-        except (OSError, ValueError):
-            continue
-        if job.get("owner") == caller:
-            found.append(job)
-    return sorted(found, key=lambda j: j["submitted_at"], reverse=True)[:n]
-
-
 def _progress(job: dict[str, Any]) -> dict[str, Any]:
-    done, total = job.get("rows_done") or 0, job.get("rows_total")
-    start = job.get("started_at")
-    end = job.get("finished_at") or time.time()
-    elapsed = max(end - start, 1e-6) if start else 0.0
-    rate = done / elapsed if elapsed and done else 0.0
-    left = (total - done) / rate if rate and total and total > done and job["state"] == "running" else None
-    return {"state": job["state"], "rows_done": done, "rows_total": total, "rows_per_second": round(rate, 1),
-            "seconds_left": round(left, 1) if left is not None else None, "error": job.get("error")}
+    """What the progress bar shows (also the JSON the page's script polls)."""
+    return {"state": job["status"], "rows_done": job["rows_done"], "rows_total": job["rows_total"],
+            "rows_per_second": job["rows_per_second"], "seconds_left": job["eta_seconds"], "error": job["error"]}
 
 
 def _preview(path: Path, label: str) -> dict[str, Any]:

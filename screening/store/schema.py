@@ -136,4 +136,57 @@ rescreen_runs = Table(
 
 Index("ix_alerts_pair", alerts.c.counterparty_id, alerts.c.entity_id)
 
+# The web page's sign-in (migration 0004): accounts an admin sets with `screen users`, and sessions
+# (only the sha256 of a session's cookie token is stored).
+web_users = Table(
+    "web_users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_set_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),  # key | user
+    Column("principal", String(200), nullable=False, index=True),  # the API key's name or the username
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
 APPEND_ONLY = ("screenings", "decisions")
+
+# Screening jobs (migration 0003): a file screened in the background by screening.jobs.JobRunner.
+jobs = Table(
+    "jobs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("status", String(16), nullable=False, index=True),  # queued | running | done | failed | cancelled
+    Column("caller", String(200), nullable=False),
+    Column("filename", Text, nullable=False),  # the name the file was uploaded under
+    Column("options", JSON, nullable=False),  # FileOptions fields
+    Column("input_path", Text, nullable=False),
+    Column("output_path", Text, nullable=False),
+    Column("rows_done", Integer, nullable=False),
+    Column("rows_total", Integer, nullable=True),  # an estimate (CSV/TSV newline count), or unknown
+    Column("clear", Integer, nullable=False),
+    Column("potential_match", Integer, nullable=False),
+    Column("errors", Integer, nullable=False),  # rows that could not be screened (an error row each)
+    Column("error", Text, nullable=True),  # why a failed job failed
+    Column("watchlist_version", String(64), nullable=True),
+    Column("owner", String(200), nullable=True),  # host:pid:runner of the process running it
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("runs", Integer, nullable=False),  # 1 + the times it was resumed
+    Column("run_started_at", DateTime(timezone=True), nullable=True),
+    Column("run_rows_start", Integer, nullable=False),  # rows_done when this run started (for the rate)
+    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+)

@@ -1,7 +1,7 @@
 """Web page sign-in: user accounts (username + password set by an admin) and server-side sessions.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"  # chained 0001 -> 0002 -> 0003 -> 0004, as the integrator chains them
 branch_labels = None
 depends_on = None
 
