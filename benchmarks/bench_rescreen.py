@@ -191,7 +191,7 @@ def main() -> None:
     # entity's alert comes back (linked) and an unchanged one stays suppressed
     t = time.perf_counter()
     for a in wf.list_alerts(limit=None):
-        wf.decide(a["id"], "false_positive", note="benchmark", reviewer="bench", caller="bench")
+        wf.decide(a["id"], "false_positive", note="benchmark", identity="system:bench", caller="bench")
     print(f"decided {first_alerts} alerts false_positive in {time.perf_counter() - t:.1f} s")
     with wf.store.connect() as conn:
         max_alert = conn.execute(sa.select(sa.func.max(schema.alerts.c.id))).scalar() or 0

@@ -315,9 +315,9 @@ class JobRunner:
         self._update(job_id, rows_done=progress.rows, clear=progress.clear,
                      potential_match=progress.potential_match, errors=progress.error)
 
-        def record(results: list[Result], threshold: float) -> None:
-            self.workflow.record(service, results, threshold=threshold, caller=row["caller"], channel="api-job",
-                                 attributes={"job_id": job_id})
+        def record(results: list[Result], threshold: float) -> list[Result]:  # written as recorded (suppression)
+            return self.workflow.record(service, results, threshold=threshold, caller=row["caller"], channel="api-job",
+                                        attributes={"job_id": job_id}).results
 
         def on_chunk(n: int) -> None:
             progress.rows, progress.clear = summary.rows, summary.clear

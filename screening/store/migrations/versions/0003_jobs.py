@@ -1,7 +1,7 @@
 """Screening jobs: large files screened in the background (POST /v1/jobs), resumable after a restart.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"  # chained 0001 -> 0002 -> 0003 -> 0004 (written against 0001)
 branch_labels = None
 depends_on = None
 
