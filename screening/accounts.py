@@ -1,9 +1,12 @@
 """People who sign in to the web page: password accounts set by an admin, and server-side sessions.
 
 A session belongs to a principal: an API key (signed in with the key itself) or a user account
-(username and password, set with `screen users ...`). Only the sha256 of a session's token is
-stored, and the principal's role is read again on every request, so revoking a key, disabling an
-account or changing a role takes effect at once, exactly as for the API.
+(username and password, set with `screen users ...`). Each acts as an identity, the one its
+decisions are recorded under: a key's person or system, an account's person (`person:<name>`),
+so a person who signs in with a key and with an account is one identity for the four-eyes rule.
+Only the sha256 of a session's token is stored, and the principal's role is read again on every
+request, so revoking a key, disabling an account or changing a role takes effect at once, exactly
+as for the API.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import sqlalchemy as sa
 from .errors import AuthError, ConflictError, InputError, NotFoundError
 from .store import Store, as_utc, utcnow
 from .store.schema import web_sessions, web_users  # the tables of migration 0004
+from .workflow import key_identity
 
 ROLES = ("screener", "analyst", "admin")
 MIN_PASSWORD = 12
@@ -77,6 +81,7 @@ class Principal:
     kind: str  # key | user
     name: str
     role: str
+    identity: str  # person:<name> or system:<name>, as screening.workflow records decisions
 
     @property
     def caller(self) -> str:
@@ -102,8 +107,12 @@ class Accounts:
 
     # ---- accounts ---------------------------------------------------------------------------
 
-    def create_user(self, username: str, role: str, password: str) -> dict[str, Any]:
+    def create_user(self, username: str, role: str, password: str, *, person: str | None = None) -> dict[str, Any]:
+        """An account for one person (default: the person named like the account)."""
         username = (username or "").strip()
+        person = " ".join((person or username).split())
+        if len(person) > 200:
+            raise InputError(f"person {person!r}: must be 1-200 characters")
         if not username or len(username) > 100 or any(c.isspace() or c == ":" for c in username):
             raise InputError(f"username {username!r}: must be 1-100 characters, no spaces or ':'")
         if role not in ROLES:
@@ -113,7 +122,8 @@ class Accounts:
         with self.store.begin() as conn:
             if conn.execute(sa.select(web_users.c.id).where(web_users.c.username == username)).first():
                 raise ConflictError(f"a user named {username!r} already exists")
-            conn.execute(web_users.insert(), {"username": username, "role": role, "password_hash": hash_password(password),
+            conn.execute(web_users.insert(), {"username": username, "role": role, "person": person,
+                                              "password_hash": hash_password(password),
                                               "created_at": now, "password_set_at": now, "disabled_at": None})
         return self.user(username)
 
@@ -160,7 +170,7 @@ class Accounts:
         ok = check_password(password or "", row["password_hash"] if row else _DUMMY_HASH)
         if row is None or not ok or row["disabled_at"] is not None:
             raise AuthError("unknown username or wrong password")  # the same message: no probing for names
-        return Principal("user", row["username"], row["role"])
+        return _user_principal(row)
 
     # ---- sessions ---------------------------------------------------------------------------
 
@@ -201,11 +211,11 @@ class Accounts:
             key = self.store.key_by_name(conn, name)
             if key is None or key["revoked_at"] is not None:
                 return None
-            return Principal("key", key["name"], key["role"])
+            return key_principal(key)
         row = conn.execute(sa.select(web_users).where(web_users.c.username == name)).mappings().first()
         if row is None or row["disabled_at"] is not None:
             return None
-        return Principal("user", row["username"], row["role"])
+        return _user_principal(row)
 
     def end_session(self, token: str | None) -> None:
         if token:
@@ -219,6 +229,15 @@ class Accounts:
                                                      web_sessions.c.ended_at.is_(None)).values(ended_at=utcnow()))
 
 
+def key_principal(key: Any) -> Principal:
+    """The principal of an API key record (a store row or screening.workflow's key view)."""
+    return Principal("key", key["name"], key["role"], key_identity(key.get("owner"), key.get("owner_kind"), key["name"]))
+
+
+def _user_principal(row: Any) -> Principal:
+    return Principal("user", row["username"], row["role"], f"person:{row['person']}")
+
+
 def _user_view(row: Any) -> dict[str, Any]:
-    return {"username": row["username"], "role": row["role"], "created_at": _iso(row["created_at"]),
+    return {"username": row["username"], "role": row["role"], "person": row["person"], "created_at": _iso(row["created_at"]),
             "password_set_at": _iso(row["password_set_at"]), "disabled_at": _iso(row["disabled_at"])}

@@ -37,8 +37,9 @@ def env(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], Workflow]]
     app = create_app(settings)
     with TestClient(app, base_url="http://127.0.0.1") as client:
         wf: Workflow = app.state.workflow
-        keys = {role: wf.create_key(f"{role}-key", role)[1] for role in ROLES}
-        keys["analyst2"] = wf.create_key("second-analyst", "analyst")[1]
+        keys = {role: wf.create_key(f"{role}-key", role, person=f"{role.title()} Person")[1] for role in ROLES}
+        keys["analyst2"] = wf.create_key("second-analyst", "analyst", person="Bo Second")[1]
+        keys["analyst-again"] = wf.create_key("analyst-laptop", "analyst", person="Analyst Person")[1]
         yield client, keys, wf
 
 
@@ -252,16 +253,44 @@ def test_alert_decided_by_one_confirmed_by_another_and_refused_to_the_first(env)
     assert r.status_code == 200 and "awaiting second review" in r.text and "Same bank: listed VTB" in r.text
     r = client.post(f"/web/alerts/{alert_id}/decision",
                     data={"csrf_token": token, "decision": "true_match", "note": "me again"})
-    assert r.status_code == 409 and "four-eyes" in r.text
+    assert r.status_code == 403 and "four-eyes" in r.text
     assert wf.show_alert(alert_id)["status"] == "open"
     token2 = sign_in(client, key=keys["analyst2"])
     page = client.get(f"/web/alerts/{alert_id}")
-    assert "First decision: <strong>true_match</strong> by <strong>analyst-key</strong>" in page.text
+    assert "First decision: <strong>true_match</strong> by <strong>person:Analyst Person</strong>" in page.text
     r = client.post(f"/web/alerts/{alert_id}/decision",
                     data={"csrf_token": token2, "decision": "true_match", "note": "Confirmed: same registry number"})
     assert r.status_code == 200 and 'data-testid="alert-status">true_match' in r.text
     decisions = wf.show_alert(alert_id)["decisions"]
     assert [d["caller"] for d in decisions] == ["key:analyst-key", "key:second-analyst"]
+    assert [d["reviewer"] for d in decisions] == ["person:Analyst Person", "person:Bo Second"]
+
+
+def test_one_person_cannot_confirm_with_another_key_or_an_account(env) -> None:
+    client, keys, wf = env
+    token = sign_in(client, key=keys["analyst"])
+    alert_id = _make_alert(client, token)
+    client.post(f"/web/alerts/{alert_id}/decision", data={"csrf_token": token, "decision": "true_match", "note": "same"})
+    token = sign_in(client, key=keys["analyst-again"])  # the same person's second key
+    r = client.post(f"/web/alerts/{alert_id}/decision", data={"csrf_token": token, "decision": "true_match", "note": "me"})
+    assert r.status_code == 403 and "same identity" in r.text
+    Accounts(wf.store).create_user("ap", "analyst", PASSWORD, person="Analyst Person")  # and the same person's account
+    token = sign_in(client, username="ap", password=PASSWORD)
+    r = client.post(f"/web/alerts/{alert_id}/decision", data={"csrf_token": token, "decision": "true_match", "note": "me"})
+    assert r.status_code == 403
+    assert wf.show_alert(alert_id)["status"] == "open"
+
+
+def test_a_decision_on_a_stale_page_is_refused(env) -> None:
+    client, keys, wf = env
+    token = sign_in(client, key=keys["analyst"])
+    alert_id = _make_alert(client, token)
+    version = wf.show_alert(alert_id)["version"]
+    client.post(f"/web/alerts/{alert_id}/decision", data={"csrf_token": token, "decision": "escalated", "note": "look",
+                                                          "alert_version": str(version)})
+    r = client.post(f"/web/alerts/{alert_id}/decision", data={"csrf_token": token, "decision": "false_positive",
+                                                              "note": "stale", "alert_version": str(version)})
+    assert r.status_code == 409 and "changed" in r.text
 
 
 def test_alert_queue_filters(env) -> None:
@@ -286,9 +315,11 @@ def test_false_positive_shows_as_suppressed_with_who_and_when(env) -> None:
     client.post(f"/web/alerts/{alert_id}/decision",
                 data={"csrf_token": token, "decision": "false_positive", "note": "Different bank"})
     page = client.get(f"/web/alerts/{alert_id}").text
-    assert 'data-testid="suppressed"' in page and "analyst-key" in page and " UTC" in page
+    assert 'data-testid="suppressed"' in page and "person:Analyst Person" in page and " UTC" in page
     again = client.post("/web/check", data={"csrf_token": token, "name": "VTB Bank PJSC", "ref": "CP-5"})
     assert 'data-testid="status">Suppressed' in again.text
+    assert re.search(r'data-testid="suppressed">Suppressed: cleared as a false positive by <strong>person:Analyst Person'
+                     r'</strong> on \d{4}-\d\d-\d\d', again.text)
 
 
 def test_audit_search_and_export(env) -> None:

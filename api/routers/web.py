@@ -39,7 +39,7 @@ from api.web.core import (
     signin_redirect,
 )
 from api.web.evidence import marked_tokens
-from screening.accounts import Accounts, Principal
+from screening.accounts import Accounts, key_principal
 from screening.batch import NAME_COLUMNS, FileOptions, Table, find_column
 from screening.config import Settings
 from screening.errors import AuthError, InputError, InputFileError, LimitError, NotFoundError, ScreeningError
@@ -115,8 +115,7 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         key, username, password = (str(form.get(k) or "") for k in ("api_key", "username", "password"))
         try:
             if key.strip():
-                k = wf().authenticate(key.strip())
-                principal = Principal("key", k["name"], k["role"])
+                principal = key_principal(wf().authenticate(key.strip()))
             elif username.strip():
                 principal = web.accounts.verify_password(username, password)
             else:
@@ -169,9 +168,9 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
             return web.render(request, "check.html", status=exc.status, form=fields, result=None, error=exc.message,
                               threshold=svc.settings.threshold)
         outcome = await _in_thread(wf().record_grouped, svc, resp.results, threshold=resp.threshold,
-                                   caller=s.principal.caller, channel="web")
-        result = resp.results[0]
-        answer = outcome.statuses[0] if outcome.statuses else result.status
+                                   caller=s.principal.caller, identity=s.principal.identity, channel="web")
+        result = outcome.results[0] if outcome.results else resp.results[0]  # as recorded: suppressed hits marked
+        answer = result.status
         return web.render(request, "check.html", form=fields, error=None, result=result, answer=answer,
                           hits=[_hit_view(h) for h in result.hits], threshold=resp.threshold,
                           watchlist=resp.watchlist, new_alerts=outcome.new_alerts)
@@ -327,9 +326,10 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
     async def decide(request: Request, alert_id: int) -> Response:
         s, form = await web.require_post(request, "analyst")
         decision, note = str(form.get("decision") or ""), str(form.get("note") or "")
+        version = str(form.get("alert_version") or "")
         try:
-            await _in_thread(wf().decide, alert_id, decision, note=note, reviewer=s.principal.name,
-                             caller=s.principal.caller)
+            await _in_thread(wf().decide, alert_id, decision, note=note, identity=s.principal.identity,
+                             caller=s.principal.caller, alert_version=int(version) if version.isdigit() else None)
         except (InputError, ScreeningError) as exc:
             if isinstance(exc, NotFoundError):
                 raise

@@ -149,6 +149,7 @@ web_users = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(100), nullable=False, unique=True),
     Column("role", String(16), nullable=False),
+    Column("person", String(200), nullable=False),  # decisions are this person's (person:<name>), like a key's
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("password_set_at", DateTime(timezone=True), nullable=False),

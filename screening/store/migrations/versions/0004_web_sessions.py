@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("username", sa.String(100), nullable=False, unique=True),
         sa.Column("role", sa.String(16), nullable=False),
+        sa.Column("person", sa.String(200), nullable=False),  # the identity its decisions are made as
         sa.Column("password_hash", sa.String(255), nullable=False),
         sa.Column("created_at", TS, nullable=False),
         sa.Column("password_set_at", TS, nullable=False),
