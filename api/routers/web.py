@@ -285,14 +285,14 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
     # ---- alerts --------------------------------------------------------------------------------
 
     @web_app.get("/alerts")
-    def alert_queue(request: Request, status: str = "open", min_score: str = "", list: str = "",
+    def alert_queue(request: Request, status: str = "open", min_score: str = "", list: str = "", ref: str = "",
                     page: int = 1) -> Response:
         web.require(request, "analyst")
         if status not in (*ALERT_STATUSES, "pending", "all"):
             raise InputError(f"status {status!r}: must be one of {', '.join((*ALERT_STATUSES, 'pending', 'all'))}")
         floor = _score(min_score)
         rows = wf().list_alerts(status=None if status in ("all", "pending") else status,
-                                pending=True if status == "pending" else None, limit=None)
+                                pending=True if status == "pending" else None, ref=ref.strip() or None, limit=None)
         wl = holder.get().watchlist
         shown = [a for a in rows if (floor is None or a["score"] >= floor)
                  and (not list or list in _alert_sources(wl, a["entity_id"]))]
@@ -300,7 +300,7 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         page = max(page, 1)
         return web.render(request, "alerts.html", alerts=shown[(page - 1) * per: page * per], total=len(shown),
                           page=page, pages=max(1, -(-len(shown) // per)),
-                          filters={"status": status, "min_score": min_score, "list": list},
+                          filters={"status": status, "min_score": min_score, "list": list, "ref": ref},
                           statuses=(*ALERT_STATUSES, "pending", "all"),
                           lists=sorted({s["source"] for s in holder.get().info()["sources"]}),
                           sources={a["id"]: _alert_sources(wl, a["entity_id"]) for a in shown})
