@@ -392,6 +392,20 @@ def test_upload_refuses_other_files(env) -> None:
     assert r.status_code == 403
 
 
+def test_an_upload_over_the_limit_is_refused_while_it_streams(tmp_path: Path) -> None:
+    settings = Settings(watchlist=DEFAULT_WATCHLIST, db_url=f"sqlite:///{tmp_path / 'screening.db'}", reload_interval=0,
+                        max_upload=1 << 20)
+    app = create_app(settings)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        token = sign_in(client, key=app.state.workflow.create_key("s", "screener")[1])
+        big = b"name\n" + b"Acme Widgets Inc\n" * 80_000  # 1.3 MB
+        r = client.post("/web/files", data={"csrf_token": token}, files={"file": ("big.csv", big, "text/csv")})
+        assert r.status_code == 413 and "limit of 1 MB" in r.text
+        ok = client.post("/web/files", data={"csrf_token": token}, files={"file": ("ok.csv", big[:500_000], "text/csv")},
+                         follow_redirects=False)
+        assert ok.status_code == 303
+
+
 def test_next_is_never_an_open_redirect(env) -> None:
     client, keys, _ = env
     form = client.get("/web/signin", params={"next": "https://evil.example/"})

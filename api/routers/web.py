@@ -31,6 +31,7 @@ from starlette.datastructures import UploadFile
 from api.web.core import (
     PREFIX,
     STATIC,
+    BodyLimit,
     CsrfError,
     SecurityHeaders,
     SignInRequired,
@@ -68,6 +69,8 @@ def _uploads_dir(settings: Settings) -> Path:
 def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
     web_app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     web_app.add_middleware(SecurityHeaders)
+    max_upload = int(getattr(settings, "max_upload", 0) or DEFAULT_MAX_UPLOAD)
+    web_app.add_middleware(BodyLimit, limit=max_upload + (64 << 10))  # the file plus the form's own fields
     web_app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def wf() -> Workflow:
@@ -78,7 +81,6 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
 
     def jobs() -> JobRunner:
         return parent.state.jobs
-    max_upload = int(getattr(settings, "max_upload", 0) or DEFAULT_MAX_UPLOAD)
 
     @web_app.exception_handler(SignInRequired)
     async def sign_in(request: Request, _exc: SignInRequired) -> Response:
@@ -156,6 +158,10 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         svc = holder.get()
         try:
             threshold = _threshold(fields["threshold"])
+        except InputError as exc:
+            return web.render(request, "check.html", status=exc.status, form=fields, result=None, error=exc.message,
+                              threshold=svc.settings.threshold)
+        try:
             query = Query(name=fields["name"], country=fields["country"].upper() or None, type=fields["type"] or None,
                           dob=fields["dob"] or None, ref=fields["ref"] or None,
                           identifiers=[i.strip() for i in fields["identifiers"].splitlines() if i.strip()])
