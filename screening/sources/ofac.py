@@ -530,8 +530,9 @@ def _parse_legacy(path: Path, names: tuple[str, str, str, str], source: str, fmt
                 d.countries.append(code)
 
     entities = [_build(source, d) for d in drafts.values()]
-    missing = [n for n, f in zip(names[1:], (alt, add, comments), strict=True) if f is None]
-    warnings = [f"{main}: no {n} beside it: {_LOST[i]}" for i, n in enumerate(names[1:]) if n in missing]
+    absent = [n for n, f in zip(names[1:], (alt, add, comments), strict=True) if f is None]
+    warnings = [f"{main}: no {n} beside it: {_LOST[i]}" for i, n in enumerate(names[1:]) if n in absent]
+    missing = [n for n in absent if n != names[3]]  # without alias or address file the list is partial
     return ListData(source=source, format=fmt, entities=entities, list_date=None,
                     files=[str(f) for f in files], sequence=max((int(k) for k in drafts), default=None),
                     warnings=warnings, missing=missing)
