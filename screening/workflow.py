@@ -231,6 +231,8 @@ def classify(results: list[Result], refs: list[str | None], hashes: list[str], c
 
 def mark(result: Result, fates: list[Fate]) -> Result:
     """The result as recorded: hits on the accept list marked; status `suppressed` when every hit is."""
+    if not any(isinstance(f, Suppressed) for f in fates):
+        return result
     hits = [h.model_copy(update={"suppressed": True, "suppression": Suppression(
                 alert_id=f.alert_id, decision_id=f.decision_id, reviewer=f.reviewer, decided_at=_iso(f.decided_at))})
             if isinstance(f, Suppressed) else h for h, f in zip(result.hits, fates, strict=True)]
