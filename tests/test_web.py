@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from wfhelp import version_a, version_b
 
 from api.app import create_app
 from screening.accounts import Accounts, check_password, hash_password, web_sessions
@@ -341,12 +342,21 @@ def test_audit_search_and_export(env) -> None:
     assert len(lines) == 1 and '"Norinco"' in lines[0]
 
 
-def test_lists_page(env) -> None:
-    client, keys, _ = env
-    sign_in(client, key=keys["screener"])
-    page = client.get("/web/lists").text
-    assert "9d26bb50e1590817" not in page or "seed" in page
-    assert 'data-testid="sources"' in page and "seed-toml" in page
+def test_lists_page_shows_versions_and_the_last_change_in_numbers(tmp_path: Path) -> None:
+    a, b = version_a(tmp_path), version_b(tmp_path)  # B: one entity added, one changed, two as they were
+    db = f"sqlite:///{tmp_path / 'screening.db'}"
+    for artifact, diff in ((a, "No earlier version"), (b, "1</strong> added, <strong>0</strong> removed, "
+                                                          "<strong>1</strong> changed")):
+        app = create_app(Settings(watchlist=artifact, db_url=db, reload_interval=0))
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            wf: Workflow = app.state.workflow
+            key = wf.create_key(f"s-{artifact.stem}", "screener")[1]
+            token = sign_in(client, key=key)
+            page = client.get("/web/lists").text
+            version = app.state.holder.get().watchlist.version
+            assert f"<code>{version}</code>" in page and 'data-testid="sources"' in page
+            assert diff in page, page[page.find("Last change"):][:400]
+            client.post("/web/check", data={"csrf_token": token, "name": "Boranex Shipping Lines"})  # records the version
 
 
 def test_file_upload_preview_job_and_results(env, tmp_path: Path) -> None:

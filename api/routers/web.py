@@ -45,6 +45,7 @@ from screening.batch import NAME_COLUMNS, FileOptions, Table, find_column
 from screening.config import Settings
 from screening.errors import AuthError, InputError, InputFileError, LimitError, NotFoundError, ScreeningError
 from screening.jobs import JobRunner, jobs_directory
+from screening.listinfo import last_change
 from screening.service import Query
 from screening.workflow import ALERT_STATUSES, AUDIT_COLUMNS, CSV_EOL, DECISIONS, Workflow, csv_cells, parse_time
 
@@ -412,11 +413,13 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
     @web_app.get("/lists")
     def lists(request: Request) -> Response:
         web.require(request, "screener")
-        info = holder.get().info()
-        warnings = [w for s in info["sources"] for w in (s.get("warnings") or [])]
+        svc = holder.get()
+        info = svc.info()
+        warnings = [f"{s['source']}: {w}" for s in info["sources"] for w in (s.get("warnings") or [])]
         if getattr(holder, "last_error", None):
             warnings.insert(0, f"the last reload failed, this version stays in force: {holder.last_error}")
-        return web.render(request, "lists.html", info=info, warnings=warnings, diff=info.get("diff"))
+        return web.render(request, "lists.html", info=info, warnings=warnings,
+                          diff=last_change(wf().store, svc.watchlist))
 
     return web_app
 
