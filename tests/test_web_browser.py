@@ -213,7 +213,7 @@ def test_upload_2000_rows_shows_progress_then_results_matching_screen_file(page,
     assert bar.count() == 1 and first_state in ("queued", "running", "done")
     assert page.locator("[data-field=rows_per_second]").count() == 1 and page.locator("[data-field=seconds_left]").count() == 1
     if first_state != "done":
-        shot(page, "upload-progress", docs=True)
+        shot(page, "upload-progress")  # docs/web-upload-progress.png comes from scripts/web_screenshots.py (mid-way)
     page.wait_for_selector("[data-testid=results]", timeout=120_000)  # the script reloads the page when done
     assert page.get_by_test_id("state").inner_text() == "done"
     assert bar.get_attribute("value") == bar.get_attribute("max") == "2000"
