@@ -247,6 +247,10 @@ def test_alert_decided_by_one_confirmed_by_another_and_refused_to_the_first(env)
     alert_id = _make_alert(client, token)
     queue = client.get("/web/alerts")
     assert f'href="/web/alerts/{alert_id}"' in queue.text and "VTB Bank PJSC" in queue.text
+    alert_page = client.get(f"/web/alerts/{alert_id}").text
+    listings = alert_page[alert_page.index("<caption>Listings</caption>"):]
+    assert "<code>seed:vtb-bank</code>" in listings and "sha-" in listings  # each listing with its list version
+    assert re.search(r'class="tok tok-matched"[^>]*>vtb', alert_page)
     r = client.post(f"/web/alerts/{alert_id}/decision", data={"csrf_token": token, "decision": "true_match", "note": " "})
     assert r.status_code == 422 and "needs a note" in r.text
     r = client.post(f"/web/alerts/{alert_id}/decision",

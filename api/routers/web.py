@@ -483,8 +483,17 @@ def _alert_sources(wl: Any, entity_id: str) -> list[str]:
 
 
 def _entity(wl: Any, entity_id: str) -> dict[str, Any] | None:
+    """The linked entity an alert names, in the list in force, with every listing of it (as a hit shows them)."""
     i = wl.index_of(entity_id)
-    return None if i is None else wl.entity(i).model_dump()
+    if i is None:
+        return None
+    members = wl.group_members[wl.entity_group_list[i]]
+    entities = [wl.entity(j) for j in members]
+    view = entities[0].model_dump()
+    view["countries"] = list(dict.fromkeys(c for e in entities for c in e.countries))
+    view["listings"] = [{"entity_id": e.entity_id, "source": e.source, "name": e.name, "programs": e.programs,
+                         "list_version": wl.list_of(j).get("version")} for j, e in zip(members, entities, strict=True)]
+    return view
 
 
 def _progress(job: dict[str, Any]) -> dict[str, Any]:
