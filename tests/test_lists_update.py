@@ -6,16 +6,14 @@ file names the official publishers use, on 127.0.0.1; nothing is fetched from th
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import shutil
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from httpserve import serving
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -37,11 +35,6 @@ MIRROR = {
 }
 
 
-class _Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def mirror(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     root = tmp_path / "mirror"
@@ -49,15 +42,8 @@ def mirror(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         (root / folder).mkdir(parents=True)
         for name, src in files.items():
             shutil.copyfile(src, root / folder / name)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield root, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(root) as base:
+        yield root, base
 
 
 def local_config(path: Path, base: str, names: tuple[str, ...] = tuple(MIRROR), extra: str = "") -> Path:
