@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from wfhelp import version_a, version_b
+from wfhelp import db_url, version_a, version_b  # noqa: F401 - db_url is a fixture
 
 from api.app import create_app
-from screening.accounts import Accounts, check_password, hash_password, web_sessions
+from screening.accounts import Accounts, check_password, hash_password, key_principal, web_sessions
 from screening.config import DEFAULT_WATCHLIST, Settings
 from screening.errors import AuthError, InputError
 from screening.store import utcnow
@@ -436,3 +436,26 @@ def test_session_table_keeps_only_hashes(env) -> None:
     with wf.store.connect() as conn:
         ids = [r[0] for r in conn.execute(sa.select(web_sessions.c.id))]
     assert ids and cookie not in ids
+
+
+def test_accounts_and_sessions_on_each_backend(db_url: str) -> None:  # noqa: F811
+    wf = Workflow(Settings(db_url=db_url))
+    wf.upgrade()
+    accounts = Accounts(wf.store, idle_seconds=60, max_seconds=3600)
+    accounts.create_user("carla", "analyst", PASSWORD, person="Carla  Checker")
+    principal = accounts.verify_password("carla", PASSWORD)
+    assert principal.identity == "person:Carla Checker" and principal.caller == "web:carla"
+    session = accounts.open_session(principal)
+    assert accounts.session(session.token).principal == principal
+    accounts.set_role("carla", "admin")
+    assert accounts.session(session.token).principal.role == "admin"  # the role in force now
+    _, key = wf.create_key("carla-key", "screener", person="Carla Checker")
+    key_session = accounts.open_session(key_principal(wf.authenticate(key)))
+    assert key_session.principal.identity == principal.identity  # one person, one identity
+    accounts.end_session(session.token)
+    assert accounts.session(session.token) is None and accounts.session(key_session.token) is not None
+    accounts.set_password("carla", PASSWORD + "!")
+    with pytest.raises(AuthError):
+        accounts.verify_password("carla", PASSWORD)
+    assert [u["username"] for u in accounts.list_users()] == ["carla"]
+    wf.close()
