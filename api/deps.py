@@ -63,7 +63,7 @@ def declared_role(route: APIRoute) -> str | None:
 def _token(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     scheme, _, credentials = auth.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
+    if scheme.lower() in ("bearer", "apikey") and credentials.strip():  # "ApiKey <key>": what yente clients send
         return credentials.strip()
     return request.headers.get("x-api-key") or None
 

@@ -23,7 +23,8 @@ from screening.config import Settings
 from screening.errors import InputError
 from screening.workflow import ROLES, Workflow
 
-SAMPLE = {"alert_id": "1", "name": "nobody", "job_id": "nojob"}  # values for path parameters when walking the route table
+# values for path parameters when walking the route table
+SAMPLE = {"alert_id": "1", "name": "nobody", "dataset": "default", "entity_id": "nobody", "job_id": "nojob"}
 
 
 @pytest.fixture
