@@ -154,7 +154,19 @@ def test_sign_in_spot_check_a_seed_entity_and_a_clean_name(page, server: Server)
     page.goto(server.base + "/web/check")
     assert "/web/signin" in page.url
     shot(page, "signin")
-    sign_in(page, server, username="ann", password=PASSWORD)
+    # keyboard only: the skip link first, then the fields in order, with a visible focus ring
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Sanctions screening"  # the header's home link
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "username"
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.type("ann")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/web/check")
     assert page.get_by_test_id("who").inner_text().startswith("ann")
     spot_check(page, "Sino Electronics Co., Ltd", Country="HK")
     assert page.get_by_test_id("status").inner_text() == "Potential match"
