@@ -99,7 +99,8 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
         parts += [a["reason"] for a in ex["adjustments"]] + (["weak alias"] if ex["weak_alias"] else [])
         evidence = "; ".join(p for p in parts if p)
         listings = "\n".join(f"{x.entity_id} ({x.list_version})" if x.list_version else x.entity_id for x in h.listings)
-        cells = [f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), listings, evidence]
+        cells = [f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), listings,
+                 evidence]
         if suppressed:
             s = h.suppression
             cells.append(f"yes: decision {s.decision_id} by {s.reviewer}, {s.decided_at[:10]}" if s else "no")

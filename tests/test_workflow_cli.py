@@ -194,3 +194,16 @@ def test_serve_refuses_auth_off_off_loopback(env: dict[str, str]) -> None:
     assert r.exit_code == 2 and "only with the server bound to 127.0.0.1" in r.output
     r = screen({**env, "SCREENING_AUTH": "maybe"}, "serve")
     assert r.exit_code == 2 and "must be on or off" in r.output
+
+
+def test_cli_modules_do_not_import_each_other() -> None:
+    """cli.workflow stands alone (cli._ui holds what both share): importing it does not load cli.main."""
+    import subprocess
+    import sys
+
+    code = ("import sys, cli.workflow; assert 'cli.main' not in sys.modules, 'cli.workflow imports cli.main'; "
+            "import cli.main; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    assert "from cli.main" not in (Path(__file__).resolve().parents[1] / "cli" / "workflow.py").read_text()
