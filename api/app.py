@@ -16,6 +16,7 @@ from api.deps import declared_role
 from api.edge import EdgeMiddleware
 from api.metrics import Metrics
 from api.routers import alerts, audit, files, health, jobs, keys, screen, watchlist, yente
+from api.routers.web import mount_web
 from screening.config import Settings
 from screening.holder import Holder
 from screening.jobs import JobRunner
@@ -76,6 +77,7 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
         app.include_router(router)
     app.add_middleware(yente.ReconcileCORS)  # CORS (and ?api_key=) on /reconcile/* only
     check_routes_declare_roles(app)
+    mount_web(app, holder, settings)  # the page for compliance staff, at /web: its own sessions guard it
     return app
 
 

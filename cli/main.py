@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from cli._ui import EXIT_CLEAR, EXIT_INTERRUPTED, EXIT_MATCH, WatchlistOpt, err, errors_to_exit, out
+from cli.users import users_app
 from cli.workflow import check_serve, file_recorder, record_results, register
 from screening.batch import FileOptions, screen_file
 from screening.build import build_seed_watchlist
@@ -449,6 +450,7 @@ def watchlist_info(
 
 
 register(app)
+app.add_typer(users_app, name="users")
 
 if __name__ == "__main__":
     app()

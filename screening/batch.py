@@ -309,6 +309,7 @@ _NOT_NAME = frozenset({"id", "code", "no", "nr", "number", "num", "ref", "refere
                        "given", "middle", "family", "maiden", "father", "mother", "alias", "aka", "status", "score"})
 _COUNTRY_WORDS = frozenset({"country", "nationality", "jurisdiction", "citizenship"})
 _TYPE_WORDS = frozenset({"type", "kind", "category"})
+_ID_WORDS = frozenset({"id", "ref", "reference"})
 
 
 def header_words(header: str) -> list[str]:
@@ -341,6 +342,10 @@ def _rank(role: str, words: list[str]) -> int | None:
         if words == ["type"]:
             return 0
         return 1 if w & _TYPE_WORDS and w <= _TYPE_WORDS | {"entity", "party", "counterparty", "record"} else None
+    if role == "id":  # only guessed for a preview (a file's id column is given with --id-column)
+        if words in (["id"], ["ref"], ["reference"]):
+            return 0
+        return 1 if w & _ID_WORDS and w <= _ID_WORDS | _ENTITY_WORDS | {"no", "nr", "number", "code"} else None
     return None
 
 

@@ -34,6 +34,8 @@ class Settings:
     db_url: str = DEFAULT_DB_URL  # audit trail, counterparties, alerts, API keys; sqlite:/// or postgresql+psycopg://
     auth: str = "on"  # "off" serves without API keys, allowed only on 127.0.0.1
     four_eyes: bool = False  # true_match, and clearing an escalated alert, need a second reviewer
+    session_idle: float = 1800.0  # web page: a session unused this many seconds ends
+    session_max: float = 43200.0  # web page: a session ends this many seconds after sign-in, however used
     max_upload: int = 100 * 1024 * 1024  # bytes of one HTTP request body (uploads, jobs), checked while it streams
     jobs_dir: str = ""  # job inputs and results; "" = a "jobs" directory beside the SQLite file (else data/jobs)
     job_workers: int = 1  # screening jobs run at once per server worker process

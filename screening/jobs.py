@@ -323,12 +323,13 @@ class JobRunner:
         self._update(job_id, rows_done=progress.rows, clear=progress.clear,
                      potential_match=progress.potential_match, errors=progress.error)
 
-        def record(results: list[Result], threshold: float) -> None:
+        def record(results: list[Result], threshold: float) -> list[Result]:  # written as recorded (suppression)
             start = time.perf_counter()
-            self.workflow.record(service, results, threshold=threshold, caller=row["caller"], channel="api-job",
-                                 attributes={"job_id": job_id})
+            outcome = self.workflow.record(service, results, threshold=threshold, caller=row["caller"],
+                                           channel="api-job", attributes={"job_id": job_id})
             self._event("recorded", {"screened": len(results), "hits": sum(1 for r in results if r.hits),
                                      "seconds": time.perf_counter() - start})
+            return outcome.results
 
         def on_chunk(n: int) -> None:
             progress.rows, progress.clear = summary.rows, summary.clear

@@ -142,6 +142,32 @@ rescreen_runs = Table(
 
 Index("ix_alerts_pair", alerts.c.counterparty_id, alerts.c.entity_id)
 
+# The web page's sign-in (migration 0004): accounts an admin sets with `screen users`, and sessions
+# (only the sha256 of a session's cookie token is stored).
+web_users = Table(
+    "web_users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("person", String(200), nullable=False),  # decisions are this person's (person:<name>), like a key's
+    Column("password_hash", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("password_set_at", DateTime(timezone=True), nullable=False),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(8), nullable=False),  # key | user
+    Column("principal", String(200), nullable=False, index=True),  # the API key's name or the username
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
 APPEND_ONLY = ("screenings", "decisions")
 
 # Screening jobs (migration 0003): a file screened in the background by screening.jobs.JobRunner.
