@@ -415,8 +415,12 @@ def main(argv: list[str] | None = None) -> int:
                 e = wl.entity(wl.index_of(sorted(hits[i][0][0])[0]))
                 rep(f"  {rows[i][key]!r} -> {e.name!r} [{e.type}] {hits[i][0][1]}")
         misses = [i for i in range(len(script_q)) if not pos_metrics([script_hits[i]], [script_ok[i]], t)["found"][0]]
-        rep(f"\nnative-script misses: {len(misses)}")
-        for i in misses[:n]:
+        rep(f"\nnative-script misses: {len(misses)} (up to {n} per script)")
+        per: Counter[str] = Counter()
+        for i in misses:
+            per[script_q[i][1]] += 1
+            if per[script_q[i][1]] > n:
+                continue
             q, s, eid, _ = script_q[i]
             rep(f"  [{s}] {q!r} ({name_form(q).full!r}) -> {wl.entity(wl.index_of(eid)).name!r}; "
                 f"got {[(sorted(a)[0], s2) for a, s2 in script_hits[i][:1]]}")

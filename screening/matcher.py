@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from . import kernel, ngrams
-from .normalise import NameForm
+from .normalise import NameForm, name_form, skeleton
 from .scoring import NameScore, Params, compare
-from .watchlist import SCRIPT, TYPE_CODES, WEAK, Watchlist
+from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
 
@@ -37,6 +38,8 @@ class MatchOptions:
     identifier_score: float = 0.95  # an exact identifier match is a hit on its own
     as_written: float = 0.03  # share of the score that rewards the name as written (punctuation, order)
     workers: int = 1
+    skeleton_min: int = 4  # a word's consonant skeleton this long pulls in the names sharing it...
+    skeleton_posting: int = 40  # ...when no more names than this share it
     params: Params = field(default_factory=Params)
 
 
@@ -48,6 +51,11 @@ class QueryForm:
     dob: str | None = None  # date of birth or incorporation: YYYY, YYYY-MM or YYYY-MM-DD
     identifiers: tuple[str, ...] = ()  # identifier keys (watchlist.identifier_key)
     raw: str = ""  # the name as given, for the as-written tie-break
+
+    @cached_property
+    def person_form(self) -> NameForm:
+        """The name read as a person's: no token of it is a legal form ("Li Na", "Maria Sá")."""
+        return name_form(self.raw, person=True) if self.raw and self.type != "company" else self.form
 
 
 @dataclass
@@ -101,14 +109,30 @@ class Matcher:
         adj.append((f"date {dob} not near {listed}", -o.date_mismatch))
         return max(0.0, score - o.date_mismatch)
 
+    @cached_property
+    def skeleton_postings(self) -> dict[str, np.ndarray]:
+        """Consonant skeleton of a listed word -> the names holding such a word (built on first use)."""
+        index: dict[str, list[int]] = {}
+        for j, core in enumerate(self.wl.core):
+            for t in set(core.split()):
+                sk = skeleton(t)
+                if len(sk) >= self.options.skeleton_min:
+                    index.setdefault(sk, []).append(j)
+        return {k: np.array(v, dtype=np.int32) for k, v in index.items() if len(v) <= self.options.skeleton_posting}
+
     def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
-        """Stage 1: name indices worth scoring, per query."""
-        if self.options.retrieval == "cdist":
-            return self._candidates_cdist(queries)
+        """Stage 1: name indices worth scoring, per query: the n-gram cosine top-k, and every name
+        with a word of the same distinctive consonant skeleton as a query word (Hezbollah finds
+        HIZBALLAH even where a dozen names spelled "hezbollah" fill the top-k)."""
         o, wl = self.options, self.wl
         vectors = ngrams.vectorise([q.form.tokens for q in queries], wl.gram_map, wl.gram_idf, min_idf=wl.common_gram_idf)
         found = kernel.cosine_topk(vectors, wl.names_t, k=o.candidates, threshold=o.ngram_floor, threads=o.workers)
-        return [idx for idx, _ in found]
+        post = self.skeleton_postings
+        out = []
+        for q, (idx, _) in zip(queries, found, strict=True):
+            extra = [p for t in q.form.tokens if (p := post.get(skeleton(t))) is not None]
+            out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
+        return out
 
     def _candidates_cdist(self, queries: list[QueryForm]) -> list[np.ndarray]:
         o, wl = self.options, self.wl
@@ -148,8 +172,9 @@ class Matcher:
                 if type_code is not None and entity_type[e] != type_code:
                     continue
                 c = wl.form(j)
-                s = compare(q.form.tokens, q.form.core, q.form.legal, c.tokens, c.core, c.legal,
-                            wl.weights, o.params, person=entity_type[e] == PERSON, floor=floor)
+                kind = TYPE_NAMES[entity_type[e]]
+                s = compare(q.person_form if kind == "person" else q.form, c, wl.weights, o.params, kind=kind,
+                            floor=floor)
                 score = s.score
                 if score < floor or score <= 0:
                     continue

@@ -14,17 +14,24 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from .normalise import skeleton
+
 N = 3
+SKELETON_MIN = 3  # words whose consonant skeleton is this long also give the skeleton's grams
 
 
 def token_grams(tokens: Iterable[str]) -> list[str]:
+    """3-grams of each padded token, and of its consonant skeleton in upper case (a namespace of
+    its own: tokens are lower case), so "hezbollah" finds "hizballah" and Arabic "ywsf" "yusuf"."""
     grams: list[str] = []
     for t in tokens:
-        padded = f"#{t}#"
-        if len(padded) <= N:
-            grams.append(padded)
-        else:
-            grams.extend(padded[i : i + N] for i in range(len(padded) - N + 1))
+        for padded in (f"#{t}#", f"#{sk.upper()}#" if len(sk := skeleton(t)) >= SKELETON_MIN and not sk.isdigit() else ""):
+            if not padded:
+                continue
+            if len(padded) <= N:
+                grams.append(padded)
+            else:
+                grams.extend(padded[i : i + N] for i in range(len(padded) - N + 1))
     return grams
 
 

@@ -78,7 +78,7 @@ def compile_watchlist(
         best: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}  # (sorted tokens, legal) -> position
         tokens: set[str] = set()
         for alias in e.all_names():
-            form = name_form(alias.name)
+            form = name_form(alias.name, person=e.type == "person")
             if not form.full:
                 continue
             flag = (WEAK if alias.weak else 0) | (PRIMARY if alias.kind == "primary" else 0)
