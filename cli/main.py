@@ -254,20 +254,39 @@ def watchlist_import(
     format: Annotated[str | None, typer.Option("--format", help="List format (default: detected).")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Artifact to write.")] = None,
     seeds: Annotated[Path, typer.Option(help="Folder of seed records (always included).")] = DEFAULT_SEEDS,
+    prefer: Annotated[str | None, typer.Option(
+        help="Two versions of one list given: 'newer' keeps the newer by the list's own date (OFAC CSV: the "
+             "higher last entity number), whole. Without it, two versions are refused.")] = None,
+    allow_partial: Annotated[bool, typer.Option(
+        help="Import a list that lacks companion files (OFAC sdn.csv without alt.csv/add.csv), with a warning.")] = False,
     watchlist: WatchlistOpt = None,
 ) -> None:
-    """Import official lists (OFAC, EU, UN, UK, OpenSanctions, custom CSV) plus the seeds into one artifact."""
+    """Import official lists (OFAC, EU, UN, UK, OpenSanctions, custom CSV) plus the seeds into one artifact.
+
+    Each list is held once; the same inputs in any order give the same artifact. Listings of one entity on
+    several lists are linked into one entity (see `watchlist info`)."""
     from screening.importer import import_lists
 
     with errors_to_exit():
         target = output or watchlist or Path("watchlists/combined.wl")
         start = time.perf_counter()
-        header = import_lists(paths, target, fmt=format, source=source, seeds_dir=seeds)
+        header = import_lists(paths, target, fmt=format, source=source, seeds_dir=seeds, prefer=prefer,
+                              allow_partial=allow_partial)
+    table = Table(title="lists imported")
+    for col in ("list", "format", "entities", "list date", "files"):
+        table.add_column(col)
     for s in header["sources"]:
-        out.print(f"  {s['source']:<14} {s['format']:<18} {s['entities']:>7} entities  "
-                  f"{s.get('list_date') or ''}", highlight=False)
-    out.print(f"built {target}: {header['entities']} entities, {header['names']} names, version "
-              f"{header['version']} in {time.perf_counter() - start:.1f} s", highlight=False)
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
+                      ", ".join(s.get("files", [])))
+    out.print(table)
+    for w in header.get("warnings", []):
+        err.print(f"warning: {w}", highlight=False, markup=False)
+    links = header.get("links", {})
+    out.print(f"built {target}: {header['entities']} listings, {header['linked_entities']} entities "
+              f"({links.get('linked_listings', 0)} listings linked: "
+              + ", ".join(f"{r} {n}" for r, n in links.get("rules", {}).items())
+              + f"), {header['names']} names, version {header['version']} in "
+              f"{time.perf_counter() - start:.1f} s", highlight=False)
 
 
 @watchlist_app.command("diff")
@@ -333,17 +352,26 @@ def watchlist_info(
     if as_json:
         sys.stdout.write(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
         return
-    out.print(f"watchlist {info['id']} version {info['version']} (built {info['built_at']})", highlight=False)
+    out.print(f"watchlist {info['id']} version {info['version']}", highlight=False)
     out.print(f"path: {info['path']}", highlight=False)
-    out.print(f"entities: {info['entities']}  names: {info['names']}  matcher: {info['matcher']}  "
-              f"threshold: {info['threshold']}", highlight=False)
-    table = Table(title="sources")
-    for col in ("source", "format", "entities", "list date", "files"):
+    out.print(f"listings: {info['entities']}  entities: {info['linked_entities']}  names: {info['names']}  "
+              f"matcher: {info['matcher']}  threshold: {info['threshold']}", highlight=False)
+    table = Table(title="lists")
+    for col in ("list", "format", "entities", "list date", "files"):
         table.add_column(col)
     for s in info["sources"]:
-        table.add_row(s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
                       str(len(s.get("files", []))))
     out.print(table)
+    links = info.get("links") or {}
+    if links:
+        out.print(f"linked: {links.get('linked_listings', 0)} listings into "
+                  f"{links.get('groups_with_several_listings', 0)} entities; links by rule: "
+                  + ", ".join(f"{r} {n}" for r, n in links.get("rules", {}).items())
+                  + f"; unresolved references: {links.get('unresolved_references', 0)}", highlight=False)
+    for s in info["sources"]:
+        for w in s.get("warnings", []):
+            out.print(f"warning: {w}", highlight=False, markup=False)
     if seed_xref:
         xt = Table(title="seed cross-reference")
         for col in ("seed", "official entity", "official name", "score"):

@@ -14,44 +14,135 @@ from typing import Any
 
 from .config import DEFAULT_SEEDS
 from .errors import SourceError, UpdateError, WatchlistError
-from .model import SOURCES, Entity
+from .model import Entity
 from .seeds import load_seeds
-from .sources import ListData, SourceLimits, load_list
+from .sources import SOURCES, ListData, SourceLimits, load_list
 from .watchlist import SourceInfo, Watchlist, compile_watchlist
+
+PREFER = ("newer",)  # the rules `--prefer` accepts for two versions of one list in one import
 
 
 def import_lists(
     paths: list[Path], output: Path, *, fmt: str | None = None, source: str | None = None,
     seeds_dir: Path = DEFAULT_SEEDS, limits: SourceLimits | None = None, watchlist_id: str = "combined",
+    prefer: str | None = None, allow_partial: bool = False,
 ) -> dict[str, Any]:
-    """Parse every list at `paths` (files or folders), add the seed records, and compile one artifact."""
+    """Parse every list at `paths` (files or folders), add the seed records, and compile one artifact.
+
+    Each list is held once. Two paths that are versions of one list (the same id namespace and dataset)
+    are refused, unless `prefer="newer"`: then the newer by the list's own date (or, for lists numbered
+    in sequence such as OFAC's, the higher last number) replaces the older whole. A list missing
+    companion files (OFAC's alt.csv...) is refused unless `allow_partial`. The same inputs in any
+    order give the same artifact, byte for byte. Returns the artifact header, with `warnings`.
+    """
     if source is not None and source not in SOURCES:
         raise SourceError(f"unknown source {source!r} (one of: {', '.join(SOURCES)})")
-    return _compile([(Path(p), fmt, source, None) for p in paths], output, seeds_dir, limits, watchlist_id)
+    if prefer is not None and prefer not in PREFER:
+        raise SourceError(f"unknown --prefer rule {prefer!r} (one of: {', '.join(PREFER)})")
+    return _compile([(Path(p), fmt, source, None) for p in paths], output, seeds_dir, limits, watchlist_id,
+                    prefer=prefer, allow_partial=allow_partial)
+
+
+@dataclass
+class _Loaded:
+    path: Path
+    data: ListData
+    provenance: list[str]
+
+
+def _describe(item: _Loaded) -> str:
+    d = item.data
+    when = d.list_date or (f"last entity number {d.sequence}" if d.sequence is not None else "no date")
+    return f"{item.path} ({when})"
+
+
+def _pick_version(dataset: str, items: list[_Loaded], prefer: str | None, warnings: list[str]) -> _Loaded:
+    """One version of a list given several times: refused, or the newer by `prefer`."""
+    items = sorted(items, key=lambda x: str(x.path))
+    shown = " and ".join(_describe(x) for x in items)
+    if prefer is None:
+        raise SourceError(f"{shown} are versions of one list ({dataset}): import one of them, or give "
+                          "--prefer newer to keep the newer by the list's own date")
+    dated = [x for x in items if x.data.list_date]
+    numbered = [x for x in items if x.data.sequence is not None]
+    if len(dated) == len(items) and len({x.data.list_date for x in items}) == len(items):
+        ordered = sorted(items, key=lambda x: x.data.list_date or "")
+    elif len(numbered) == len(items) and len({x.data.sequence for x in items}) == len(items):
+        ordered = sorted(items, key=lambda x: x.data.sequence or 0)
+    else:
+        raise SourceError(f"{shown} are versions of one list ({dataset}) and their own dates can't tell which is "
+                          "newer: import one of them")
+    newest = ordered[-1]
+    warnings.append(f"{dataset}: kept {_describe(newest)} whole; older version not imported: "
+                    + ", ".join(_describe(x) for x in ordered[:-1]))
+    return newest
+
+
+def _merge_shared(a: Entity, b: Entity) -> Entity:
+    """One entity two lists of a namespace both hold (OpenSanctions ids are global): a's record plus b's names
+    and facts. a comes from the list whose name sorts first, so the result does not depend on input order."""
+    names = {x.name for x in a.all_names()}
+    extra = [x for x in b.all_names() if x.name not in names]
+    return a.model_copy(update={
+        "aliases": [*a.aliases, *(x if x.kind != "primary" else x.model_copy(update={"kind": "aka"}) for x in extra)],
+        "countries": list(dict.fromkeys([*a.countries, *b.countries])),
+        "dates": list(dict.fromkeys([*a.dates, *b.dates])),
+        "identifiers": list(dict.fromkeys([*a.identifiers, *b.identifiers])),
+        "programs": list(dict.fromkeys([*a.programs, *b.programs])),
+        "same_as": list(dict.fromkeys([*a.same_as, *b.same_as])),
+    })
 
 
 def _compile(
     items: list[tuple[Path, str | None, str | None, list[str] | None]], output: Path, seeds_dir: Path,
-    limits: SourceLimits | None, watchlist_id: str,
+    limits: SourceLimits | None, watchlist_id: str, *, prefer: str | None = None, allow_partial: bool = False,
 ) -> dict[str, Any]:
     """Seeds plus each (path, format, source override, provenance) item, compiled into `output`."""
     seeds = load_seeds(seeds_dir)
-    entities: list[Entity] = list(seeds)
-    infos = [SourceInfo("seed", "seed-toml", len(seeds), None, sorted(p.name for p in Path(seeds_dir).glob("*.toml")))]
-    seen = {e.entity_id for e in entities}
+    warnings: list[str] = []
+    by_list: dict[str, list[_Loaded]] = {}
     for path, fmt, source, provenance in items:
         data: ListData = load_list(path, fmt, limits=limits)
-        ents = [_resource(e, source) for e in data.entities] if source and source != data.source else data.entities
-        kept = 0
-        for e in ents:
-            if e.entity_id in seen:
-                continue  # the same list given twice (e.g. SDN as CSV and XML): the first copy wins
-            seen.add(e.entity_id)
-            entities.append(e)
-            kept += 1
-        infos.append(SourceInfo(source or data.source, data.format, kept, data.list_date,
-                                provenance or [Path(f).name for f in data.files] or [path.name]))
-    return compile_watchlist(entities, output, watchlist_id=watchlist_id, sources=infos)
+        if source and source != data.source:
+            data.entities = [_resource(e, source) for e in data.entities]
+            data.source = data.dataset = source
+        by_list.setdefault(data.dataset, []).append(
+            _Loaded(path, data, provenance or sorted({Path(f).name for f in data.files}) or [path.name]))
+    kept = [v[0] if len(v) == 1 else _pick_version(k, v, prefer, warnings) for k, v in sorted(by_list.items())]
+    for item in kept:
+        if item.data.missing:
+            if not allow_partial:
+                raise SourceError(f"{item.path}: no {' or '.join(item.data.missing)} beside the list, so its aliases "
+                                  "or addresses would be lost: give the folder with all its files, or --allow-partial "
+                                  "to import it without them (recorded as a warning)")
+    entities: dict[str, Entity] = {e.entity_id: e for e in seeds}
+    entity_list = {e.entity_id: "seed" for e in seeds}
+    infos = [SourceInfo("seed", "seed-toml", len(seeds), None, sorted(p.name for p in Path(seeds_dir).glob("*.toml")))]
+    shared: dict[tuple[str, str], int] = {}
+    for item in kept:  # sorted by dataset: a shared id keeps the record of the list that sorts first
+        d = item.data
+        for e in d.entities:
+            if e.entity_id in entities:
+                first = entity_list[e.entity_id]
+                if first == "seed" or entities[e.entity_id].source != e.source:
+                    raise SourceError(f"{item.path}: entity id {e.entity_id} is also in {first}")
+                shared[(first, d.dataset)] = shared.get((first, d.dataset), 0) + 1
+                entities[e.entity_id] = _merge_shared(entities[e.entity_id], e)
+                continue
+            entities[e.entity_id] = e
+            entity_list[e.entity_id] = d.dataset
+        # warnings name files from the list's own folder on: the artifact doesn't depend on where the files were
+        base = str(item.path.parent if item.path.is_dir() else item.path.parent.parent).rstrip("/") + "/"
+        list_warnings = [w.replace(base, "") for w in d.warnings]
+        for (first, second), n in shared.items():
+            if second == d.dataset:
+                list_warnings.append(f"{n} entities are in both {first} and {second}: each held once, with the "
+                                     f"names and facts of both ({first}'s record first)")
+        infos.append(SourceInfo(d.source, d.format, len(d.entities), d.list_date, item.provenance,
+                                dataset=d.dataset, warnings=list_warnings, sequence=d.sequence))
+    header = compile_watchlist(entities.values(), output, watchlist_id=watchlist_id, sources=infos,
+                               entity_list=entity_list)
+    return {**header, "warnings": warnings + [w for s in infos for w in s.warnings]}
 
 
 def _resource(e: Entity, source: str) -> Entity:

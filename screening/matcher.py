@@ -70,6 +70,7 @@ class Match:
         d = self.detail
         flags = int(wl.name_flags[self.name])
         return {
+            "listing": wl.entity_ids[self.entity],  # the listing whose name matched
             "query_normalised": q.full,
             "name_normalised": wl.full[self.name],
             "name_score": round(d.score, 4),
@@ -159,6 +160,7 @@ class Matcher:
         # No adjustment lifts a score by more than this: a candidate below it can't become a hit.
         floor = threshold - o.country_match - 2 * o.date_match
         name_entity, entity_type, name_flags = wl.name_entity_list, wl.entity_type_list, wl.name_flags_list
+        group = wl.entity_group_list  # one hit per linked entity: its best-scoring listing and name
         results = []
         for q, cand in zip(queries, self.candidates(queries), strict=True):
             if not q.form.tokens and not q.identifiers:
@@ -199,9 +201,9 @@ class Matcher:
                         score = min(1.0, max(0.0, score + adj[-1][1]))
                 if q.dob and score > 0:
                     score = self._date_adjust(q.dob, e, score, adj)
-                prev = best.get(e)
+                prev = best.get(group[e])
                 if prev is None or score > prev.score:
-                    best[e] = Match(e, j, score, s, adj)
+                    best[group[e]] = Match(e, j, score, s, adj)
             for key in q.identifiers:
                 # "IMO 9187629" finds a listing of kind IMO whose value is "9187629"
                 unprefixed = key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -209,13 +211,14 @@ class Matcher:
                 for e in sorted(found):
                     if type_code is not None and wl.entity_type[e] != type_code:
                         continue
-                    m = best.get(e)
+                    m = best.get(group[e])
                     reason = (f"identifier {key} matches", o.identifier_score)
                     if m is None:
-                        best[e] = Match(e, int(wl.first_name[e]), o.identifier_score, NameScore(0.0), [reason])
+                        best[group[e]] = Match(e, int(wl.first_name[e]), o.identifier_score, NameScore(0.0), [reason])
                     else:
                         m.adjustments.append(reason)
                         m.score = max(m.score, o.identifier_score)
-            hits = sorted((m for m in best.values() if m.score >= threshold and m.score > 0), key=lambda m: (-m.score, m.entity))
+            hits = sorted((m for m in best.values() if m.score >= threshold and m.score > 0),
+                          key=lambda m: (-m.score, group[m.entity]))
             results.append(hits[:limit])
         return results

@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EntityType = Literal["person", "company", "vessel", "aircraft"]
-SOURCES = ("seed", "ofac-sdn", "ofac-cons", "eu-fsf", "un-sc", "uk", "opensanctions", "custom")
 
 
 class Alias(BaseModel):
@@ -51,6 +50,9 @@ class Entity(BaseModel):
     # Free-text facts (seed records: what the report says, and which report).
     summary: str | None = None
     references: list[str] = Field(default_factory=list)
+    # Listings of the same real-world entity on other lists, as the list itself names them: "<source>:<id>"
+    # ("un-sc:QDi.123" from the UK list's "UN Ref"), or "ofac:<uid>" for either OFAC list. See screening.linking.
+    same_as: list[str] = Field(default_factory=list)
 
     def all_names(self) -> list[Alias]:
         """Primary name first, then aliases, as Alias records (primary has kind 'primary')."""

@@ -127,12 +127,18 @@ class Service:
         ]
 
     def _hit(self, m: Match, q: QueryForm) -> Hit:
+        """One linked entity: named by its own listing, with every listing, and the name that matched."""
         wl = self.watchlist
-        e = wl.entity(m.entity)
+        members = wl.group_members[wl.entity_group_list[m.entity]]
+        own = wl.entity(members[0])
+        listings = [wl.entity(i) for i in members]
         return Hit(
-            entity_id=e.entity_id, name=e.name, matched_name=wl.display[m.name], score=round(m.score, 4),
-            type=TYPE_NAMES[int(wl.entity_type[m.entity])], countries=e.countries, sources=[e.source],
-            listings=[Listing(entity_id=e.entity_id, source=e.source, name=e.name, programs=e.programs)],
+            entity_id=own.entity_id, name=own.name, matched_name=wl.display[m.name], score=round(m.score, 4),
+            type=TYPE_NAMES[int(wl.entity_type[members[0]])],
+            countries=list(dict.fromkeys(c for e in listings for c in e.countries)),
+            sources=list(dict.fromkeys(e.source for e in listings)),
+            listings=[Listing(entity_id=e.entity_id, source=e.source, name=e.name, programs=e.programs,
+                              list_version=wl.list_of(i).get("list_date")) for i, e in zip(members, listings, strict=True)],
             explanation=m.explanation(wl, q.form),
         )
 

@@ -8,7 +8,6 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from . import artifact, ngrams
+from . import artifact, linking, ngrams
 from .errors import WatchlistError
 from .model import Entity
 from .normalise import NameForm, name_form
@@ -25,7 +24,9 @@ from .normalise import NameForm, name_form
 NORMALISER_VERSION = "n-" + hashlib.sha256(
     b"".join(p.read_bytes() for p in (Path(__file__).with_name("normalise.py"), Path(__file__).with_name("ngrams.py")))
 ).hexdigest()[:8]
-FORMAT = "names+grams+ids-2"  # what the sections hold; part of the content hash
+# ...and so does any change to the rules that link listings across lists.
+LINKER_VERSION = "l-" + hashlib.sha256(Path(__file__).with_name("linking.py").read_bytes()).hexdigest()[:8]
+FORMAT = "names+grams+ids+groups-3"  # what the sections hold; part of the content hash
 TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
@@ -35,11 +36,19 @@ PRIOR_PATH = Path(__file__).parent / "data" / "token_prior.tsv"
 
 @dataclass
 class SourceInfo:
+    """One list in an artifact: its namespace, format, entity count, own date, files and what was lost."""
+
     source: str
     format: str
     entities: int
     list_date: str | None = None
     files: list[str] = field(default_factory=list)
+    dataset: str = ""  # which list of the namespace (see sources.ListData.dataset); the source by default
+    warnings: list[str] = field(default_factory=list)
+    sequence: int | None = None  # highest entity number, for lists numbered in sequence (OFAC)
+
+    def __post_init__(self) -> None:
+        self.dataset = self.dataset or self.source
 
 
 MIN_IDENTIFIER = 5  # shorter identifier values ("12") match too much to count on their own
@@ -61,16 +70,30 @@ def entity_hash(e: Entity) -> str:
 
 
 def compile_watchlist(
-    entities: Iterable[Entity], path: Path, *, watchlist_id: str, sources: list[SourceInfo]
+    entities: Iterable[Entity], path: Path, *, watchlist_id: str, sources: list[SourceInfo],
+    entity_list: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Normalise every name of every entity once and write the artifact to `path`."""
+    """Normalise every name of every entity once, link listings of one entity across lists, and write the
+    artifact to `path`. The same entities and sources give the same bytes, in any order.
+
+    `entity_list` maps an entity id to the dataset of its list in `sources` (default: the first of its source).
+    """
     ents = sorted(entities, key=lambda e: e.entity_id)
+    sources = sorted(sources, key=lambda s: (s.source != "seed", s.dataset))
+    list_of = {s.dataset: i for i, s in enumerate(sources)}
+    first_of_source: dict[str, int] = {}
+    for i, s in enumerate(sources):
+        first_of_source.setdefault(s.source, i)
+    entity_list = entity_list or {}
     seen: set[str] = set()
     for e in ents:
         if e.entity_id in seen:
             raise WatchlistError(f"duplicate entity id {e.entity_id!r}")
         seen.add(e.entity_id)
     ent_json = [e.model_dump_json(exclude_defaults=True) for e in ents]
+    ent_hashes = [entity_hash(e) for e in ents]
+    links = linking.link(ents)
+    list_index = [list_of.get(entity_list.get(e.entity_id, ""), first_of_source.get(e.source, 0)) for e in ents]
     name_entity, flags, display, full, core = [], [], [], [], []
     df: Counter[str] = Counter()
     for i, e in enumerate(ents):
@@ -99,27 +122,33 @@ def compile_watchlist(
             core.append(form.core)
         df.update(tokens)
     vocab = sorted(df)
-    digest = hashlib.sha256((NORMALISER_VERSION + FORMAT).encode())
+    source_dicts = [s.__dict__ for s in sources]
+    digest = hashlib.sha256((NORMALISER_VERSION + LINKER_VERSION + FORMAT).encode())
+    digest.update(json.dumps(source_dicts, sort_keys=True).encode())
     for j in ent_json:
         digest.update(j.encode())
         digest.update(b"\n")
     version = digest.hexdigest()[:16]
+    # No build time: the same inputs give the same bytes. Each list carries its own date.
     header = {
         "id": watchlist_id,
         "version": version,
         "sha256": digest.hexdigest(),
-        "built_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "normaliser": NORMALISER_VERSION,
         "entities": len(ents),
         "names": len(full),
-        "sources": [s.__dict__ for s in sources],
+        "linked_entities": len(links.members),
+        "links": links.summary(),
+        "sources": source_dicts,
     }
     sections: dict[str, np.ndarray] = {}
     for key, values in {
         "entity_json": ent_json,
         "entity_id": [e.entity_id for e in ents],
         "entity_countries": [";".join(e.countries) for e in ents],
-        "entity_hash": [entity_hash(e) for e in ents],
+        "entity_hash": ent_hashes,
+        "group_id": [ents[m[0]].entity_id for m in links.members],
+        "group_hash": [linking.group_hash(ent_hashes[i] for i in m) for m in links.members],
         "entity_dates": [";".join(e.dates) for e in ents],
         "name_display": display,
         "name_full": full,
@@ -140,6 +169,8 @@ def compile_watchlist(
     sections["ident_key.blob"], sections["ident_key.offsets"] = artifact.pack_strings([k for k, _ in idents])
     sections["ident_entity"] = np.array([i for _, i in idents], dtype=np.int32)
     sections["entity_type"] = np.array([TYPE_CODES[e.type] for e in ents], dtype=np.uint8)
+    sections["entity_group"] = np.array(links.group, dtype=np.int32)
+    sections["entity_list"] = np.array(list_index, dtype=np.int32)
     sections["name_entity"] = np.array(name_entity, dtype=np.int32)
     sections["name_flags"] = np.array(flags, dtype=np.uint8)
     sections["vocab_df"] = np.array([df[t] for t in vocab], dtype=np.int32)
@@ -225,6 +256,10 @@ class Watchlist:
             self._sorted_core = strings["name_sorted"]
             vocab = strings["vocab"].to_list()
             self.entity_type = s["entity_type"]
+            self.entity_group = s["entity_group"]
+            self.entity_list = s["entity_list"]
+            self.group_ids = strings["group_id"]
+            self._group_hashes = strings["group_hash"]
             self.name_entity = s["name_entity"]
             self.name_flags = s["name_flags"]
             df = dict(zip(vocab, s["vocab_df"].tolist(), strict=True))
@@ -274,7 +309,28 @@ class Watchlist:
         """Hit entity id (the linked entity a hit names) -> the hash of everything listed for it.
 
         Alerts, suppressions and re-screening key on these: a change to any listing of the entity changes it."""
-        return dict(zip(self.entity_ids.to_list(), self.entity_hashes.to_list(), strict=True))
+        return dict(zip(self.group_ids.to_list(), self._group_hashes.to_list(), strict=True))
+
+    @cached_property
+    def entity_group_list(self) -> list[int]:
+        """entity -> linked entity (group) number, as a Python list for the scoring loop."""
+        return self.entity_group.tolist()
+
+    @cached_property
+    def group_members(self) -> list[list[int]]:
+        """group number -> its listings' entity positions, the group's own (id-giving) listing first."""
+        members: list[list[int]] = [[] for _ in range(len(self.group_ids))]
+        for e, g in enumerate(self.entity_group_list):
+            members[g].append(e)
+        ids = self.group_ids
+        for g, m in enumerate(members):
+            own = self.index_of(ids[g])
+            m.sort(key=lambda e, own=own: (e != own, e))
+        return members
+
+    def list_of(self, e: int) -> dict[str, Any]:
+        """The `sources` entry (list) entity `e` came from."""
+        return self.header["sources"][int(self.entity_list[e])]
 
     def entity_hash_of(self, entity_id: str) -> str:
         """The hash of a hit's entity (see `linked_hashes`); "" for an id this watchlist does not hold."""
@@ -353,7 +409,8 @@ class Watchlist:
             "id": h["id"],
             "version": h["version"],
             "sha256": h["sha256"],
-            "built_at": h["built_at"],
+            "linked_entities": h.get("linked_entities", h["entities"]),
+            "links": h.get("links", {}),
             "entities": h["entities"],
             "names": h["names"],
             "sources": h["sources"],

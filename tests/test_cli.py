@@ -185,7 +185,7 @@ def test_watchlist_build_and_info(tmp_path: Path, extra_seeds: Path) -> None:
     info = screen("watchlist", "info", "--watchlist", target)
     assert info.exit_code == 0
     assert wl.version in info.stdout and "entities: 14" in info.stdout and f"names: {wl.n_names}" in info.stdout
-    assert "seed" in info.stdout and "sources" in info.stdout
+    assert "seed" in info.stdout and "lists" in info.stdout
     as_json = json.loads(screen("watchlist", "info", "--json", "--watchlist", target).stdout)
     assert as_json["version"] == wl.version and as_json["entities"] == 14 and as_json["names"] == wl.n_names
     assert as_json["sources"][0]["source"] == "seed" and len(as_json["sources"][0]["files"]) == 14

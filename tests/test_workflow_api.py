@@ -10,13 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import Depends
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from wfhelp import COUNTERPARTIES, db_url, version_a, version_b  # noqa: F401 - db_url is a fixture
 
-from api.app import create_app
-from api.workflow import PUBLIC_PATHS, ROUTE_ROLES, required_role
+from api.app import check_routes_declare_roles, create_app
+from api.deps import PUBLIC, declared_role
+from api.deps import role as needs_role
 from screening.config import Settings
 from screening.errors import InputError
 from screening.workflow import ROLES, Workflow
@@ -37,16 +39,21 @@ def env(tmp_path: Path, db_url: str) -> Iterator[tuple[TestClient, dict[str, dic
         yield client, keys, tmp_path
 
 
-def protected_routes(app) -> list[tuple[str, str]]:
-    """(method, path) of every API route, including those of included routers, but /healthz and /readyz."""
+def all_routes(app) -> list[tuple[str, str, str | None]]:
+    """(method, path, declared role) of every API route, including those of included or mounted routers."""
     out = []
     for route in app.routes:
         inner = getattr(route, "original_router", None) or getattr(route, "app", None)
         if not isinstance(route, APIRoute) and hasattr(inner, "routes"):
-            out.extend(protected_routes(inner))  # an included or mounted router
-        elif isinstance(route, APIRoute) and route.path not in PUBLIC_PATHS:
-            out.extend((m, route.path) for m in sorted(route.methods))
+            out.extend(all_routes(inner))  # an included or mounted router
+        elif isinstance(route, APIRoute):
+            out.extend((m, route.path, declared_role(route)) for m in sorted(route.methods))
     return out
+
+
+def protected_routes(app) -> list[tuple[str, str]]:
+    """(method, path) of every API route but the public probes."""
+    return [(m, p) for m, p, r in all_routes(app) if r != PUBLIC]
 
 
 def call(client: TestClient, method: str, path: str, headers: dict[str, str] | None = None):
@@ -58,18 +65,21 @@ def call(client: TestClient, method: str, path: str, headers: dict[str, str] | N
 
 def test_every_route_but_health_needs_a_key_and_the_right_role(env) -> None:
     client, keys, _ = env
+    declared = {(m, p): r for m, p, r in all_routes(client.app)}
+    # every route declares its role beside itself; only the probes are public
+    assert None not in declared.values(), declared
+    assert {(m, p) for (m, p), r in declared.items() if r == PUBLIC} == {("GET", "/healthz"), ("GET", "/readyz")}
     routes = protected_routes(client.app)
     assert ("POST", "/v1/screen") in routes and ("POST", "/v1/alerts/{alert_id}/decision") in routes
     assert len(routes) >= 14
-    # the role table names every route, so none falls back to admin unnoticed
-    assert set(routes) == set(ROUTE_ROLES)
+    assert declared[("POST", "/v1/watchlist/reload")] == "admin" and declared[("GET", "/v1/alerts")] == "analyst"
     for method, path in routes:
         for headers in (None, {"Authorization": "Bearer sk_wrong"}, {"X-API-Key": "sk_wrong"},
                         {"Authorization": "Basic dXNlcjpwYXNz"}):
             r = call(client, method, path, headers)
             assert r.status_code == 401, (method, path, headers, r.text)
             assert r.headers["www-authenticate"] == "Bearer"
-        needed = required_role(method, path)
+        needed = declared[(method, path)]
         for role in ROLES:
             r = call(client, method, path, keys[role])
             if ROLES.index(role) < ROLES.index(needed):
@@ -81,8 +91,28 @@ def test_every_route_but_health_needs_a_key_and_the_right_role(env) -> None:
         assert client.get(path).status_code == 200
 
 
-def test_unlisted_routes_need_admin() -> None:
-    assert required_role("GET", "/v1/some-new-route") == "admin"
+def test_a_route_without_a_declared_role_is_refused() -> None:
+    app = create_app(Settings(db_url="sqlite://", reload_interval=0))
+
+    @app.get("/v1/some-new-route")
+    def new_route() -> dict:
+        return {}
+
+    with pytest.raises(RuntimeError, match="/v1/some-new-route"):
+        check_routes_declare_roles(app)
+
+
+def test_a_role_declared_on_a_plain_route_is_still_checked(env) -> None:
+    client, keys, _ = env
+    app = client.app
+
+    @app.get("/v1/plain-route", dependencies=[Depends(needs_role("admin"))])
+    def plain_route() -> dict:
+        return {"ok": True}
+
+    assert client.get("/v1/plain-route").status_code == 401
+    assert client.get("/v1/plain-route", headers=keys["analyst"]).status_code == 403
+    assert client.get("/v1/plain-route", headers=keys["admin"]).json() == {"ok": True}
 
 
 def test_x_api_key_header_and_revocation(env) -> None:
@@ -247,3 +277,14 @@ def test_concurrent_screenings_are_each_in_the_audit_trail_once(tmp_path) -> Non
     assert codes == [200] * 40
     rows = Workflow(settings).audit_rows(since=None, until=None)
     assert sorted(r["name"] for r in rows) == sorted(names)
+
+
+def test_the_key_is_checked_before_the_body_is_read(env) -> None:
+    client, keys, _ = env
+    bad_json = {"content": b'{"queries": [', "headers": {"Content-Type": "application/json"}}
+    r = client.post("/v1/screen", **bad_json)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer", r.text
+    r = client.post("/v1/screen/file", files={"file": ("x.csv", b"name\nSiemens AG\n")})
+    assert r.status_code == 401, r.text
+    r = client.post("/v1/keys", content=b"{", headers={**keys["analyst"], "Content-Type": "application/json"})
+    assert r.status_code == 403, r.text

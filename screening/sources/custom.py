@@ -30,7 +30,7 @@ from pathlib import Path
 from ..errors import SourceError
 from ..model import Entity, Identifier
 from . import ListData, SourceLimits
-from .un import (
+from .common import (
     AliasList,
     CountryList,
     check_count,

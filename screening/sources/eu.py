@@ -40,7 +40,7 @@ from xml.etree.ElementTree import Element
 from ..errors import SourceError
 from ..model import Entity, Identifier
 from . import ListData, SourceLimits
-from .un import (
+from .common import (
     AliasList,
     CountryList,
     check_count,

@@ -33,6 +33,8 @@ from xml.etree.ElementTree import Element
 from ..errors import SourceError
 from ..model import Alias, Entity, Identifier
 from . import ListData, SourceLimits
+from .common import decode_text
+from .common import ofac_country_code as country_code
 from .xmlsafe import child_text, children, iter_elements, local, text
 
 SDN_FILES = ("sdn.csv", "alt.csv", "add.csv", "sdn_comments.csv")
@@ -46,95 +48,6 @@ ALIAS_KINDS = {"aka": "aka", "fka": "fka", "nka": "nka", "a.k.a.": "aka", "f.k.a
 NAME_SUFFIXES = {"JR", "SR", "II", "III", "IV", "V"}
 MONTHS = {m: i for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
-
-
-# ---------------------------------------------------------------------------------------------
-# Countries: OFAC country names -> ISO 3166-1 alpha-2.
-
-# OFAC's own spellings that general-purpose tables miss or map elsewhere.
-_OFAC_COUNTRIES = {
-    "korea, north": "KP", "north korea": "KP", "democratic people's republic of korea": "KP",
-    "korea, south": "KR", "south korea": "KR", "burma": "MM", "turkey": "TR",
-    "congo, democratic republic of the": "CD", "congo, republic of the": "CG",
-    "virgin islands, british": "VG", "bahamas, the": "BS", "gambia, the": "GM", "the gambia": "GM",
-    "palestinian": "PS", "palestinian authority": "PS", "west bank": "PS", "gaza": "PS",
-    "cote d ivoire": "CI", "cote d'ivoire": "CI", "macau": "MO", "czech republic": "CZ",
-    "macedonia, the former yugoslav republic of": "MK", "macedonia": "MK", "cabo verde": "CV",
-    "st. kitts & nevis": "KN", "st. vincent and the grenadines": "VC", "u.k.": "GB", "uk": "GB",
-    "united states": "US", "usa": "US", "u.s.a.": "US", "russia": "RU", "iran": "IR", "syria": "SY",
-    "laos": "LA", "vietnam": "VN", "brunei": "BN", "moldova": "MD", "tanzania": "TZ",
-    "bosnia-herzegovina": "BA", "micronesia, federated states of": "FM", "holy see": "VA",
-    "netherlands antilles": "AN", "kosovo": "XK", "hong kong": "HK", "taiwan": "TW",
-    "united kingdom": "GB", "eswatini": "SZ", "swaziland": "SZ", "timor-leste": "TL",
-    "crimea": "UA", "northern mali": "ML",
-}
-# Values OFAC uses where a country goes that name no single country.
-_NOT_COUNTRIES = {"", "none identified", "undetermined", "unknown", "stateless", "kafia kingi"}
-_country_cache: dict[str, str | None] = {}
-_quick_names: dict[str, str] | None = None
-
-
-def _norm_country(name: str) -> str:
-    return " ".join(name.casefold().replace("\u2019", "'").split()).strip(" .")
-
-
-def _quick_table() -> dict[str, str]:
-    """OFAC spellings plus the English names in rigour's territory index (cheap to build)."""
-    global _quick_names
-    if _quick_names is None:
-        table: dict[str, str] = {}
-        try:
-            from rigour.territories import get_territories
-
-            for t in get_territories():
-                code = (t.code or "").upper()
-                if len(code) != 2:  # skips sub-national codes such as "gb-sct"
-                    continue
-                for name in (t.name, t.full_name):
-                    if name:
-                        table.setdefault(_norm_country(name), code)
-        except ImportError:  # pragma: no cover - rigour is a declared dependency
-            pass
-        table.update(_OFAC_COUNTRIES)
-        _quick_names = table
-    return _quick_names
-
-
-def country_code(name: str | None, *, full_index: bool = True) -> str | None:
-    """An OFAC country name ("Korea, North", "Burma", "Region: Gaza") as ISO alpha-2, or None.
-
-    OFAC's spellings and rigour's English territory names are looked up first; on a miss, and
-    if `full_index`, rigour's multilingual name and place index (about 1.5 s to load, once).
-    """
-    if not name:
-        return None
-    key = _norm_country(name)
-    if key.startswith("region:"):
-        key = key[len("region:"):].strip()
-    if key in _NOT_COUNTRIES or key.startswith("possibly "):
-        return None
-    table = _quick_table()
-    code = table.get(key)
-    if code is None and ", " in key:  # OFAC's inverted forms: "man, isle of", "bahamas, the"
-        head, _, tail = key.partition(", ")
-        code = table.get(f"{tail} {head}") or (table.get(head) if tail == "the" else None)
-    if code is not None or not full_index:
-        return code
-    if key in _country_cache:
-        return _country_cache[key]
-    code = None
-    if re.fullmatch(r"[a-z][a-z .,'&()-]{2,}", key):
-        try:
-            from rigour.territories import lookup_territory
-
-            t = lookup_territory(key)
-        except ImportError:  # pragma: no cover
-            t = None
-        if t is not None:
-            found = (t.ftm_country or t.code or "").upper()
-            code = found if len(found) == 2 else None
-    _country_cache[key] = code
-    return code
 
 
 # ---------------------------------------------------------------------------------------------
@@ -509,25 +422,6 @@ def _build(source: str, d: _Draft) -> Entity:
 # ---------------------------------------------------------------------------------------------
 # Legacy CSV.
 
-def _latin1_fallback(err: UnicodeError) -> tuple[str, int]:
-    assert isinstance(err, UnicodeDecodeError)
-    return err.object[err.start:err.end].decode("latin-1"), err.end
-
-
-codecs.register_error("screening-ofac-latin1", _latin1_fallback)
-
-
-def _decode(data: bytes) -> str:
-    """OFAC files are cp1252 (Latin-1 for the five bytes cp1252 leaves undefined). A file that
-    is valid UTF-8 is read as UTF-8 (plain ASCII reads the same either way)."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="screening-ofac-latin1")
-
-
 def _field(value: str) -> str:
     v = value.strip()
     return "" if v == EMPTY else v
@@ -539,7 +433,7 @@ def _rows(path: Path, ncols: int) -> Iterator[tuple[int, list[str]]]:
         data = path.read_bytes()
     except OSError as exc:
         raise SourceError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    text_ = _decode(data.rstrip(b"\x1a\r\n"))  # OFAC files end with a DOS end-of-file (Ctrl-Z)
+    text_ = decode_text(data.rstrip(b"\x1a\r\n"))  # OFAC files end with a DOS end-of-file (Ctrl-Z)
     reader = csv.reader(io.StringIO(text_, newline=""))
     try:
         for row in reader:
@@ -636,8 +530,18 @@ def _parse_legacy(path: Path, names: tuple[str, str, str, str], source: str, fmt
                 d.countries.append(code)
 
     entities = [_build(source, d) for d in drafts.values()]
+    absent = [n for n, f in zip(names[1:], (alt, add, comments), strict=True) if f is None]
+    warnings = [f"{main}: no {n} beside it: {_LOST[i]}" for i, n in enumerate(names[1:]) if n in absent]
+    missing = [n for n in absent if n != names[3]]  # without alias or address file the list is partial
     return ListData(source=source, format=fmt, entities=entities, list_date=None,
-                    files=[str(f) for f in files])
+                    files=[str(f) for f in files], sequence=max((int(k) for k in drafts), default=None),
+                    warnings=warnings, missing=missing)
+
+
+# What a legacy CSV loses without each companion file (alt, add, comments), for the import's warning.
+_LOST = ("every name that only an alias carries is missing (only the a.k.a.s inside remarks are kept)",
+         "addresses, and the countries they give, are missing",
+         "remarks cut at 1,000 characters stay cut (dates, identifiers and a.k.a.s past the cut are missing)")
 
 
 def parse_sdn_csv(path: Path, *, limits: SourceLimits | None = None) -> ListData:
@@ -767,6 +671,7 @@ def parse_sdn_xml(path: Path, *, limits: SourceLimits | None = None) -> ListData
             raise SourceError(f"{path}: more than {limits.max_entities} entities (limit)")
     entities = [_build("ofac-sdn", d) for d in drafts]
     return ListData(source="ofac-sdn", format="ofac-xml", entities=entities, list_date=list_date,
+                    sequence=max((int(d.ent_num) for d in drafts if d.ent_num.isdigit()), default=None),
                     files=[str(path)])
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from ..errors import SourceError
 from ..model import Entity, Identifier
 from . import ListData, SourceLimits
-from .un import (
+from .common import (
     AliasList,
     CountryList,
     check_count,
@@ -43,6 +43,7 @@ from .un import (
     read_csv,
     read_head,
     split_multi,
+    split_spellings,
     unique,
 )
 
@@ -134,6 +135,8 @@ def parse_ftm(path: Path, *, limits: SourceLimits) -> ListData:
         entities=list(entities.values()),
         list_date=None,  # FtM exports carry no publication date
         files=[str(f) for f in files],
+        # one list per export: its file names ("zala" for zala.entities.ftm.json)
+        dataset=f"{SOURCE}/" + "+".join(f.name.split(".")[0] for f in files),
     )
 
 
@@ -157,6 +160,20 @@ def _json_lines(file: Path):
         raise SourceError(f"{file}: cannot read file: {exc}") from exc
 
 
+# OpenSanctions ids of the lists we read ourselves: "ofac-32733" is OFAC uid 32733 (SDN or consolidated),
+# "gb-hmt-15174" the UK OFSI Group ID 15174. A referent names another list's record of the same entity.
+_REFERENT_PREFIXES = (("ofac-", "ofac:"), ("gb-hmt-", "uk:"))
+
+
+def referent(value: str) -> str | None:
+    """An OpenSanctions referent id as one of our listing ids ("ofac-32733" -> "ofac:32733"), else None."""
+    for prefix, ours in _REFERENT_PREFIXES:
+        rest = value[len(prefix):]
+        if value.startswith(prefix) and rest.isdigit():
+            return ours + str(int(rest))
+    return None
+
+
 def _values(props: dict, name: str) -> list[str]:
     values = props.get(name) or []
     if isinstance(values, str):
@@ -172,12 +189,13 @@ def _ftm_entity(obj: dict, entity_type: str, props: dict, where: str) -> Entity 
     if not names:
         return None
     primary = caption if caption in names else names[0]
+    primary = split_spellings(primary)[0]
     aliases = AliasList(primary)
-    for name in names:
+    for name in (n for packed in names for n in split_spellings(packed)):
         aliases.add_any_script(name)
     for prop, kind, weak in (("alias", "aka", False), ("weakAlias", "aka", True),
                              ("abbreviation", "aka", True), ("previousName", "fka", False)):
-        for name in _values(props, prop):
+        for name in (n for packed in _values(props, prop) for n in split_spellings(packed)):
             aliases.add_any_script(name, kind=kind, weak=weak)
     countries = CountryList()
     for prop in _COUNTRY_PROPS:
@@ -203,6 +221,7 @@ def _ftm_entity(obj: dict, entity_type: str, props: dict, where: str) -> Entity 
             programs=unique(programs),
             listed_on=iso_date(listed) or None,
             remarks="\n".join(unique(notes)) or None,
+            same_as=unique(ref for r in obj.get("referents") or [] if (ref := referent(str(r)))),
         )
     except ValueError as exc:  # pydantic validation
         raise SourceError(f"{where}: entity {obj['id']}: {exc}") from exc
@@ -225,6 +244,8 @@ def parse_simple_csv(path: Path, *, limits: SourceLimits) -> ListData:
     width = len(header)
     entities: list[Entity] = []
     seen: set[str] = set()
+    seen_dates: set[str] = set()
+    datasets: set[str] = set()
     for line, fields in rows:
         if len(fields) != width:
             raise SourceError(
@@ -246,6 +267,8 @@ def parse_simple_csv(path: Path, *, limits: SourceLimits) -> ListData:
         if ident in seen:
             raise SourceError(f"{path}: line {line}: id {ident} is repeated")
         seen.add(ident)
+        seen_dates.update(d for d in [iso_date(get("last_seen"))] if d)
+        datasets.update(d for d in [clean(get("dataset"))] if d)
         aliases = AliasList(name)
         for alias in split_multi(get("aliases")):
             aliases.add_any_script(alias)
@@ -269,7 +292,13 @@ def parse_simple_csv(path: Path, *, limits: SourceLimits) -> ListData:
         )
         check_count(path, len(entities), limits)
     return ListData(
-        source=SOURCE, format="opensanctions-csv", entities=entities, list_date=None,
-        files=[str(path)],
+        source=SOURCE, format="opensanctions-csv", entities=entities,
+        list_date=max(seen_dates) if seen_dates else None,  # the export's date: when its newest record was seen
+        files=[str(path)], dataset=f"{SOURCE}/{_slug(max(datasets)) if datasets else path.stem}",
     )
+
+
+def _slug(name: str) -> str:
+    """'Ukraine War and Sanctions' -> 'ukraine_war_and_sanctions'."""
+    return "_".join("".join(c if c.isalnum() else " " for c in name.casefold()).split())
 

@@ -36,7 +36,7 @@ from pathlib import Path
 from ..errors import SourceError
 from ..model import Entity, Identifier
 from . import ListData, SourceLimits
-from .un import (
+from .common import (
     AliasList,
     CountryList,
     check_count,
@@ -76,6 +76,9 @@ _TYPES = {"individual": "person", "entity": "company", "ship": "vessel"}
 _MULTI = re.compile(r"\(\d+\)\s*")
 _REF_IN_TEXT = re.compile(r"\(UK Sanctions List Ref\)\s*:\s*([A-Z]{2,4}\d{3,5})")
 _IMO_IN_TEXT = re.compile(r"\(IMO number\)\s*:\s*(\d{7})\b")
+# "UN Ref QDi.123", "UN Ref.KPI.067.", "UN Ref: QDe.004": the UN list's REFERENCE_NUMBER (QDi.123), which links
+# the UK listing to the UN one (old-style "QI.A.86.03" references name no current UN record and are not read).
+_UN_REF = re.compile(r"\bUN Ref\s*[.:]?\s*([A-Za-z]{2})([IiEe])\s*\.\s*(\d{3})\b")
 
 
 def sniff(path: Path) -> str | None:
@@ -123,6 +126,7 @@ class _Group:
     programs: list[str] = field(default_factory=list)
     listed_on: list[str] = field(default_factory=list)
     remarks: list[str] = field(default_factory=list)
+    same_as: list[str] = field(default_factory=list)
 
     def entity(self) -> Entity:
         names = list(self.names)
@@ -146,6 +150,7 @@ class _Group:
             programs=unique(self.programs),
             listed_on=min((d for d in self.listed_on if d), default=None),
             remarks="\n".join(unique(self.remarks)) or None,
+            same_as=unique(self.same_as),
         )
 
 
@@ -242,6 +247,8 @@ def _add_row(g: _Group, fields: list[str], get, names_at: list[int | None], path
     for value in _split(get("regime")):
         g.programs.append(value)
     g.listed_on.append(iso_date(get("listed_on")))
+    for a, kind, num in _UN_REF.findall(other):
+        g.same_as.append(f"un-sc:{a.upper()}{kind.lower()}.{num}")
     for text in (other, clean(get("reasons"))):
         if text:
             g.remarks.append(text)

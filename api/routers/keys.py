@@ -1,0 +1,33 @@
+"""API keys: list, create and revoke them (admin only; a key is shown once and stored as a hash)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from api.deps import KeyFirstRoute, role, workflow_of
+from api.models import KeyCreated, KeyOut, KeyRequest
+
+router = APIRouter(route_class=KeyFirstRoute, tags=["keys"])
+
+
+@router.get("/v1/keys", response_model=list[KeyOut], dependencies=[Depends(role("admin"))])
+def list_keys(request: Request) -> list[dict[str, Any]]:
+    """API keys: names, roles and prefixes, never the keys."""
+    return workflow_of(request).list_keys()
+
+
+@router.post("/v1/keys", response_model=KeyCreated, status_code=201, dependencies=[Depends(role("admin"))])
+def create_key(request: Request, body: KeyRequest) -> dict[str, Any]:
+    """Create a key; the response holds it once, and only its hash is stored."""
+    key, token = workflow_of(request).create_key(body.name, body.role)
+    return {**key, "key": token}
+
+
+@router.delete("/v1/keys/{name}", status_code=204, dependencies=[Depends(role("admin"))])
+def revoke_key(request: Request, name: str) -> Response:
+    """Revoke a key; it is refused from the next request on."""
+    workflow_of(request).revoke_key(name)
+    return Response(status_code=204)

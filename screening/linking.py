@@ -1,0 +1,197 @@
+"""Link listings of one real-world entity across lists, so a hit is one entity with all its listings.
+
+A link is made only where the lists say so, or where the data leaves little doubt:
+
+    listed     a listing names the other: the UK list's "UN Ref QDi.123", OpenSanctions referents
+               ("ofac-17013", "gb-hmt-1234"), a seed record's `listings`
+    ofac-uid   OFAC numbers SDN and consolidated entries in one sequence: ofac-sdn:N is ofac-cons:N
+    imo        two vessels with the same IMO number (one number per hull, for its life)
+    name       the same type, a strong listed name identical once normalised (two words or more), and a
+               shared full date of birth or incorporation; or, for organisations and vessels without
+               dates, a shared country. Two listings whose full dates are all different never link.
+
+Listings on the same list are never linked by a rule (the list itself says they are two), only by a
+`listed` reference. Links are transitive (union-find); each group's id is its first listing by source
+priority, so a hit keeps its id while other lists join it. The precision of the name rule is measured
+against the UK list's own UN references in benchmarks/bench_linking.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .model import Entity
+from .normalise import name_form
+
+RULES = ("listed", "ofac-uid", "imo", "name")
+# Which listing names a group: our own curated records first, then the lists that designate.
+SOURCE_PRIORITY = ("seed", "un-sc", "ofac-sdn", "ofac-cons", "eu-fsf", "uk", "opensanctions", "custom")
+_IMO = re.compile(r"(?:^|\bIMO\s*)(\d{7})$", re.I)
+_FULL_DATE = re.compile(r"\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass
+class Links:
+    group: list[int]  # entity position -> group number
+    members: list[list[int]]  # group number -> entity positions, the group's own listing first
+    made: Counter[str] = field(default_factory=Counter)  # rule -> links that joined two groups
+    pairs: list[tuple[str, str, str]] = field(default_factory=list)  # (entity id, entity id, rule), every link
+    unresolved: int = 0  # `listed` references to a listing this watchlist does not hold
+
+    def summary(self) -> dict[str, object]:
+        linked = sum(len(m) for m in self.members if len(m) > 1)
+        return {"rules": {r: self.made.get(r, 0) for r in RULES}, "linked_listings": linked,
+                "groups_with_several_listings": sum(1 for m in self.members if len(m) > 1),
+                "unresolved_references": self.unresolved}
+
+
+def _priority(e: Entity) -> tuple[int, str]:
+    rank = SOURCE_PRIORITY.index(e.source) if e.source in SOURCE_PRIORITY else len(SOURCE_PRIORITY)
+    return rank, e.entity_id
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return False
+        self.parent[max(ra, rb)] = min(ra, rb)
+        return True
+
+
+def imo_numbers(e: Entity) -> set[str]:
+    out = set()
+    for i in e.identifiers:
+        m = _IMO.search(i.value.strip()) if i.kind.upper() == "IMO" or i.value.upper().startswith("IMO") else None
+        if m:
+            out.add(m.group(1))
+    return out
+
+
+def _name_keys(e: Entity) -> set[str]:
+    keys = set()
+    for a in e.all_names():
+        if a.weak:
+            continue
+        form = name_form(a.name)
+        if len(form.tokens) >= 2:
+            keys.add(form.full)
+    return keys
+
+
+def dates_agree(a: Entity, b: Entity) -> bool | None:
+    """True: a full date in common; False: both have full dates and none in common; None: can't tell."""
+    da = {d for d in a.dates if _FULL_DATE.match(d)}
+    db = {d for d in b.dates if _FULL_DATE.match(d)}
+    if not da or not db:
+        return None
+    return bool(da & db)
+
+
+def name_rule(a: Entity, b: Entity) -> bool:
+    """The `name` rule for two listings that share a normalised strong name (see the module docstring)."""
+    if a.type != b.type or a.source == b.source:
+        return False
+    agree = dates_agree(a, b)
+    if agree is not None:
+        return agree
+    if a.type == "person":
+        return False  # a person's name without a matching date of birth is not enough
+    return bool(set(a.countries) & set(b.countries))
+
+
+def _candidates_by_name(ents: Sequence[Entity], allowed: Iterable[int] | None = None) -> Iterable[tuple[int, int]]:
+    """Pairs of entity positions that share a normalised strong name and pass the name rule."""
+    by_key: dict[str, list[int]] = {}
+    for i in allowed if allowed is not None else range(len(ents)):
+        for k in _name_keys(ents[i]):
+            by_key.setdefault(k, []).append(i)
+    seen: set[tuple[int, int]] = set()
+    for key in sorted(by_key):
+        idx = by_key[key]
+        if len(idx) > 50:  # a name this common links nothing on its own
+            continue
+        for x in range(len(idx)):
+            for y in range(x + 1, len(idx)):
+                pair = (idx[x], idx[y])
+                if pair not in seen and name_rule(ents[pair[0]], ents[pair[1]]):
+                    seen.add(pair)
+                    yield pair
+
+
+def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
+    """Group `ents` (in their given order) into linked entities by `rules`."""
+    uf = _UnionFind(len(ents))
+    links = Links(group=[], members=[])
+    position = {e.entity_id: i for i, e in enumerate(ents)}
+
+    def join(i: int, j: int, rule: str) -> None:
+        if i == j:
+            return
+        links.pairs.append((ents[i].entity_id, ents[j].entity_id, rule))
+        if uf.union(i, j):
+            links.made[rule] += 1
+
+    if "listed" in rules:
+        for i, e in enumerate(ents):
+            for ref in e.same_as:
+                source, _, own = ref.partition(":")
+                targets = [f"ofac-sdn:{own}", f"ofac-cons:{own}"] if source == "ofac" else [ref]
+                found = [position[t] for t in targets if t in position]
+                links.unresolved += not found
+                for j in found:
+                    join(i, j, "listed")
+    if "ofac-uid" in rules:
+        for i, e in enumerate(ents):
+            if e.source == "ofac-sdn":
+                j = position.get("ofac-cons:" + e.entity_id.split(":", 1)[1])
+                if j is not None:
+                    join(i, j, "ofac-uid")
+    if "imo" in rules:
+        by_imo: dict[str, list[int]] = {}
+        for i, e in enumerate(ents):
+            if e.type == "vessel":
+                for n in imo_numbers(e):
+                    by_imo.setdefault(n, []).append(i)
+        for n in sorted(by_imo):
+            first, *rest = by_imo[n]
+            for j in rest:
+                if ents[j].source != ents[first].source:
+                    join(first, j, "imo")
+    if "name" in rules:
+        for i, j in _candidates_by_name(ents):
+            join(i, j, "name")
+
+    roots: dict[int, list[int]] = {}
+    for i in range(len(ents)):
+        roots.setdefault(uf.find(i), []).append(i)
+    # groups in the order of their own (first-by-priority) listing's id: deterministic for any input order
+    members = sorted((sorted(m, key=lambda k: _priority(ents[k])) for m in roots.values()),
+                     key=lambda m: ents[m[0]].entity_id)
+    links.members = members
+    links.group = [0] * len(ents)
+    for g, m in enumerate(members):
+        for i in m:
+            links.group[i] = g
+    return links
+
+
+def group_hash(member_hashes: Iterable[str]) -> str:
+    """One hash for a linked entity: changes when any of its listings changes, joins or leaves."""
+    hashes = sorted(member_hashes)
+    if len(hashes) == 1:
+        return hashes[0]
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:16]
