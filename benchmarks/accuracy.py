@@ -3,7 +3,7 @@
     python benchmarks/accuracy.py [--watchlist W] [--clean-sample N] [--no-nomenklatura] [--errors N]
 
 Without --watchlist it imports every list in ../shared/data/lists (plus the seeds) into
-benchmarks/out/all-<normaliser>.wl (git ignores benchmarks/out/). It reports, at the default
+benchmarks/out/all-<normaliser>-<code hash>.wl (git ignores benchmarks/out/). It reports, at the default
 threshold and over the threshold range:
 
   * dev: ../shared/eval-dev positives.csv / negatives.csv, split by entity into a tuning part
@@ -76,7 +76,8 @@ def list_dirs() -> list[Path]:
 def default_watchlist() -> Path:
     from screening.importer import import_lists
 
-    target = OUT / f"all-{NORMALISER_VERSION}.wl"
+    code = b"".join(p.read_bytes() for p in sorted((ROOT / "screening").rglob("*.py")) if "store" not in p.parts)
+    target = OUT / f"all-{NORMALISER_VERSION}-{hashlib.sha256(code).hexdigest()[:8]}.wl"
     if not target.exists():
         import_lists(list_dirs(), target)
     return target
@@ -84,7 +85,7 @@ def default_watchlist() -> Path:
 
 def latin_watchlist(wl: Watchlist) -> tuple[Path, list[tuple[str, str, str, str]]]:
     """The same entities with every non-Latin name removed; and those names as (query, script, entity, type)."""
-    from screening.watchlist import compile_watchlist
+    from screening.watchlist import SourceInfo, compile_watchlist
 
     target = OUT / f"latin-{wl.version}.wl"
     queries: list[tuple[str, str, str, str]] = []
@@ -102,7 +103,7 @@ def latin_watchlist(wl: Watchlist) -> tuple[Path, list[tuple[str, str, str, str]
             e = e.model_copy(update={"aliases": keep})
         ents.append(e)
     if not target.exists():
-        compile_watchlist(ents, target, watchlist_id="latin-only", sources=[])
+        compile_watchlist(ents, target, watchlist_id="latin-only", sources=[SourceInfo(**s) for s in wl.header["sources"]])
     return target, queries
 
 
@@ -389,7 +390,8 @@ def main(argv: list[str] | None = None) -> int:
                     m = pos_metrics([ph[i] for i in pi], [ok[i] for i in pi], th)
                     rep(f"{name:<28} {label:<22} {pct(m['recall']):>8} {pct(m['top1']):>8} "
                         f"{fa_rate([nh[i] for i in ni], th)[0]:>8.1f}")
-            for name, ourh, nkh, idx in (("GLEIF (sample)", gleif_hits, nk_g, gs), ("persons_us (sample)", persons_hits, nk_p, ps)):
+            for name, ourh, nkh, idx in (("GLEIF (sample)", gleif_hits, nk_g, gs),
+                                         ("persons_us (sample)", persons_hits, nk_p, ps)):
                 rep(f"{name:<28} {'ours @' + str(t):<22} {'':>8} {'':>8} {fa_rate([ourh[i] for i in idx], t)[0]:>8.1f}")
                 rep(f"{name:<28} {'logic-v2 @0.7':<22} {'':>8} {'':>8} {fa_rate(nkh, YENTE_THRESHOLD)[0]:>8.1f}")
             for s, idx in sorted(by_script.items(), key=lambda x: -len(x[1])):
@@ -404,12 +406,14 @@ def main(argv: list[str] | None = None) -> int:
         rep(f"\nmisses (dev{'' if args.show_held_out_errors else ' tuning part'}): {len(shown)}")
         for i in shown[:n]:
             r = pos_rows[i]
-            rep(f"  [{r['variant']}] {r['query_name']!r} -> {r['source_name']!r}; got {[(sorted(a)[0], s) for a, s in pos[i][:2]]}")
+            got = [(sorted(a)[0], s) for a, s in pos[i][:2]]
+            rep(f"  [{r['variant']}] {r['query_name']!r} -> {r['source_name']!r}; got {got}")
         for label, rows, hits, key, allowed in (
             ("dev negatives", neg_rows, neg, "query_name", set(parts["dev tuning part"][1])),
             ("GLEIF", gleif, gleif_hits, "legal_name", None), ("persons_us", persons, persons_hits, "full_name", None),
         ):
-            fas = [i for i, h in enumerate(hits) if h and h[0][1] >= t and (allowed is None or args.show_held_out_errors or i in allowed)]
+            fas = [i for i, h in enumerate(hits)
+                   if h and h[0][1] >= t and (allowed is None or args.show_held_out_errors or i in allowed)]
             rep(f"\nfalse alerts ({label}): {len(fas)}")
             for i in fas[:n]:
                 e = wl.entity(wl.index_of(sorted(hits[i][0][0])[0]))

@@ -43,10 +43,6 @@ class NameForm:
     legal: tuple[str, ...]  # generic legal-form classes found ("llc",)
     abjad: bool = False  # written in a script without vowel letters (Arabic, Hebrew): compare consonant skeletons
 
-    @property
-    def sorted_core(self) -> str:
-        return " ".join(sorted(self.tokens))
-
 
 def to_ascii(text: str) -> str:
     """Transliterate any script to lower-case ASCII words separated by single spaces.
@@ -111,12 +107,10 @@ def _stands_as_legal(text: str, start: int, end: int, original: str, cls: str, s
     first (OOO, PAO). In the middle of a name it is a word of the name."""
     if len(original.replace(" ", "")) > SHORT_LEGAL:
         return True
-    pos = end
     for w in re.finditer(r"\S+", text[end:]):
         a, b = end + w.start(), end + w.end()
         if not any(s <= a and b <= e for s, e in spans) and to_ascii(w.group()) not in _TAIL_WORDS:
             break
-        pos = b
     else:
         return True
     return not text[:start].strip() and cls in _FIRST_CLASSES

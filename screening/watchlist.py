@@ -153,7 +153,6 @@ def compile_watchlist(
         "name_display": display,
         "name_full": full,
         "name_core": core,
-        "name_sorted": [" ".join(sorted(c.split())) for c in core],
         "vocab": vocab,
     }.items():
         sections[f"{key}.blob"], sections[f"{key}.offsets"] = artifact.pack_strings(values)
@@ -253,7 +252,6 @@ class Watchlist:
             self.display = strings["name_display"]
             self.full = strings["name_full"].to_list()
             self.core = strings["name_core"].to_list()
-            self._sorted_core = strings["name_sorted"]
             vocab = strings["vocab"].to_list()
             self.entity_type = s["entity_type"]
             self.entity_group = s["entity_group"]
@@ -364,11 +362,6 @@ class Watchlist:
         return self.name_flags.tolist()
 
     @cached_property
-    def sorted_core(self) -> list[str]:
-        """Token-sorted core forms, for the brute-force cdist retrieval only (decoded on first use)."""
-        return self._sorted_core.to_list()
-
-    @cached_property
     def identifiers(self) -> dict[str, list[int]]:
         """Identifier key -> entity indices (IMO, registration, passport numbers...)."""
         index: dict[str, list[int]] = {}
@@ -393,15 +386,6 @@ class Watchlist:
         if n < 10_000:
             return 0.0
         return float(math.log((n + 1) / (COMMON_GRAM_SHARE * n + 1)) + 1.0)
-
-    @cached_property
-    def postings(self) -> dict[str, np.ndarray]:
-        """Token -> name indices, for retrieving candidates that share a rare token."""
-        index: dict[str, list[int]] = {}
-        for j, c in enumerate(self.core):
-            for t in set(c.split()):
-                index.setdefault(t, []).append(j)
-        return {t: np.array(v, dtype=np.int32) for t, v in index.items()}
 
     def describe(self) -> dict[str, Any]:
         h = self.header
