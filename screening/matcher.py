@@ -12,7 +12,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from . import kernel, ngrams
-from .normalise import NameForm, name_form, skeleton
+from .normalise import NameForm, name_form, only_legal_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
 from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
@@ -36,7 +36,8 @@ class MatchOptions:
     identifier_score: float = 0.95  # an exact identifier match is a hit on its own
     as_written: float = 0.03  # share of the score that rewards the name as written (punctuation, order)
     workers: int = 1
-    abjad_ngram_floor: float = 0.1  # the cosine floor for an abjad query, looked up by skeleton grams alone
+    abjad_ngram_floor: float = 0.1  # the cosine floor for an abjad query, looked up by its skeleton grams too...
+    abjad_candidates: int = 40  # ...which rank less sharply: more names kept
     skeleton_min: int = 4  # a word's consonant skeleton this long pulls in the names spelling it otherwise...
     skeleton_posting: int = 8  # ...when there are no more spellings than this...
     skeleton_per_spelling: int = 2  # ...taking this many of each spelling's shortest names
@@ -60,8 +61,13 @@ class QueryForm:
 
     @cached_property
     def person_form(self) -> NameForm:
-        """The name read as a person's: no token of it is a legal form ("Li Na", "Maria Sá")."""
-        return name_form(self.raw, person=True) if self.raw and self.type != "company" else self.form
+        """The name read as a person's: no token of it is a legal form ("Li Na", "Maria Sá"). A name
+        that is nothing but a legal form ("ПАО") is nobody's name: empty, it matches no person."""
+        if not self.raw or self.type == "company":
+            return self.form
+        if only_legal_form(self.raw):
+            return NameForm("", "", (), ())
+        return name_form(self.raw, person=True)
 
 
 @dataclass
@@ -145,13 +151,13 @@ class Matcher:
         HIZBALLAH even where a dozen names spelled "hezbollah" fill the top-k)."""
         o, wl = self.options, self.wl
         found: list[np.ndarray] = [np.empty(0, np.int32)] * len(queries)
-        for abjad, floor in ((False, o.ngram_floor), (True, o.abjad_ngram_floor)):
+        for abjad, floor, k in ((False, o.ngram_floor, o.candidates), (True, o.abjad_ngram_floor, o.abjad_candidates)):
             rows = [i for i, q in enumerate(queries) if q.form.abjad == abjad]
             if not rows:
                 continue
             vectors = ngrams.vectorise([queries[i].form.tokens for i in rows], wl.gram_map, wl.gram_idf,
                                        min_idf=wl.common_gram_idf, abjad=[abjad] * len(rows))
-            for i, (idx, _) in zip(rows, kernel.cosine_topk(vectors, wl.names_t, k=o.candidates, threshold=floor,
+            for i, (idx, _) in zip(rows, kernel.cosine_topk(vectors, wl.names_t, k=k, threshold=floor,
                                                             threads=o.workers), strict=True):
                 found[i] = idx
         post = self.skeleton_postings

@@ -32,7 +32,7 @@ def token_grams(tokens: Iterable[str]) -> list[str]:
 
 def skeleton_grams(tokens: Iterable[str]) -> list[str]:
     """3-grams of each token's consonant skeleton, in upper case: a namespace of their own (tokens
-    are lower case). An abjad query (Arabic "sdm hsyn") is looked up by these alone."""
+    are lower case). An abjad query (Arabic "sdm hsyn") is looked up by these too."""
     return [g for t in tokens if len(sk := skeleton(t)) >= SKELETON_MIN and not sk.isdigit()
             for g in _grams(f"#{sk.upper()}#")]
 
@@ -69,7 +69,8 @@ def vectorise(
     abjad: Sequence[bool] | None = None,
 ) -> csr_matrix:
     """L2-normalised query vectors (queries x grams). Grams the watchlist lacks still count in the norm.
-    A query flagged in `abjad` is vectorised by its skeleton grams alone.
+    A query flagged in `abjad` also carries its skeleton grams: it finds a listing in its own script
+    by the letters, and the Latin spellings by the consonants.
 
     Grams with an IDF below `min_idf` (the commonest, found in thousands of names) count in the
     norm but are left out of the vector: they add little to any cosine and most of the work.
@@ -79,7 +80,8 @@ def vectorise(
     indices: list[int] = []
     data: list[float] = []
     for n, tokens in enumerate(token_lists):
-        grams = Counter(skeleton_grams(tokens) if abjad is not None and abjad[n] else token_grams(tokens))
+        grams = Counter(token_grams(tokens) + skeleton_grams(tokens) if abjad is not None and abjad[n]
+                        else token_grams(tokens))
         norm = 0.0
         row: dict[int, float] = {}
         for g, c in grams.items():

@@ -81,6 +81,13 @@ def _prenormalise(text: str) -> str:
     return _rewrite(normalize_name(text) or "")
 
 
+@lru_cache(maxsize=65536)
+def only_legal_form(text: str) -> bool:
+    """The whole name is a legal form ("ПАО", "Company Limited"): nobody's given name or surname."""
+    pre = _prenormalise(text)
+    return bool(pre) and not _strip_legal(pre)[0].strip()
+
+
 def normalise(text: str) -> str:
     """The full normalised form of a name: casefolded, legal forms canonical, ASCII words."""
     return name_form(text).full

@@ -81,8 +81,8 @@ class Params:
     legal_mismatch: float = 0.02  # both sides name a legal form and they differ
     number_mismatch: float = 0.5  # factor when the two names carry different numbers
     person_one_token: float = 0.75  # factor when a person listed with several names matches on one only
-    common_name: float = 0.005  # percent of people: a name part at least this common is weak evidence alone
-    person_partial: float = 0.2  # a person matched on common parts only loses up to this share, by how much is left out
+    common_name: float = 0.02  # percent of people: a name part at least this common is weak evidence alone
+    person_partial: float = 0.12  # a person matched on common parts only loses up to this share, by how much is left out
     one_word: float = 0.8  # factor: a one-word listed name inside a query with other words of its own
     thing_kind: float = 0.75  # factor: a vessel or aircraft name against a query that says more
 
@@ -240,14 +240,16 @@ def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
 @lru_cache(maxsize=1 << 18)
 def abjad_similarity(a: str, b: str) -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
-    spelling, on their consonant skeletons: "ywsf" / "yusuf" 0.85, one consonant apart 0.7."""
+    spelling, on their consonant skeletons. The abjad writes no short vowels, so the same
+    skeleton is as close as the two can be: "tkryty" / "tikriti" 0.95; a short skeleton says less
+    ("ywsf" / "yusuf": "sf", 0.85); one consonant apart 0.75."""
     sa, sb = skeleton(a), skeleton(b)
     if not sa or not sb or _has_digit(a) or _has_digit(b):
         return 0.0
     if sa == sb:
-        return 0.85 if len(sa) >= 2 else 0.6
+        return 0.95 if len(sa) >= 3 else 0.85 if len(sa) == 2 else 0.6
     if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1:
-        return 0.7
+        return 0.75
     return 0.0
 
 
@@ -273,7 +275,7 @@ def align(
     for i, a in enumerate(q):
         for j, b in enumerate(c):
             s = 1.0 if a == b else token_similarity(a, b, weight)
-            if abjad and s < 0.85:
+            if abjad and s < 0.95:
                 s = max(s, abjad_similarity(a, b))
             if s > 0:
                 cand.append((-s, i, j))
