@@ -101,14 +101,16 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
         out.print(f"[green]clear[/green]: no hit at threshold {threshold} ({wl_id} {version})", highlight=False)
         return
     table = Table(title=f"potential match: {result.query.name!r} ({wl_id} {version}, threshold {threshold})")
-    for col in ("score", "entity_id", "name", "matched name", "type", "countries", "evidence"):
+    for col in ("score", "entity_id", "name", "matched name", "type", "countries", "listings", "evidence"):
         table.add_column(col)
     for h in result.hits:
         ex = h.explanation
         parts = [", ".join(f"{m['query']}~{m['name']}" for m in ex["matched_tokens"])]
         parts += [a["reason"] for a in ex["adjustments"]] + (["weak alias"] if ex["weak_alias"] else [])
         evidence = "; ".join(p for p in parts if p)
-        table.add_row(f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), evidence)
+        listings = "\n".join(f"{x.entity_id} ({x.list_version})" if x.list_version else x.entity_id for x in h.listings)
+        table.add_row(f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), listings,
+                      evidence)
     out.print(table)
 
 
@@ -273,11 +275,12 @@ def watchlist_import(
         header = import_lists(paths, target, fmt=format, source=source, seeds_dir=seeds, prefer=prefer,
                               allow_partial=allow_partial)
     table = Table(title="lists imported")
-    for col in ("list", "format", "entities", "list date", "files"):
+    for col in ("list", "format", "entities", "version", "files"):
         table.add_column(col)
     for s in header["sources"]:
-        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
-                      ", ".join(s.get("files", [])))
+        files = s.get("files", [])
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("version") or "-",
+                      ", ".join(files) if len(files) <= 4 else f"{len(files)} files")
     out.print(table)
     for w in header.get("warnings", []):
         err.print(f"warning: {w}", highlight=False, markup=False)
@@ -319,19 +322,27 @@ def watchlist_diff(
 
 @watchlist_app.command("update")
 def watchlist_update(
-    sources: Annotated[Path | None, typer.Option(help="TOML file of [[source]] name/urls/format.")] = None,
+    sources: Annotated[Path | None, typer.Option(
+        help="TOML file of \\[\\[source]] tables (name, urls, format, allow_partial); default "
+             "watchlists/sources.toml, the official lists, or SCREENING_SOURCES.")] = None,
     max_shrink: Annotated[float | None, typer.Option(help="Refuse a source shrinking by more than this share.")] = None,
+    allow_older: Annotated[bool, typer.Option(help="Take a list dated older than the version in force.")] = False,
     seeds: Annotated[Path, typer.Option(help="Folder of seed records (always included).")] = DEFAULT_SEEDS,
     watchlist: WatchlistOpt = None,
 ) -> None:
-    """Download the configured lists, build and check a new artifact, and swap it in atomically."""
+    """Download the configured lists, build and check a new artifact, and swap it in atomically.
+
+    Each list downloaded replaces its version in force whole. Any failure (a download, a corrupt file,
+    a list that shrank too much or is older than the one in force) keeps the previous watchlist."""
     from screening.importer import read_sources_config, update_watchlist
 
     with errors_to_exit():
         settings = Settings.from_env(watchlist=watchlist, sources=sources, max_shrink=max_shrink)
         report = update_watchlist(read_sources_config(settings.sources), settings.watchlist, seeds_dir=seeds,
-                                  max_shrink=settings.max_shrink)
-    out.print(f"updated {report.path}: {report.old_version} -> {report.new_version}, {report.entities} entities "
+                                  max_shrink=settings.max_shrink, allow_older=allow_older)
+    for w in report.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False)
+    out.print(f"updated {report.path}: {report.old_version} -> {report.new_version}, {report.entities} listings "
               f"in {report.seconds:.1f} s; changes {report.diff}", highlight=False)
 
 
@@ -357,10 +368,10 @@ def watchlist_info(
     out.print(f"listings: {info['entities']}  entities: {info['linked_entities']}  names: {info['names']}  "
               f"matcher: {info['matcher']}  threshold: {info['threshold']}", highlight=False)
     table = Table(title="lists")
-    for col in ("list", "format", "entities", "list date", "files"):
+    for col in ("list", "format", "entities", "version", "files"):
         table.add_column(col)
     for s in info["sources"]:
-        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("list_date") or "-",
+        table.add_row(s.get("dataset") or s["source"], s["format"], str(s["entities"]), s.get("version") or "-",
                       str(len(s.get("files", []))))
     out.print(table)
     links = info.get("links") or {}

@@ -203,10 +203,12 @@ class SourceSpec:
     urls: list[str]
     format: str | None = None
     source: str | None = None
+    allow_partial: bool = False  # a list published without its companion files (see import --allow-partial)
 
 
 def read_sources_config(path: Path) -> list[SourceSpec]:
-    """A TOML file of [[source]] tables: name, urls (or url), format (optional), source (optional)."""
+    """A TOML file of [[source]] tables: name, urls (or url), format, source and allow_partial (optional).
+    See watchlists/sources.toml for the official lists."""
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
@@ -218,7 +220,10 @@ def read_sources_config(path: Path) -> list[SourceSpec]:
         urls = t.get("urls") or ([t["url"]] if "url" in t else [])
         if not t.get("name") or not urls:
             raise UpdateError(f"{path}: source[{i}] needs a name and url/urls")
-        specs.append(SourceSpec(t["name"], list(urls), t.get("format"), t.get("source")))
+        unknown = set(t) - {"name", "url", "urls", "format", "source", "allow_partial"}
+        if unknown:
+            raise UpdateError(f"{path}: source[{i}] ({t.get('name', '?')}): unknown keys {', '.join(sorted(unknown))}")
+        specs.append(SourceSpec(t["name"], list(urls), t.get("format"), t.get("source"), bool(t.get("allow_partial"))))
     if not specs:
         raise UpdateError(f"{path}: no [[source]] tables")
     return specs
@@ -245,16 +250,19 @@ class UpdateReport:
     entities: int
     seconds: float
     diff: dict[str, int] | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def update_watchlist(
     specs: list[SourceSpec], target: Path, *, seeds_dir: Path = DEFAULT_SEEDS, max_shrink: float = 0.2,
-    timeout: float = 60.0, limits: SourceLimits | None = None,
+    timeout: float = 60.0, limits: SourceLimits | None = None, allow_older: bool = False,
 ) -> UpdateReport:
     """Download every source, build a new artifact beside `target`, check it, then swap it in atomically.
 
-    Any failure leaves `target` untouched. A list that shrinks by more than `max_shrink`
-    (a share of its previous entity count) is refused as a likely bad download.
+    Each downloaded list replaces its version in force whole (records it no longer has are gone, and
+    show as removed in the diff). Any failure leaves `target` untouched. Refused: a list that shrinks
+    by more than `max_shrink` (a share of its previous entity count), as a likely bad download; and,
+    unless `allow_older`, a list whose own date is older than the version in force.
     """
     start = time.perf_counter()
     limits = limits or SourceLimits()
@@ -273,19 +281,34 @@ def update_watchlist(
         staged = target.with_name(f".{target.name}.{os.getpid()}.new")
         try:
             try:
-                _compile([(p, spec.format, spec.source, spec.urls) for spec, p in paths], staged, seeds_dir, limits,
-                         "combined")
+                partial = [spec for spec, _ in paths if spec.allow_partial]
+                header = _compile([(p, spec.format, spec.source, spec.urls) for spec, p in paths], staged, seeds_dir,
+                                  limits, "combined", allow_partial=bool(partial))
             except (SourceError, WatchlistError) as exc:
                 raise UpdateError(f"update failed, previous watchlist kept: {exc.message}") from exc
             new = Watchlist(staged)  # validates the artifact by loading it
             if old is not None:
                 _check_shrink(old, new, max_shrink)
+                if not allow_older:
+                    _check_dates(old, new)
             d = diff_watchlists(old, new).as_dict()["counts"] if old is not None else None
             os.replace(staged, target)
         finally:
             staged.unlink(missing_ok=True)
     return UpdateReport(str(target), old.version if old else None, new.version, new.n_entities,
-                        time.perf_counter() - start, d)
+                        time.perf_counter() - start, d, warnings=header.get("warnings", []))
+
+
+def _check_dates(old: Watchlist, new: Watchlist) -> None:
+    """A list whose own date is older than the version in force is a stale mirror or a mix-up: refused."""
+    before = {s.get("dataset") or s["source"]: s for s in old.header["sources"]}
+    for s in new.header["sources"]:
+        prev = before.get(s.get("dataset") or s["source"])
+        if prev and prev.get("list_date") and s.get("list_date") and s["list_date"] < prev["list_date"]:
+            raise UpdateError(
+                f"update refused, previous watchlist kept: {', '.join(s.get('files', [])) or s['source']} is dated "
+                f"{s['list_date']}, older than the {prev['list_date']} version in force (--allow-older to take it)"
+            )
 
 
 def _check_shrink(old: Watchlist, new: Watchlist, max_shrink: float) -> None:
@@ -319,10 +342,14 @@ def seed_xref(wl: Watchlist, *, threshold: float) -> list[dict[str, Any]]:
         country = seed.countries[0] if seed.countries else None  # a country mismatch lowers the score
         forms = [QueryForm(name_form(n), seed.type, country, raw=n) for n in names]
         best: dict[str, dict[str, Any]] = {}
+        for j in wl.group_members[wl.entity_group_list[i]]:  # listings linked to the seed record
+            if j != i:
+                best[wl.entity_ids[j]] = {"entity_id": wl.entity_ids[j], "name": wl.entity(j).name,
+                                          "matched_name": "", "seed_name": "", "score": 1.0, "linked": True}
         for name, hits in zip(names, matcher.match(forms, threshold=threshold, limit=20), strict=True):
             for m in hits:
                 other = wl.entity_ids[m.entity]
-                if other.startswith("seed:"):
+                if other.startswith("seed:") or other in best and best[other].get("linked"):
                     continue
                 if other not in best or m.score > best[other]["score"]:
                     best[other] = {"entity_id": other, "name": wl.entity(m.entity).name,

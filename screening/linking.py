@@ -10,8 +10,10 @@ A link is made only where the lists say so, or where the data leaves little doub
                shared full date of birth or incorporation; or, for organisations and vessels without
                dates, a shared country. Two listings whose full dates are all different never link.
 
-Listings on the same list are never linked by a rule (the list itself says they are two), only by a
-`listed` reference. Links are transitive (union-find); each group's id is its first listing by source
+A `listed` reference is refused where the data contradicts it (`reference_plausible`), or where the name
+rule links the referring listing to another record of the referenced list: lists also cite related parties
+and stale numbers. Listings on the same list are never linked by a rule (the list itself says they are
+two), only by a `listed` reference. Links are transitive (union-find); each group's id is its first listing by source
 priority, so a hit keeps its id while other lists join it. The precision of the name rule is measured
 against the UK list's own UN references in benchmarks/bench_linking.py.
 """
@@ -41,12 +43,14 @@ class Links:
     made: Counter[str] = field(default_factory=Counter)  # rule -> links that joined two groups
     pairs: list[tuple[str, str, str]] = field(default_factory=list)  # (entity id, entity id, rule), every link
     unresolved: int = 0  # `listed` references to a listing this watchlist does not hold
+    refused: int = 0  # `listed` references the data contradicts (see reference_plausible)
+    refused_pairs: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
         linked = sum(len(m) for m in self.members if len(m) > 1)
         return {"rules": {r: self.made.get(r, 0) for r in RULES}, "linked_listings": linked,
                 "groups_with_several_listings": sum(1 for m in self.members if len(m) > 1),
-                "unresolved_references": self.unresolved}
+                "unresolved_references": self.unresolved, "refused_references": self.refused}
 
 
 def _priority(e: Entity) -> tuple[int, str]:
@@ -101,6 +105,22 @@ def dates_agree(a: Entity, b: Entity) -> bool | None:
     return bool(da & db)
 
 
+def _tokens(e: Entity) -> set[str]:
+    return {t for a in e.all_names() if not a.weak for t in name_form(a.name).tokens if len(t) > 2}
+
+
+def reference_plausible(a: Entity, b: Entity) -> bool:
+    """A list's reference to another list's record, checked against the data: lists also cite related
+    parties ("Subordinated to ... UN Ref KPe.035"), and a stale reference names someone else. Refused when
+    the two differ in type, their full dates of birth all differ, or they share no name word and no
+    identifier."""
+    if a.type != b.type or dates_agree(a, b) is False:
+        return False
+    if _tokens(a) & _tokens(b):
+        return True
+    return bool({i.value for i in a.identifiers} & {i.value for i in b.identifiers})
+
+
 def name_rule(a: Entity, b: Entity) -> bool:
     """The `name` rule for two listings that share a normalised strong name (see the module docstring)."""
     if a.type != b.type or a.source == b.source:
@@ -145,7 +165,12 @@ def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
         if uf.union(i, j):
             links.made[rule] += 1
 
+    name_pairs = list(_candidates_by_name(ents)) if "name" in rules or "listed" in rules else []
     if "listed" in rules:
+        by_name: dict[int, set[int]] = {}
+        for i, j in name_pairs:
+            by_name.setdefault(i, set()).add(j)
+            by_name.setdefault(j, set()).add(i)
         for i, e in enumerate(ents):
             for ref in e.same_as:
                 source, _, own = ref.partition(":")
@@ -153,6 +178,11 @@ def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
                 found = [position[t] for t in targets if t in position]
                 links.unresolved += not found
                 for j in found:
+                    elsewhere = any(ents[k].source == ents[j].source and k != j for k in by_name.get(i, ()))
+                    if elsewhere or not reference_plausible(e, ents[j]):
+                        links.refused += 1
+                        links.refused_pairs.append((e.entity_id, ents[j].entity_id))
+                        continue
                     join(i, j, "listed")
     if "ofac-uid" in rules:
         for i, e in enumerate(ents):
@@ -172,7 +202,7 @@ def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
                 if ents[j].source != ents[first].source:
                     join(first, j, "imo")
     if "name" in rules:
-        for i, j in _candidates_by_name(ents):
+        for i, j in name_pairs:
             join(i, j, "name")
 
     roots: dict[int, list[int]] = {}

@@ -14,6 +14,8 @@ from .model import Alias, Entity
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")]
+# an official listing of the same entity: "<source>:<its own id>", or "ofac:<uid>" for either OFAC list
+ListingRef = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z-]*:\S+$")]
 
 
 class SeedSource(BaseModel):
@@ -37,6 +39,8 @@ class SeedRecord(BaseModel):
     countries: list[CountryCode] = Field(default_factory=list)
     summary: Text
     sources: list[SeedSource] = Field(min_length=1)
+    # the official listings of this entity: one hit with all of them (screening.linking, rule "listed")
+    listings: list[ListingRef] = Field(default_factory=list)
 
     def to_entity(self) -> Entity:
         return Entity(
@@ -48,6 +52,7 @@ class SeedRecord(BaseModel):
             countries=list(self.countries),
             summary=self.summary,
             references=[f"{src.file} — {src.headline}" for src in self.sources],
+            same_as=list(self.listings),
         )
 
 

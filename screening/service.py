@@ -36,7 +36,8 @@ class Listing(BaseModel):
     source: str = Field(examples=["ofac-sdn"])
     name: str = Field(examples=["VTB BANK PJSC"])
     programs: list[str] = Field(default_factory=list, examples=[["UKRAINE-EO13662"]])
-    list_version: str | None = Field(default=None, examples=["2024-05-03"], description="the list's own date, if it has one")
+    list_version: str | None = Field(default=None, examples=["2026-02-27"],
+                                     description="the list's own date, or 'sha-' and a hash of its content")
 
 
 class Hit(BaseModel):
@@ -138,7 +139,7 @@ class Service:
             countries=list(dict.fromkeys(c for e in listings for c in e.countries)),
             sources=list(dict.fromkeys(e.source for e in listings)),
             listings=[Listing(entity_id=e.entity_id, source=e.source, name=e.name, programs=e.programs,
-                              list_version=wl.list_of(i).get("list_date")) for i, e in zip(members, listings, strict=True)],
+                              list_version=wl.list_of(i).get("version")) for i, e in zip(members, listings, strict=True)],
             explanation=m.explanation(wl, q.form),
         )
 

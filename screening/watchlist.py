@@ -46,6 +46,7 @@ class SourceInfo:
     dataset: str = ""  # which list of the namespace (see sources.ListData.dataset); the source by default
     warnings: list[str] = field(default_factory=list)
     sequence: int | None = None  # highest entity number, for lists numbered in sequence (OFAC)
+    version: str = ""  # the list date, or "sha-" and a hash of the list's entities (set at compile)
 
     def __post_init__(self) -> None:
         self.dataset = self.dataset or self.source
@@ -122,6 +123,14 @@ def compile_watchlist(
             core.append(form.core)
         df.update(tokens)
     vocab = sorted(df)
+    # each list's version: its own date where it has one, else a hash of what it holds here
+    for k, info in enumerate(sources):
+        if not info.version:
+            h = hashlib.sha256()
+            for i, j in enumerate(ent_json):
+                if list_index[i] == k:
+                    h.update(j.encode())
+            info.version = info.list_date or "sha-" + h.hexdigest()[:12]
     source_dicts = [s.__dict__ for s in sources]
     digest = hashlib.sha256((NORMALISER_VERSION + LINKER_VERSION + FORMAT).encode())
     digest.update(json.dumps(source_dicts, sort_keys=True).encode())

@@ -7,19 +7,17 @@ files from a local http.server on 127.0.0.1; nothing is fetched from the interne
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
 import shutil
-import threading
 import time
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from httpserve import serving
 from typer.testing import CliRunner
 
 from api.app import create_app
@@ -243,24 +241,12 @@ def test_diff_cli_bad_artifact(tmp_path: Path, diff_pair: tuple[Path, Path]) -> 
 
 # ---- 3. update from a local HTTP server ----------------------------------------------------------
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def http_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     """(folder served, base URL) of a local HTTP server serving a copy of the OFAC fixture trio."""
     served = copy_ofac(tmp_path / "served")
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(served)))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(served) as base:
+        yield served, base
 
 
 def write_sources(path: Path, base: str, names: tuple[str, ...] = CSV_NAMES) -> Path:

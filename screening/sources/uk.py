@@ -1,7 +1,7 @@
 """UK consolidated list of financial sanctions targets (OFSI "ConList.csv") -> `Entity` records.
 
-Written against the published layout (no copy of the UK list ships in /work/shared; the tests
-use small hand-made files of the same structure). The file:
+Written against the published layout, and run on the real 2018 legacy ConList in ../shared/data/lists/uk-ofsi
+(the tests also use small hand-made files of the newer structure). The file:
 
     Last Updated,03/06/2026                    <- list date (dd/mm/yyyy)
     Name 6,Name 1,...,Name 5,Title,Name Non-Latin Script,...,DOB,Town of Birth,Country of Birth,
@@ -16,7 +16,8 @@ rows are aliases ("AKA", "Primary name variation"; "FKA" -> kind fka; Alias Qual
 Name Non-Latin Script -> Alias(kind="script"); Group Type Individual/Entity/Ship -> person/company/
 vessel; Nationality and Country (address) -> countries; DOB (dd/mm/yyyy, 00 = unknown) -> dates;
 Passport Number, National Identification Number, IMO number, UK Sanctions List Ref -> identifiers;
-Regime -> programs; Listed On -> listed_on; Other Information -> remarks. Multi-valued cells
+Regime -> programs; Listed On -> listed_on; Other Information -> remarks, and its "UN Ref QDi.123"
+-> same_as "un-sc:QDi.123" (a link to the UN listing, checked by screening.linking). Multi-valued cells
 written "(1) X (2) Y" are split.
 
 The FCDO "UK Sanctions List" CSV that replaced ConList.csv (first line "Report Date: ...",
