@@ -12,7 +12,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from . import kernel, ngrams
-from .normalise import NameForm, name_form, only_legal_form, skeleton
+from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
 from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
@@ -65,7 +65,7 @@ class QueryForm:
         that is nothing but a legal form ("ПАО") is nobody's name: empty, it matches no person."""
         if not self.raw or self.type == "company":
             return self.form
-        if only_legal_form(self.raw):
+        if self.form.only_legal:
             return NameForm("", "", (), ())
         return name_form(self.raw, person=True)
 

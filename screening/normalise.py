@@ -42,6 +42,7 @@ class NameForm:
     tokens: tuple[str, ...]  # core split on spaces
     legal: tuple[str, ...]  # generic legal-form classes found ("llc",)
     abjad: bool = False  # written in a script without vowel letters (Arabic, Hebrew): compare consonant skeletons
+    only_legal: bool = False  # the whole name is a legal form ("ПАО", "Company Limited"): nobody's name
 
 
 def to_ascii(text: str) -> str:
@@ -79,13 +80,6 @@ def _rewrite(text: str) -> str:
 def _prenormalise(text: str) -> str:
     text = _CO.sub("company", unicodedata.normalize("NFKC", text).translate(_DELETE))
     return _rewrite(normalize_name(text) or "")
-
-
-@lru_cache(maxsize=65536)
-def only_legal_form(text: str) -> bool:
-    """The whole name is a legal form ("ПАО", "Company Limited"): nobody's given name or surname."""
-    pre = _prenormalise(text)
-    return bool(pre) and not _strip_legal(pre)[0].strip()
 
 
 def normalise(text: str) -> str:
@@ -184,6 +178,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
         return NameForm("", "", (), ())
     rest, legal = _strip_legal(pre)
     core = to_ascii(rest)
+    only_legal = False
     for _ in range(4):  # rewrite and strip again after transliteration until nothing changes
         rewritten = to_ascii(_rewrite(core))
         rest, more = _strip_legal(rewritten)
@@ -191,7 +186,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
         while len(words) > 1 and words[-1] in _CLASS_CODES:  # a normalised name's own legal classes
             more.add(words.pop())
         if not words:  # the name is only a legal form ("Company Limited"): keep it as the core
-            core, legal = rewritten, set()
+            core, legal, only_legal = rewritten, set(), True
             break
         legal |= more
         if " ".join(words) == core:
@@ -204,4 +199,4 @@ def name_form(text: str, person: bool = False) -> NameForm:
         core = " ".join(words[:-1])
     legal_t = tuple(sorted(legal))
     full = " ".join([core, *legal_t]).strip()
-    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t, abjad=abjad)
+    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t, abjad=abjad, only_legal=only_legal)

@@ -305,7 +305,7 @@ AFFILIATION = _word_set("affiliation_words.txt") | _word_set("place_words.txt")
 ORG_WORDS = _word_set("generic_words.txt") - AFFILIATION
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Evidence:
     """What an adjustment looks at: the aligned pair and its weights."""
 
