@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,dask]'  # dask: the Dask engine's tests run too
+	$(BIN)/pip install --quiet -e '.[test,dask,yente-client]'  # dask, yente-client: their tests run too
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from api.deps import declared_role
-from api.routers import alerts, audit, files, health, keys, screen, watchlist
+from api.routers import alerts, audit, files, health, keys, screen, watchlist, yente
 from screening.config import Settings
 from screening.errors import AuthError, ScreeningError
 from screening.holder import Holder
@@ -20,7 +20,8 @@ from screening.workflow import Workflow, check_auth_setting
 
 log = logging.getLogger("screening.api")
 
-ROUTERS = (screen.router, files.router, watchlist.router, alerts.router, audit.router, keys.router, health.router)
+ROUTERS = (screen.router, files.router, watchlist.router, alerts.router, audit.router, keys.router, health.router,
+           yente.router)
 
 
 def check_routes_declare_roles(app: FastAPI) -> None:
@@ -67,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(yente.ReconcileCORS)  # CORS (and ?api_key=) on /reconcile/* only
     check_routes_declare_roles(app)
     return app
 

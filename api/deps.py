@@ -63,19 +63,23 @@ def declared_role(route: APIRoute) -> str | None:
 def _token(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     scheme, _, credentials = auth.partition(" ")
-    if scheme.lower() == "bearer" and credentials.strip():
+    if scheme.lower() in ("bearer", "apikey") and credentials.strip():  # "ApiKey <key>": what yente clients send
         return credentials.strip()
     return request.headers.get("x-api-key") or None
 
 
 def authorize(request: Request, needed: str) -> str:
-    """Set request.state.caller for a key with role `needed`; AuthError (401) or ForbiddenError (403) otherwise."""
+    """Set request.state.caller and .identity for a key with role `needed`; AuthError (401) or ForbiddenError (403).
+
+    The identity is who acts: the key's person or system, or with auth off the server's OS user.
+    """
     state = request.state
     if getattr(state, "authorized_for", None) == needed:
         return state.caller
     wf: Workflow = request.app.state.workflow
     if wf.settings.auth == "off":
         state.caller = "local:" + os_caller().split(":", 1)[1]
+        state.identity = os_caller()  # one local user: the same identity as that user's CLI
     else:
         key = getattr(state, "key", None) or wf.authenticate(_token(request))
         state.key = key
@@ -83,6 +87,7 @@ def authorize(request: Request, needed: str) -> str:
         path = getattr(route, "path", request.url.path)
         wf.authorize(key, needed, f"{request.method} {path}")
         state.caller = f"key:{key['name']}"
+        state.identity = key["identity"]
     state.authorized_for = needed
     return state.caller
 
@@ -107,6 +112,11 @@ def caller_of(request: Request) -> str:
     return getattr(request.state, "caller", "unknown")
 
 
+def identity_of(request: Request) -> str:
+    """The authenticated identity of the request (a decision's reviewer); empty when the route set none."""
+    return getattr(request.state, "identity", "")
+
+
 def holder_of(request: Request) -> Holder:
     return request.app.state.holder
 
@@ -115,22 +125,26 @@ def workflow_of(request: Request) -> Workflow:
     return request.app.state.workflow
 
 
-def audit(request: Request, service: Service, resp: ScreenResponse, channel: str = "api") -> None:
-    """The audit hook of the screening routes: record every result of the response under the caller."""
+def audit(request: Request, service: Service, resp: ScreenResponse, channel: str = "api") -> ScreenResponse:
+    """The audit hook of the screening routes: record every result under the caller; returns the response as
+    recorded (a counterparty's hits on the accept list marked suppressed), which is what the route answers."""
     wf = workflow_of(request)
-    wf.record_grouped(service, resp.results, threshold=resp.threshold, caller=caller_of(request), channel=channel)
+    outcome = wf.record_grouped(service, resp.results, threshold=resp.threshold, caller=caller_of(request),
+                                identity=identity_of(request), channel=channel)
+    return resp.model_copy(update={"results": outcome.results}) if outcome.results else resp
 
 
-def file_audit(request: Request, service: Service) -> Callable[[list[Result], float], None]:
-    """The audit hook of the upload route: screen_file hands it each chunk's results."""
+def file_audit(request: Request, service: Service) -> Callable[[list[Result], float], list[Result]]:
+    """The audit hook of the upload route: records each chunk's results and hands them back as recorded."""
     wf = workflow_of(request)
-    caller = caller_of(request)
+    caller, identity = caller_of(request), identity_of(request)
 
-    def on_results(results: list[Result], threshold: float) -> None:
-        wf.record(service, results, threshold=threshold, caller=caller, channel="api-file")
+    def on_results(results: list[Result], threshold: float) -> list[Result]:
+        return wf.record(service, results, threshold=threshold, caller=caller, identity=identity,
+                         channel="api-file").results
 
     return on_results
 
 
 __all__ = ["PUBLIC", "KeyFirstRoute", "audit", "authorize", "caller_of", "declared_role", "file_audit",
-           "holder_of", "public", "role", "workflow_of"]
+           "holder_of", "identity_of", "public", "role", "workflow_of"]

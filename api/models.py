@@ -26,12 +26,15 @@ class DecisionRequest(BaseModel):
     note: str = Field(min_length=1, max_length=4000, examples=["Different company: HK registry no. 1234567, "
                                                                 "no link to the listed entity"])
     reviewer: str | None = Field(default=None, max_length=200, examples=["A. Analyst"],
-                                 description="the reviewer's name; defaults to the API key's name")
+                                 description="a note only: the reviewer is always the key's person or system")
+    alert_version: int | None = Field(default=None, ge=1, examples=[2],
+                                      description="refuse (409) unless the alert is still at this version")
 
 
 class AlertOut(BaseModel):
     id: int = Field(examples=[12])
     status: str = Field(examples=["open"], description="open | escalated | false_positive | true_match")
+    version: int = Field(examples=[1], description="bumped by every decision")
     awaiting_second_review: bool = Field(examples=[False])
     ref: str | None = Field(examples=["CP-0003"])
     counterparty_name: str | None = Field(examples=["Sino Electronics Co., Ltd"])
@@ -54,8 +57,11 @@ class DecisionOut(BaseModel):
     decision: str = Field(examples=["false_positive"])
     outcome: str = Field(examples=["applied"], description="applied, or pending a second reviewer (four-eyes)")
     note: str = Field(examples=["Different company"])
-    reviewer: str = Field(examples=["A. Analyst"])
+    reviewer: str = Field(examples=["person:A. Analyst"], description="the identity that decided: person:, "
+                          "system: (the key's owner) or user: (the OS user)")
+    reviewer_note: str | None = Field(examples=[None], description="a free-text name given with it; never checked")
     caller: str = Field(examples=["key:analyst-1"])
+    alert_version: int | None = Field(examples=[1], description="the alert version it was made on")
     decided_at: str = Field(examples=["2025-11-23T09:31:02Z"])
     previous_status: str = Field(examples=["open"])
     confirms_id: int | None = Field(examples=[None], description="the pending decision this one confirms")
@@ -89,6 +95,10 @@ class RescreenOut(BaseModel):
 class KeyRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100, examples=["procurement-system"])
     role: Role = Field(examples=["screener"])
+    person: str | None = Field(default=None, max_length=200, examples=["A. Analyst"],
+                               description="the one person the key belongs to: its decisions are theirs")
+    system: str | None = Field(default=None, max_length=200, examples=[None],
+                               description="the one system the key belongs to (default: the key's name)")
 
 
 class KeyOut(BaseModel):
@@ -96,6 +106,9 @@ class KeyOut(BaseModel):
     name: str = Field(examples=["procurement-system"])
     role: str = Field(examples=["screener"])
     prefix: str = Field(examples=["sk_Zx81q"], description="the key's first characters")
+    owner: str = Field(examples=["A. Analyst"])
+    owner_kind: str = Field(examples=["person"], description="person | system")
+    identity: str = Field(examples=["person:A. Analyst"], description="who acts with this key")
     created_at: str = Field(examples=["2025-11-23T09:00:00Z"])
     revoked_at: str | None = Field(examples=[None])
 

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 
+from cli._ui import EXIT_CLEAR, EXIT_MATCH, WatchlistOpt, err, errors_to_exit, out
+from cli.workflow import check_serve, file_recorder, record_results, register
 from screening.batch import FileOptions, screen_file
 from screening.build import build_seed_watchlist
 from screening.config import DEFAULT_SEEDS, Settings
@@ -25,24 +26,6 @@ app = typer.Typer(help="Screen names against sanctions watchlists.", no_args_is_
                   pretty_exceptions_enable=False)
 watchlist_app = typer.Typer(help="Build and inspect compiled watchlists.", no_args_is_help=True)
 app.add_typer(watchlist_app, name="watchlist")
-
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, soft_wrap=True)  # error lines unwrapped: messages name files, grep-able in logs
-
-WatchlistOpt = Annotated[
-    Path | None, typer.Option("--watchlist", envvar="SCREENING_WATCHLIST", help="Compiled watchlist artifact.")
-]
-EXIT_CLEAR, EXIT_MATCH, EXIT_ERROR = 0, 1, 2
-
-
-@contextmanager
-def errors_to_exit():
-    """Map the library's errors to a message on stderr and exit code 2."""
-    try:
-        yield
-    except ScreeningError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        raise typer.Exit(EXIT_ERROR) from None
 
 
 def make_query(**fields: Any) -> Query:
@@ -73,7 +56,7 @@ def check(
     identifier: Annotated[list[str] | None, typer.Option("--identifier", "--id",
                                                         help="Registration/IMO/passport number (repeatable).")] = None,
 ) -> None:
-    """Screen one name. Exit code 0 clear, 1 potential match, 2 error."""
+    """Screen one name. Exit code 0 clear (or, recorded with --ref, every hit suppressed), 1 potential match, 2 error."""
     with errors_to_exit():
         if type is not None and type not in ("company", "person", "vessel", "aircraft"):
             raise ScreeningError(f"--type {type!r}: must be company, person, vessel or aircraft")
@@ -81,18 +64,20 @@ def check(
         query = make_query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier or [])
         resp = svc.screen([query], threshold=threshold, limit=limit)
         recorded = record_results(svc, resp.results, threshold=resp.threshold, channel="cli-check") if record else None
-    result = resp.results[0]
+    # a recorded screening is rendered as recorded: hits on the accept list marked, status suppressed if all are
+    result = recorded.results[0] if recorded else resp.results[0]
     if as_json:
         body = {"query": result.query.model_dump(exclude_none=True, exclude_defaults=True), "status": result.status,
                 "watchlist": resp.watchlist.model_dump(), "threshold": resp.threshold,
                 "hits": [h.model_dump() for h in result.hits]}
+        if recorded:
+            body["recorded"] = {"screening_id": recorded.screening_ids[0], "new_alerts": recorded.new_alerts}
         sys.stdout.write(json.dumps(body, ensure_ascii=False) + "\n")
     else:
         _print_result(result, resp.watchlist.id, resp.watchlist.version, resp.threshold)
-    if recorded:  # a hit the accept list suppresses is not a potential match any more
-        err.print(f"recorded screening {recorded['screenings'][0]}: {recorded['statuses'][0]}, new alerts "
-                  f"{recorded['new_alerts'] or 'none'}, {recorded['suppressed']} suppressed hits", highlight=False)
-        raise typer.Exit(EXIT_MATCH if recorded["statuses"][0] == "potential_match" else EXIT_CLEAR)
+    if recorded:
+        err.print(f"recorded screening {recorded.screening_ids[0]}: {result.status}, new alerts "
+                  f"{recorded.new_alerts or 'none'}, {recorded.suppressed} suppressed hits", highlight=False)
     raise typer.Exit(EXIT_MATCH if result.status == "potential_match" else EXIT_CLEAR)
 
 
@@ -100,8 +85,12 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
     if not result.hits:
         out.print(f"[green]clear[/green]: no hit at threshold {threshold} ({wl_id} {version})", highlight=False)
         return
-    table = Table(title=f"potential match: {result.query.name!r} ({wl_id} {version}, threshold {threshold})")
-    for col in ("score", "entity_id", "name", "matched name", "type", "countries", "listings", "evidence"):
+    suppressed = sum(1 for h in result.hits if h.suppressed)
+    title = (f"suppressed: {result.query.name!r}, every hit is on the accept list" if result.status == "suppressed"
+             else f"potential match: {result.query.name!r}")
+    table = Table(title=f"{title} ({wl_id} {version}, threshold {threshold})")
+    for col in ("score", "entity_id", "name", "matched name", "type", "countries", "listings", "evidence",
+                *(("suppressed",) if suppressed else ())):
         table.add_column(col)
     for h in result.hits:
         ex = h.explanation
@@ -109,8 +98,12 @@ def _print_result(result, wl_id: str, version: str, threshold: float) -> None:
         parts += [a["reason"] for a in ex["adjustments"]] + (["weak alias"] if ex["weak_alias"] else [])
         evidence = "; ".join(p for p in parts if p)
         listings = "\n".join(f"{x.entity_id} ({x.list_version})" if x.list_version else x.entity_id for x in h.listings)
-        table.add_row(f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), listings,
-                      evidence)
+        cells = [f"{h.score:.3f}", h.entity_id, h.name, h.matched_name, h.type, ",".join(h.countries), listings,
+                 evidence]
+        if suppressed:
+            s = h.suppression
+            cells.append(f"yes: decision {s.decision_id} by {s.reviewer}, {s.decided_at[:10]}" if s else "no")
+        table.add_row(*cells)
     out.print(table)
 
 
@@ -125,19 +118,26 @@ def file_(
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")] = None,
     resume: Annotated[bool, typer.Option(help="Carry on from the rows already in --output (a killed run).")] = False,
+    force_resume: Annotated[bool, typer.Option(
+        help="Resume even onto rows screened with another watchlist, threshold or matcher.")] = False,
     engine: Annotated[str, typer.Option(help="local (this machine) or dask (a Dask cluster).")] = "local",
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, e.g. tcp://host:8786 (default: local cluster).")] = None,
     watchlist: WatchlistOpt = None,
     id_column: Annotated[str | None, typer.Option(help="Column holding your reference (stored counterparty).")] = None,
     record: Annotated[bool, typer.Option("--record", help="Write to the audit trail; raise alerts for rows with an id.")] = False,
 ) -> None:
-    """Screen every row of a file; write every row back with its result. Exit 0 clear, 1 match, 2 error."""
+    """Screen every row of a file; write every row back with its result.
+
+    Exit 0 when no row is a potential match (clear, or with --record and --id-column every hit
+    suppressed), 1 when a row is, 2 on an error.
+    """
     from screening.batch import default_jobs, estimate_rows, screen_to_path
 
     opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
                        encoding=encoding, threshold=threshold, id_column=id_column)
     jobs = jobs or default_jobs()
     with errors_to_exit():
+        resume = resume or force_resume
         if resume and output is None:
             raise ScreeningError("--resume needs --output: it carries on from the rows already in that file")
         if engine not in ("local", "dask"):
@@ -153,15 +153,23 @@ def file_(
                 summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
                                          stdout=sys.stdout)
             elif output:
-                summary = screen_to_path(svc, input, output, opts, resume=resume, jobs=jobs, progress=bar.advance,
-                                         on_resume=bar.start_at, on_results=recorder)
+                summary = screen_to_path(svc, input, output, opts, resume=resume, force_resume=force_resume, jobs=jobs,
+                                         progress=bar.advance, on_resume=bar.start_at, on_results=recorder)
             else:
                 summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
                                       on_results=recorder)
     resumed = f" ({summary.resumed} already in {output}, resumed)" if summary.resumed else ""
+    suppressed = f", {summary.suppressed} suppressed" if record else ""
+    run = summary.run
+    against = f", {run.watchlist_id} {run.watchlist_version}, threshold {run.threshold}" if run else ""
+    if summary.previous_run:
+        err.print(f"[yellow]warning:[/yellow] --force-resume: rows 2-{summary.resumed + 1} of {output} were screened "
+                  f"with {summary.previous_run}, the rest with {run}; each row's run columns say which",
+                  highlight=False)
     err.print(
-        f"{summary.rows} rows{resumed}: {summary.clear} clear, {summary.potential_match} potential matches, "
-        f"{summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding})", highlight=False
+        f"{summary.rows} rows{resumed}: {summary.clear} clear, {summary.potential_match} potential matches"
+        f"{suppressed}, {summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding}{against})",
+        highlight=False
     )
     if recorder:
         t = recorder.totals  # type: ignore[attr-defined]
@@ -392,8 +400,6 @@ def watchlist_info(
                 xt.add_row(row["seed_id"], m["entity_id"], m["name"], str(m["score"]))
         out.print(xt)
 
-
-from cli.workflow import check_serve, file_recorder, record_results, register  # noqa: E402 - needs err, out above
 
 register(app)
 

@@ -10,24 +10,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from cli._ui import Json, err, errors_to_exit, out
 from screening.config import Settings
 from screening.errors import InputError
 from screening.service import Result, Service
-from screening.workflow import DECISIONS, ROLES, Workflow, check_auth_setting, os_caller, parse_time
+from screening.workflow import DECISIONS, ROLES, RecordOutcome, Workflow, check_auth_setting, os_caller, parse_time
 
 db_app = typer.Typer(help="The compliance database (SCREENING_DB_URL).", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail of every recorded screening (read-only).", no_args_is_help=True)
 alerts_app = typer.Typer(help="Review and decide alerts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for the HTTP API.", no_args_is_help=True)
-
-Json = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _ui():
-    from cli.main import err, errors_to_exit, out  # cli.main registers this module last, so these exist
-
-    return out, err, errors_to_exit
-
 
 def workflow(*, upgrade: bool = False) -> Workflow:
     wf = Workflow(Settings.from_env())
@@ -38,25 +30,24 @@ def workflow(*, upgrade: bool = False) -> Workflow:
     return wf
 
 
-def record_results(svc: Service, results: list[Result], *, threshold: float, channel: str) -> dict[str, Any]:
-    """Record CLI screenings (`check --record`, `file --record`) under the OS user; returns a summary."""
-    wf = workflow()
-    o = wf.record(svc, results, threshold=threshold, caller=os_caller(), channel=channel)
-    return {"screenings": o.screening_ids, "new_alerts": o.new_alerts, "suppressed": o.suppressed,
-            "statuses": o.statuses}
+def record_results(svc: Service, results: list[Result], *, threshold: float, channel: str) -> RecordOutcome:
+    """Record CLI screenings (`check --record`) under the OS user; the outcome holds the results as recorded."""
+    caller = os_caller()
+    return workflow().record(svc, results, threshold=threshold, caller=caller, identity=caller, channel=channel)
 
 
 def file_recorder(svc: Service, channel: str = "cli-file"):
-    """An `on_results` callback for screen_file that records each chunk; `.totals` sums them."""
+    """An `on_results` callback for screen_file: records each chunk and returns it as recorded; `.totals` sums."""
     wf = workflow()
     caller = os_caller()
     totals = {"screenings": 0, "new_alerts": 0, "suppressed": 0}
 
-    def on_results(results: list[Result], threshold: float) -> None:
-        o = wf.record(svc, results, threshold=threshold, caller=caller, channel=channel)
+    def on_results(results: list[Result], threshold: float) -> list[Result]:
+        o = wf.record(svc, results, threshold=threshold, caller=caller, identity=caller, channel=channel)
         totals["screenings"] += len(o.screening_ids)
         totals["new_alerts"] += len(o.new_alerts)
         totals["suppressed"] += o.suppressed
+        return o.results
 
     on_results.totals = totals  # type: ignore[attr-defined]
     return on_results
@@ -64,7 +55,6 @@ def file_recorder(svc: Service, channel: str = "cli-file"):
 
 def check_serve(settings: Settings) -> None:
     """Before `screen serve`: refuse auth off off-loopback, warn when it is off."""
-    _, err, _ = _ui()
     warning = check_auth_setting(settings)
     if warning:
         err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
@@ -75,7 +65,6 @@ def check_serve(settings: Settings) -> None:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
-    out, _, errors_to_exit = _ui()
     with errors_to_exit():
         wf = Workflow(Settings.from_env())
         rev = wf.upgrade()
@@ -85,7 +74,6 @@ def db_upgrade() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Show the database, its schema revision and what it holds."""
-    out, _, errors_to_exit = _ui()
     with errors_to_exit():
         wf = Workflow(Settings.from_env())
         rev, head = wf.store.revision(), wf.store.head()
@@ -109,7 +97,6 @@ def audit_export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
 ) -> None:
     """Export the audit trail: every recorded screening with its hits, caller, list version and threshold."""
-    _, err, errors_to_exit = _ui()
     with errors_to_exit():
         if format not in ("csv", "jsonl"):
             raise InputError(f"--format {format!r}: must be csv or jsonl")
@@ -135,7 +122,6 @@ def alerts_list(
     as_json: Json = False,
 ) -> None:
     """List alerts, oldest first."""
-    out, _, errors_to_exit = _ui()
     with errors_to_exit():
         rows = workflow().list_alerts(status=status, ref=ref, pending=True if pending else None, limit=limit)
     if as_json:
@@ -154,7 +140,6 @@ def alerts_list(
 @alerts_app.command("show")
 def alerts_show(alert_id: Annotated[int, typer.Argument(help="Alert id.")], as_json: Json = False) -> None:
     """Show one alert: the hit, the counterparty, every decision, and any earlier alert it came back from."""
-    out, _, errors_to_exit = _ui()
     with errors_to_exit():
         a = workflow().show_alert(alert_id)
     if as_json:
@@ -163,10 +148,14 @@ def alerts_show(alert_id: Annotated[int, typer.Argument(help="Alert id.")], as_j
     _print_alert(out, a)
 
 
+def _noted(d: dict[str, Any]) -> str:
+    return f" (noted as {d['reviewer_note']!r})" if d.get("reviewer_note") else ""
+
+
 def _print_alert(out, a: dict[str, Any]) -> None:
     cp = a["counterparty"]
     pending = " (awaiting a second reviewer)" if a["awaiting_second_review"] else ""
-    out.print(f"alert {a['id']}: {a['status']}{pending}", highlight=False)
+    out.print(f"alert {a['id']}: {a['status']}{pending} (version {a['version']})", highlight=False)
     out.print(f"  counterparty {cp['ref']}: {cp['name']!r} country {cp['country'] or '-'} type {cp['type'] or '-'}",
               highlight=False)
     out.print(f"  entity {a['entity_id']}: {a['entity_name']!r} matched {a['matched_name']!r} score {a['score']:.3f}",
@@ -174,14 +163,14 @@ def _print_alert(out, a: dict[str, Any]) -> None:
     out.print(f"  list version {a['watchlist_version']}, entity hash {a['entity_hash']}, data hash {a['data_hash']}, "
               f"raised {a['created_at']} by screening {a['screening_id']}", highlight=False)
     for d in a["decisions"]:
-        out.print(f"  {d['decided_at']}  {d['decision']:<14} {d['outcome']:<8} by {d['reviewer']}: {d['note']}",
-                  highlight=False)
+        out.print(f"  {d['decided_at']}  {d['decision']:<14} {d['outcome']:<8} by {d['reviewer']}{_noted(d)}: "
+                  f"{d['note']}", highlight=False)
     for p in a["previous_alerts"]:
         out.print(f"  follows alert {p['id']} ({p['status']}, entity hash {p['entity_hash']}, "
                   f"data hash {p['data_hash']})", highlight=False)
         for d in p["decisions"]:
-            out.print(f"    {d['decided_at']}  {d['decision']:<14} {d['outcome']:<8} by {d['reviewer']}: {d['note']}",
-                      highlight=False)
+            out.print(f"    {d['decided_at']}  {d['decision']:<14} {d['outcome']:<8} by {d['reviewer']}{_noted(d)}: "
+                      f"{d['note']}", highlight=False)
 
 
 @alerts_app.command("decide")
@@ -189,13 +178,17 @@ def alerts_decide(
     alert_id: Annotated[int, typer.Argument(help="Alert id.")],
     decision: Annotated[str, typer.Option(help=" | ".join(DECISIONS))],
     note: Annotated[str, typer.Option(help="Why (required).")],
-    reviewer: Annotated[str, typer.Option(help="Your name (required).")],
+    reviewer: Annotated[str | None, typer.Option(
+        help="A name to note beside the decision; the reviewer is always the OS user running this.")] = None,
+    alert_version: Annotated[int | None, typer.Option(
+        help="Refuse unless the alert is still at this version (as shown by `alerts show`).")] = None,
     as_json: Json = False,
 ) -> None:
-    """Record a disposition on an alert (history is kept; four-eyes when SCREENING_FOUR_EYES is on)."""
-    out, _, errors_to_exit = _ui()
+    """Record a disposition on an alert as the OS user (four-eyes when SCREENING_FOUR_EYES is on)."""
     with errors_to_exit():
-        a = workflow().decide(alert_id, decision, note=note, reviewer=reviewer, caller=os_caller())
+        caller = os_caller()
+        a = workflow().decide(alert_id, decision, note=note, identity=caller, caller=caller, reviewer_note=reviewer,
+                              alert_version=alert_version)
     if as_json:
         sys.stdout.write(json.dumps(a, ensure_ascii=False) + "\n")
         return
@@ -209,7 +202,6 @@ def alerts_export(
     status: Annotated[str | None, typer.Option(help="Only alerts with this status.")] = None,
 ) -> None:
     """Export alerts with their decisions (cells a spreadsheet would run as formulas are escaped)."""
-    _, err, errors_to_exit = _ui()
     with errors_to_exit():
         if format not in ("csv", "xlsx"):
             raise InputError(f"--format {format!r}: must be csv or xlsx")
@@ -223,38 +215,40 @@ def alerts_export(
 
 @keys_app.command("create")
 def keys_create(
-    name: Annotated[str, typer.Argument(help="Who or what uses the key (recorded as the caller).")],
+    name: Annotated[str, typer.Argument(help="The key's name (recorded as the caller, key:NAME).")],
     role: Annotated[str, typer.Option(help=" | ".join(ROLES))] = "screener",
+    person: Annotated[str | None, typer.Option(help="The one person the key belongs to: decisions made with it "
+                                                     "are this person's.")] = None,
+    system: Annotated[str | None, typer.Option(help="The one system the key belongs to (default: the key's name).")]
+    = None,
 ) -> None:
-    """Create an API key and print it once; only its hash is stored."""
-    out, err, errors_to_exit = _ui()
+    """Create an API key for one person or one system and print it once; only its hash is stored."""
     with errors_to_exit():
-        key, token = workflow().create_key(name, role)
+        key, token = workflow().create_key(name, role, person=person, system=system)
     sys.stdout.write(token + "\n")
-    err.print(f"created key {key['name']!r} role {key['role']}: shown once, store it now", highlight=False)
+    err.print(f"created key {key['name']!r} role {key['role']} for {key['identity']}: shown once, store it now",
+              highlight=False)
 
 
 @keys_app.command("list")
 def keys_list(as_json: Json = False) -> None:
     """List API keys (names, roles, prefixes; never the keys)."""
-    out, _, errors_to_exit = _ui()
     with errors_to_exit():
         keys = workflow().list_keys()
     if as_json:
         sys.stdout.write(json.dumps(keys) + "\n")
         return
     table = Table()
-    for col in ("name", "role", "prefix", "created", "revoked"):
+    for col in ("name", "role", "identity", "prefix", "created", "revoked"):
         table.add_column(col)
     for k in keys:
-        table.add_row(k["name"], k["role"], k["prefix"] + "…", k["created_at"], k["revoked_at"] or "")
+        table.add_row(k["name"], k["role"], k["identity"], k["prefix"] + "…", k["created_at"], k["revoked_at"] or "")
     out.print(table)
 
 
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="Key name.")]) -> None:
     """Revoke an API key: it is refused from the next request on."""
-    out, _, errors_to_exit = _ui()
     with errors_to_exit():
         workflow().revoke_key(name)
     out.print(f"revoked key {name!r}", highlight=False)
@@ -269,7 +263,6 @@ def rescreen(
     as_json: Json = False,
 ) -> None:
     """Re-screen stored counterparties against entities added or changed since each was last screened."""
-    out, _, errors_to_exit = _ui()
     with errors_to_exit():
         wf = workflow()
         svc = Service(Settings.from_env(watchlist=watchlist))

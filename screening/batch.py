@@ -18,11 +18,16 @@ from pathlib import Path
 from typing import IO, Any
 
 from .config import Settings
-from .errors import InputFileError, LimitError, ScreeningError
+from .errors import InputFileError, LimitError, ResumeError, ScreeningError
+from .matcher import MATCHER_VERSION
 from .service import Query, Result, Service
 
-RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_entity_name", "top_matched_name",
-                  "hit_count", "error"]
+# The run columns (watchlist id and version, threshold, matcher) say on every row what it was screened with,
+# so a file never mixes runs unseen: --resume compares them with its own run. `error` stays last.
+RUN_COLUMNS = ["watchlist_id", "watchlist_version", "threshold", "matcher"]
+RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_listings", "top_entity_name", "top_matched_name",
+                  "hit_count", "suppressed_count", *RUN_COLUMNS, "error"]
+STATUSES = ("clear", "potential_match", "suppressed", "error")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NAME_COLUMNS = ("name", "company", "company_name", "counterparty", "counterparty_name", "full_name", "entity_name")
 CHUNK = 2000
@@ -80,16 +85,40 @@ class FileOptions:
     id_column: str | None = None  # your reference for each row, echoed as the query's ref
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run screens with; written on every output row (RUN_COLUMNS) and compared by --resume."""
+
+    watchlist_id: str
+    watchlist_version: str
+    threshold: str
+    matcher: str
+
+    @classmethod
+    def of(cls, service: Service, threshold: float) -> RunInfo:
+        wl = service.watchlist
+        return cls(wl.id, wl.version, f"{threshold:g}", MATCHER_VERSION)
+
+    def cells(self) -> list[str]:
+        return [self.watchlist_id, self.watchlist_version, self.threshold, self.matcher]
+
+    def __str__(self) -> str:
+        return f"watchlist {self.watchlist_id} {self.watchlist_version}, threshold {self.threshold}, matcher {self.matcher}"
+
+
 @dataclass
 class FileSummary:
     rows: int = 0
     clear: int = 0
     potential_match: int = 0
+    suppressed: int = 0  # rows whose every hit is on the accept list (recorded runs with an id column)
     error: int = 0
     seconds: float = 0.0
     encoding: str = ""
     columns: list[str] = field(default_factory=list)
     resumed: int = 0  # rows already in the output when a run resumed
+    run: RunInfo | None = None  # what this run screened with
+    previous_run: RunInfo | None = None  # the run a --resume continued, when it differed (--force-resume)
 
     @property
     def status(self) -> str:
@@ -281,12 +310,18 @@ class Layout:
 
 @dataclass
 class ChunkOut:
-    """One screened chunk: how many rows, its output as CSV text, counts by status, and (if asked) the results."""
+    """One screened chunk: how many rows, its output as CSV text, counts by status, and (if asked) the results.
+
+    With `keep_results` the chunk is not rendered yet (`text` is empty): the caller records the
+    results first and renders them as recorded (`render_chunk`), from `source` and `errors`.
+    """
 
     rows: int
     text: str
     counts: dict[str, int]
     results: list[Result] | None = None
+    source: list[tuple[int, list[str]]] | None = None
+    errors: list[str] | None = None  # per row: why it can't be screened, or "" for a screened row
 
 
 def screen_rows(service: Service, rows: list[tuple[int, list[str]]], layout: Layout, *,
@@ -295,27 +330,40 @@ def screen_rows(service: Service, rows: list[tuple[int, list[str]]], layout: Lay
 
     The one function every engine runs (in-process, process pool, Dask), so their outputs are identical.
     """
-    width = layout.width
     queries = [_row_query(service, n, values, layout) for n, values in rows]
     valid = [q for q, _ in queries if q is not None]
     screened = service.screen_valid(valid, threshold=layout.threshold, limit=service.settings.limit)
-    results = iter(screened)
-    counts = {"clear": 0, "potential_match": 0, "error": 0}
+    errors = [e for _, e in queries]
+    if keep_results:
+        return ChunkOut(len(rows), "", {}, screened, rows, errors)
+    return render_chunk(service, rows, errors, screened, layout)
+
+
+def render_chunk(service: Service, rows: list[tuple[int, list[str]]], errors: list[str], results: list[Result],
+                 layout: Layout) -> ChunkOut:
+    """The output CSV text of a chunk: every row with its result columns (results in order of the valid rows)."""
+    width = layout.width
+    run = RunInfo.of(service, layout.threshold).cells()
+    it = iter(results)
+    counts = dict.fromkeys(STATUSES, 0)
     buf = io.StringIO()
     writer = csv_writer(buf)
-    for (_n, values), (q, err) in zip(rows, queries, strict=True):
+    for (_n, values), err in zip(rows, errors, strict=True):
         values = (values + [""] * width)[:width]
-        if q is None:
+        if err:
             counts["error"] += 1
-            extra = ["error", "", "", "", "", "", err]
+            extra = ["error", "", "", "", "", "", "", "", *run, err]
         else:
-            r = next(results)
-            top = r.hits[0] if r.hits else None
+            r = next(it)
             counts[r.status] += 1
+            # the top hit a reader acts on: the best one not on the accept list (the best one when all are)
+            top = next((h for h in r.hits if not h.suppressed), r.hits[0] if r.hits else None)
+            n_supp = sum(1 for h in r.hits if h.suppressed)
             extra = [r.status, f"{top.score:.4f}" if top else "", top.entity_id if top else "",
-                     top.name if top else "", top.matched_name if top else "", str(len(r.hits)), ""]
+                     "; ".join(x.entity_id for x in top.listings) if top else "",
+                     top.name if top else "", top.matched_name if top else "", str(len(r.hits)), str(n_supp), *run, ""]
         writer.writerow([escape_cell(v) for v in values + extra])
-    return ChunkOut(len(rows), buf.getvalue(), counts, screened if keep_results else None)
+    return ChunkOut(len(rows), buf.getvalue(), counts)
 
 
 def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> tuple[Query | None, str]:
@@ -438,14 +486,15 @@ def screen_file(
     skip_rows: int = 0,
     write_header: bool = True,
     summary: FileSummary | None = None,
-    on_results: Callable[[list[Result], float], None] | None = None,
+    on_results: Callable[[list[Result], float], list[Result] | None] | None = None,
 ) -> FileSummary:
     """Screen every row of `path` and write it, with result columns, to `out` as CSV.
 
     `label` names the file in error messages (an upload's own file name, not its temporary path).
     `jobs` > 1 screens chunks on that many worker processes; the output is the same, in input order.
     `skip_rows` data rows are passed over without output (a resumed run; `summary` holds their counts).
-    `on_results(results, threshold)` gets each chunk's screened results, in order (e.g. to record them).
+    `on_results(results, threshold)` gets each chunk's screened results, in order, before the chunk is
+    written (e.g. to record them); the results it returns (as recorded: suppressed hits marked) are written.
     Output is flushed after every chunk, so a killed run leaves whole chunks behind it.
     """
     path = Path(path)
@@ -457,6 +506,7 @@ def screen_file(
         layout = table.layout(options, threshold)
         summary = summary or FileSummary()
         summary.encoding, summary.columns = table.encoding, table.header
+        summary.run = RunInfo.of(service, threshold)
         if write_header:
             csv_writer(out).writerow(table.output_header())
         rows = table.rows()
@@ -464,11 +514,14 @@ def screen_file(
         if skipped < skip_rows:
             raise InputFileError(f"{label}: has {skipped} data rows, but the output already holds {skip_rows}")
         for chunk in _run_chunks(service, chunks_of(rows, CHUNK), layout, jobs, on_results is not None):
+            if on_results and chunk.results is not None:  # recorded first, then written as recorded
+                recorded = on_results(chunk.results, threshold)
+                assert chunk.source is not None and chunk.errors is not None
+                chunk = render_chunk(service, chunk.source, chunk.errors,
+                                     chunk.results if recorded is None else recorded, layout)
             out.write(chunk.text)
             out.flush()
             summary.add(chunk.counts)
-            if on_results and chunk.results is not None:
-                on_results(chunk.results, threshold)
             if progress:
                 progress(chunk.rows)
     if summary.rows == 0:
@@ -484,24 +537,38 @@ def screen_to_path(
     options: FileOptions,
     *,
     resume: bool = False,
+    force_resume: bool = False,
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
     on_resume: Callable[[int], None] | None = None,
-    on_results: Callable[[list[Result], float], None] | None = None,
+    on_results: Callable[[list[Result], float], list[Result] | None] | None = None,
 ) -> FileSummary:
     """Screen `path` into the CSV file `output`; with `resume`, carry on from the rows already in it.
 
     A resumed run checks that the output's header is the one this input gives, drops a trailing
     partial row (a killed run), skips as many input rows as the output holds, and appends the rest:
-    the final file is the same as an uninterrupted run's.
+    the final file is the same as an uninterrupted run's. It refuses, naming both, when the rows
+    already there were screened with another watchlist version, threshold or matcher (their run
+    columns), unless `force_resume`: then the new rows carry their own run columns, and the summary
+    names the run it continued (`previous_run`).
     """
     path, output = Path(path), Path(output)
     summary = FileSummary()
     if resume and output.exists() and output.stat().st_size:
-        file_threshold(service, options)
+        threshold = file_threshold(service, options)
         with _open_input(path, str(path)) as raw:
             header = Table(path, raw, options).output_header()
-        summary = resume_point(output, header)
+        summary, last, end = _resume_point(output, header)
+        run = RunInfo.of(service, threshold)
+        if last is not None and last != run:
+            if not force_resume:
+                raise ResumeError(
+                    f"{output}: its {summary.rows} rows were screened with {last}; this run uses {run}. Resuming "
+                    "would mix them in one file: write a new output, or give --force-resume to carry on anyway "
+                    "(the rows after the resume point then name this run in their own columns)")
+            summary.previous_run = last
+        if end < output.stat().st_size:  # only once the run may go on: a refused resume leaves the file as it was
+            os.truncate(output, end)
         summary.resumed = summary.rows
         if on_resume:
             on_resume(summary.rows)
@@ -515,26 +582,33 @@ def screen_to_path(
 
 
 def resume_point(output: Path, header: list[str]) -> FileSummary:
-    """Counts of the complete rows in a partly written output; truncates a trailing partial row.
+    """Counts of the complete rows in a partly written output; truncates a trailing partial row."""
+    summary, _, end = _resume_point(output, header)
+    if end < output.stat().st_size:
+        os.truncate(output, end)
+    return summary
+
+
+def _resume_point(output: Path, header: list[str]) -> tuple[FileSummary, RunInfo | None, int]:
+    """Counts of the complete rows, the run columns of the last one (None when there is none), and where they end.
 
     A record ends at a newline outside quotes (csv.writer quotes any field holding a newline and
     doubles its quotes), so an even running count of quote characters at a newline marks a row end.
+    Nothing is changed here: the caller truncates a trailing partial row when it goes on.
     """
     expected = csv_line(header).encode("utf-8")
     with open(output, "rb") as f:
         head = f.read(len(expected))
     if head != expected:
         if len(head) < len(expected) and expected.startswith(head):  # killed while writing the header
-            os.truncate(output, 0)
-            return FileSummary()
+            return FileSummary(), None, 0
         raise InputFileError(
             f"{output}: its header is not the one this input gives ({csv_line(header).strip()}); "
             "it may be another file's output: remove it or write elsewhere"
         )
     end = _last_record_end(output)
-    if end < output.stat().st_size:
-        os.truncate(output, end)
-    return _tally(output, len(header) - len(RESULT_COLUMNS), len(header))
+    summary, last = _tally(output, end, len(header) - len(RESULT_COLUMNS), len(header))
+    return summary, last, end
 
 
 def _last_record_end(output: Path) -> int:
@@ -548,18 +622,32 @@ def _last_record_end(output: Path) -> int:
     return end
 
 
-def _tally(output: Path, status_col: int, width: int) -> FileSummary:
+def _lines_upto(f: IO[bytes], end: int) -> Iterator[str]:
+    pos = 0
+    for line in f:
+        if pos >= end:
+            return
+        pos += len(line)
+        yield line.decode("utf-8", errors="surrogateescape")
+
+
+def _tally(output: Path, end: int, status_col: int, width: int) -> tuple[FileSummary, RunInfo | None]:
+    """Counts by status of the rows before byte `end`, and the run columns of the last of them."""
     summary = FileSummary()
-    with open(output, encoding="utf-8", errors="surrogateescape", newline="") as f:
-        reader = csv.reader(f)
-        next(reader)
+    run_col = status_col + RESULT_COLUMNS.index(RUN_COLUMNS[0])
+    last: list[str] | None = None
+    with open(output, "rb") as f:
+        reader = csv.reader(_lines_upto(f, end))
+        next(reader, None)
         for row in reader:
             status = row[status_col] if len(row) == width else ""
-            if status not in ("clear", "potential_match", "error"):
+            if status not in STATUSES:
                 raise InputFileError(f"{output}: line {reader.line_num} is not a row this tool wrote; can't resume")
             setattr(summary, status, getattr(summary, status) + 1)
             summary.rows += 1
-    return summary
+            last = row
+    run = RunInfo(*last[run_col : run_col + len(RUN_COLUMNS)]) if last else None
+    return summary, run
 
 
 def csv_line(values: Iterable[str]) -> str:

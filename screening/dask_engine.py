@@ -27,10 +27,12 @@ from .batch import (
     CHUNK,
     EOL,
     RESULT_COLUMNS,
+    STATUSES,
     ChunkOut,
     FileOptions,
     FileSummary,
     Layout,
+    RunInfo,
     Table,
     arrow_rows,
     chunks_of,
@@ -85,7 +87,7 @@ def _worker_service() -> Service:
 
 def _screen_all(service: Service, rows: list[tuple[int, list[str]]], layout: Layout) -> ChunkOut:
     parts = [screen_rows(service, chunk, layout) for chunk in chunks_of(iter(rows), CHUNK)]
-    counts = {"clear": 0, "potential_match": 0, "error": 0}
+    counts = dict.fromkeys(STATUSES, 0)
     for p in parts:
         for k, v in p.counts.items():
             counts[k] += v
@@ -211,9 +213,9 @@ def screen_dask(
     else:
         header, layout, encoding, tasks = _csv_tasks(urlpath, options, threshold, blocksize)
     ship_watchlist(client, service)
-    summary = FileSummary(encoding=encoding, columns=header)
+    summary = FileSummary(encoding=encoding, columns=header, run=RunInfo.of(service, threshold))
     csv.writer(out, lineterminator=EOL).writerow(output_header(header))
-    error_col = len(header) + len(RESULT_COLUMNS) - 1
+    error_col = len(header) + RESULT_COLUMNS.index("error")
     window = window or 2 * max(sum(client.nthreads().values()), 1)
     for chunk in _in_order(client, tasks, window):
         out.write(shift_row_numbers(chunk.text, summary.rows, error_col))

@@ -4,7 +4,8 @@
     ├── InputError (400/422)       bad query or bad input file
     │   ├── EmptyNameError         an empty or whitespace-only name
     │   ├── LimitError             a value over a configured limit
-    │   └── InputFileError         a CSV/TSV/XLSX that can't be read (names file, row)
+    │   ├── InputFileError         a CSV/TSV/XLSX that can't be read (names file, row)
+    │   └── ResumeError            --resume onto rows screened with another watchlist, threshold or matcher
     ├── WatchlistError (500)       the compiled artifact is missing or corrupt
     ├── SourceError (400)          a list or seed file that can't be parsed (names file, line/element/field)
     │   └── UnsafeXMLError         entity expansion / DTD / external references
@@ -43,6 +44,10 @@ class LimitError(InputError):
 
 class InputFileError(InputError):
     status = 400
+
+
+class ResumeError(InputError):
+    status = 409
 
 
 class WatchlistError(ScreeningError):

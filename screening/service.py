@@ -14,7 +14,8 @@ from .model import EntityType
 from .normalise import name_form
 from .watchlist import TYPE_NAMES, Watchlist, identifier_key
 
-Status = Literal["clear", "potential_match"]
+# "suppressed": every hit is on the accept list; only a recorded screening of a counterparty (with its ref) says so
+Status = Literal["clear", "potential_match", "suppressed"]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -40,6 +41,15 @@ class Listing(BaseModel):
                                      description="the list's own date, or 'sha-' and a hash of its content")
 
 
+class Suppression(BaseModel):
+    """The accept-list entry that suppresses a hit: the false_positive decision, who made it and when."""
+
+    alert_id: int = Field(examples=[1])
+    decision_id: int = Field(examples=[3])
+    reviewer: str = Field(examples=["person:A. Analyst"], description="the identity that decided it")
+    decided_at: str = Field(examples=["2026-11-23T10:13:03.892290Z"])
+
+
 class Hit(BaseModel):
     entity_id: str = Field(examples=["seed:sinno-electronics"])
     name: str = Field(examples=["Sinno Electronics"])
@@ -54,6 +64,9 @@ class Hit(BaseModel):
                    "token_score": 0.85, "char_score": 0.94,
                    "matched_tokens": [{"query": "sino", "name": "sinno", "similarity": 0.8}]}]
     )
+    suppressed: bool = Field(default=False, description="on the accept list: cleared as a false positive for "
+                             "this counterparty (ref), whose data and this entity's listing are unchanged since")
+    suppression: Suppression | None = Field(default=None, description="the decision that suppresses it")
 
 
 class WatchlistRef(BaseModel):

@@ -6,9 +6,14 @@ The CLI and the HTTP API call `Workflow`; it holds the rules and leaves the rows
 - A name with a client reference is a counterparty; each of its hits becomes an alert keyed on
   (counterparty, entity, entity hash, counterparty data hash), unless that key already has one or
   the same (counterparty, entity) has an alert still open or escalated (one review at a time).
-- A `false_positive` on that key suppresses the hit later (the accept list). When the listed
-  entity or the counterparty's data changes, the key changes, and a new alert is raised that
-  links to the previous one.
+- A `false_positive` on that key suppresses the hit later (the accept list), and the recorded
+  result says so: the hit is marked with the decision, its reviewer and date, and a result whose
+  every hit is suppressed has status `suppressed`. When the listed entity or the counterparty's
+  data changes, the key changes, and a new alert is raised that links to the previous one.
+- A decision's reviewer is an identity: the API key's person or system, or the OS user on the
+  CLI. Four-eyes means two identities (a typed name is only a note).
+- Recording is two steps: `classify` (pure) gives every hit a typed fate, `_record` persists them;
+  every writer goes through one retry helper, `_transact`.
 - `rescreen` screens stored counterparties again, keeping only hits on entities added or changed
   since the list version each was last screened against.
 """
@@ -16,9 +21,10 @@ The CLI and the HTTP API call `Workflow`; it holds the rules and leaves the rows
 from __future__ import annotations
 
 import csv
-import getpass
 import hashlib
 import json
+import os
+import pwd
 import queue
 import secrets
 import threading
@@ -29,7 +35,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -37,7 +43,7 @@ from .batch import escape_cell
 from .config import Settings
 from .errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
 from .matcher import MATCHER_VERSION
-from .service import Query, Result, Service
+from .service import Query, Result, Service, Suppression
 from .store import Store, as_utc, utcnow
 
 ROLES = ("screener", "analyst", "admin")  # each may do what the ones before it may
@@ -47,23 +53,31 @@ UNDECIDED = ("open", "escalated")
 RESCREEN_LIMIT = 50  # hits per name kept by a re-screen before filtering to changed entities
 RESCREEN_CHUNK = 2000
 MAX_NOTE = 4000
+RETRIES = 3  # attempts of a transaction that lost a race for a unique key
+T = TypeVar("T")
 # RFC 4180 line ends: Python's csv quotes a field only for the characters of its own line terminator,
 # so with "\n" a cell holding a bare CR would be written unquoted and split the row when read back.
 CSV_EOL = "\r\n"
-AUDIT_COLUMNS = ["id", "screened_at", "request_id", "caller", "channel", "ref", "name", "country", "type",
+AUDIT_COLUMNS = ["id", "screened_at", "request_id", "caller", "identity", "channel", "ref", "name", "country", "type",
                  "watchlist_id", "watchlist_version", "watchlist_sha256", "matcher", "threshold", "status",
                  "hit_count", "suppressed_count", "top_entity_id", "top_score", "attributes", "hits"]
 ALERT_COLUMNS = ["alert_id", "status", "awaiting_second_review", "ref", "counterparty_name", "query_name",
                  "entity_id", "entity_name", "matched_name", "score", "entity_hash", "data_hash",
                  "watchlist_version", "created_at", "updated_at", "previous_alert_id", "last_decision",
-                 "last_reviewer", "last_note", "last_decided_at", "history"]
+                 "last_reviewer", "last_reviewer_note", "last_caller", "last_note", "last_decided_at", "history"]
 
 
 def os_caller() -> str:
+    """The OS account running this process, as `user:<name>`: the CLI's caller and decision identity.
+
+    From the effective uid, not $USER or $LOGNAME (getpass.getuser reads those first), so a
+    decision can't be made under another account's name by setting a variable.
+    """
+    uid = os.geteuid()
     try:
-        return f"user:{getpass.getuser()}"
-    except (KeyError, OSError):  # no passwd entry (some containers)
-        return "user:unknown"
+        return f"user:{pwd.getpwuid(uid).pw_name}"
+    except KeyError:  # no passwd entry (some containers)
+        return f"user:uid-{uid}"
 
 
 def data_hash(q: Query) -> str:
@@ -80,17 +94,181 @@ def role_allows(role: str, needed: str) -> bool:
     return ROLES.index(role) >= ROLES.index(needed)
 
 
+def needs_four_eyes(status: str, decision: str) -> bool:
+    """The decisions that take two identities when four-eyes is on."""
+    return (decision == "true_match" or (status == "true_match" and decision != "true_match")
+            or (status == "escalated" and decision == "false_positive"))
+
+
+def _what(status: str, decision: str) -> str:
+    if status == "true_match" and decision != "true_match":
+        return f"overturning true_match to {decision}"
+    if status == "escalated" and decision == "false_positive":
+        return "clearing an escalated alert as false_positive"
+    return decision
+
+
+def same_identity(a: str, b: str) -> bool:
+    """Identities compare without case or spacing differences ("person:A. Analyst" is "person:a.  analyst")."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def key_identity(owner: str | None, kind: str | None, name: str) -> str:
+    """The identity a key acts as: its person, or its system (older keys: the system of the key's name)."""
+    return f"{kind or 'system'}:{owner or name}"
+
+
 def _iso(value: datetime | None) -> str:
     v = as_utc(value)
     return v.isoformat().replace("+00:00", "Z") if v else ""
 
 
+# ---- the fate of each hit: small typed values, decided by the pure `classify` -----------------------------
+
+
+@dataclass(frozen=True)
+class Unreferenced:
+    """A hit of a screening without a counterparty reference: recorded, never alerted or suppressed."""
+
+    entity_hash: str
+
+
+@dataclass(frozen=True)
+class NewAlert:
+    """The hit raises a new alert; `slot` indexes the batch's drafts (hits of one pair in a batch share one)."""
+
+    entity_hash: str
+    slot: int
+
+
+@dataclass(frozen=True)
+class ExistingAlert:
+    """Already alerted: the same key has an alert, or the pair has one still open or escalated."""
+
+    entity_hash: str
+    alert_id: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """On the accept list: the same key (counterparty, entity, entity hash, data hash) was cleared as false_positive."""
+
+    entity_hash: str
+    alert_id: int
+    decision_id: int
+    reviewer: str
+    decided_at: datetime
+
+
+Fate = Unreferenced | NewAlert | ExistingAlert | Suppressed
+
+
+@dataclass(frozen=True)
+class AlertDraft:
+    """A new alert to insert: its key, the alert it follows, and the result and hit that raised it."""
+
+    counterparty_id: int
+    entity_id: str
+    entity_hash: str
+    data_hash: str
+    previous_alert_id: int | None
+    result: int
+    hit: int
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the store holds for a batch's counterparties: the input of `classify`, read before it runs."""
+
+    by_key: dict[tuple[int, str, str, str], dict[str, Any]]  # (counterparty, entity, entity hash, data hash)
+    by_pair: dict[tuple[int, str], dict[str, Any]]  # the latest alert of (counterparty, entity)
+    clearing: dict[int, dict[str, Any]]  # alert id -> the applied false_positive decision that cleared it
+
+
+@dataclass
+class Plan:
+    fates: list[list[Fate]]  # per result, per hit
+    drafts: list[AlertDraft]
+
+
+def classify(results: list[Result], refs: list[str | None], hashes: list[str], cp_id: dict[str, int],
+             known: Known, entity_hash_of: Callable[[str], str]) -> Plan:
+    """Decide every hit's fate; pure (no I/O), so it is tested and reasoned about alone.
+
+    Alerts key on the hit's entity id (after list linking, the linked entity) and its content hash.
+    A hit is suppressed by a false_positive on the same key; already alerted when the key has an
+    alert, or the pair has one still undecided (one review at a time); otherwise a new alert, linked
+    to the pair's last one.
+    """
+    fates: list[list[Fate]] = []
+    drafts: list[AlertDraft] = []
+    new_by_pair: dict[tuple[int, str], int] = {}
+    for pos, (r, ref, dh) in enumerate(zip(results, refs, hashes, strict=True)):
+        row: list[Fate] = []
+        for hit_pos, h in enumerate(r.hits):
+            eh = entity_hash_of(h.entity_id)
+            if not ref:
+                row.append(Unreferenced(eh))
+                continue
+            key = (cp_id[ref], h.entity_id, eh, dh)
+            same_key, last = known.by_key.get(key), known.by_pair.get(key[:2])
+            if same_key is not None:
+                d = known.clearing.get(same_key["id"]) if same_key["status"] == "false_positive" else None
+                row.append(Suppressed(eh, same_key["id"], d["id"], d["reviewer"], d["decided_at"]) if d else
+                           ExistingAlert(eh, same_key["id"], same_key["status"]))
+            elif last is not None and last["status"] in UNDECIDED:
+                row.append(ExistingAlert(eh, last["id"], last["status"]))
+            elif key[:2] in new_by_pair:
+                row.append(NewAlert(eh, new_by_pair[key[:2]]))
+            else:
+                new_by_pair[key[:2]] = len(drafts)
+                drafts.append(AlertDraft(key[0], h.entity_id, eh, dh, last["id"] if last else None, pos, hit_pos))
+                row.append(NewAlert(eh, new_by_pair[key[:2]]))
+        fates.append(row)
+    return Plan(fates, drafts)
+
+
+def mark(result: Result, fates: list[Fate]) -> Result:
+    """The result as recorded: hits on the accept list marked; status `suppressed` when every hit is."""
+    if not any(isinstance(f, Suppressed) for f in fates):
+        return result
+    hits = [h.model_copy(update={"suppressed": True, "suppression": Suppression(
+                alert_id=f.alert_id, decision_id=f.decision_id, reviewer=f.reviewer, decided_at=_iso(f.decided_at))})
+            if isinstance(f, Suppressed) else h for h, f in zip(result.hits, fates, strict=True)]
+    status = "clear" if not hits else "suppressed" if all(h.suppressed for h in hits) else "potential_match"
+    return result.model_copy(update={"hits": hits, "status": status})
+
+
 @dataclass
 class RecordOutcome:
+    """What recording did: the results as recorded (to render), audit record ids, new alert ids."""
+
+    results: list[Result] = field(default_factory=list)
     screening_ids: list[int] = field(default_factory=list)
     new_alerts: list[int] = field(default_factory=list)
-    suppressed: int = 0
-    statuses: list[str] = field(default_factory=list)  # per result: clear | potential_match | suppressed
+
+    @property
+    def suppressed(self) -> int:
+        return sum(1 for r in self.results for h in r.hits if h.suppressed)
+
+    @property
+    def statuses(self) -> list[str]:
+        return [r.status for r in self.results]
+
+
+@dataclass
+class RecordJob:
+    """One `record` call's input: results of one service, and who, where and how they were screened."""
+
+    service: Service
+    results: list[Result]
+    threshold: float
+    caller: str
+    channel: str
+    identity: str | None = None  # the person or system behind the caller; the caller when not given
+    attributes: dict[str, Any] = field(default_factory=dict)
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 
 
 @dataclass
@@ -116,19 +294,19 @@ class _GroupCommit:
 
     def __init__(self, workflow: Workflow) -> None:
         self._wf = workflow
-        self._queue: queue.Queue[tuple[dict[str, Any], Future[RecordOutcome]] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[RecordJob, Future[RecordOutcome]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, service: Service, results: list[Result], **kwargs: Any) -> RecordOutcome:
-        if not results:
+    def submit(self, job: RecordJob) -> RecordOutcome:
+        if not job.results:
             return RecordOutcome()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
                 self._thread.start()
         future: Future[RecordOutcome] = Future()
-        self._queue.put(({"service": service, "results": results, **kwargs}, future))
+        self._queue.put((job, future))
         return future.result()
 
     def close(self) -> None:
@@ -170,20 +348,36 @@ class Workflow:
         self._group = _GroupCommit(self)
 
     def record_grouped(self, service: Service, results: list[Result], *, threshold: float, caller: str,
-                       channel: str) -> RecordOutcome:
+                       channel: str, identity: str | None = None) -> RecordOutcome:
         """`record`, committed together with other requests' records that arrive at the same moment.
 
         Returns only after the transaction holding this record has committed, so a response is
         never sent for a screening that is not in the audit trail; under load one commit (and one
         fsync) serves many requests instead of each request queueing for the database's write lock.
         """
-        return self._group.submit(service, results, threshold=threshold, caller=caller, channel=channel)
+        return self._group.submit(RecordJob(service, results, threshold, caller, channel, identity))
 
     def close(self) -> None:
         self._group.close()
 
     def upgrade(self) -> str | None:
         return self.store.upgrade()
+
+    def _transact(self, work: Callable[[sa.Connection], T], *, attempts: int = RETRIES) -> T:
+        """Run `work` in one transaction; on a key race, roll back and run it again (the one retry helper).
+
+        Two writers may race to create the same counterparty, alert key or watchlist version: the
+        loser's transaction fails on the unique key, and its second run sees the winner's rows.
+        """
+        for attempt in range(attempts):
+            try:
+                with self.store.begin() as conn:
+                    return work(conn)
+            except sa.exc.IntegrityError:
+                self.store._known_versions.clear()  # a version inserted in the rolled-back transaction is gone
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     # ---- recording screenings ---------------------------------------------------------------
 
@@ -196,46 +390,43 @@ class Workflow:
                                   entities=pairs)
 
     def record(self, service: Service, results: list[Result], *, threshold: float, caller: str, channel: str,
-               attributes: dict[str, Any] | None = None, request_id: str | None = None) -> RecordOutcome:
-        """Write the audit record of every result; store counterparties and raise alerts for referenced ones."""
+               identity: str | None = None, attributes: dict[str, Any] | None = None,
+               request_id: str | None = None) -> RecordOutcome:
+        """Write the audit record of every result; store counterparties and raise alerts for referenced ones.
+
+        Returns the results as recorded: a hit on the accept list is marked suppressed (with the
+        decision, its reviewer and date), and a result whose every hit is suppressed has status
+        `suppressed`. The adapters render these, not the service's unrecorded results.
+        """
         if not results:
             return RecordOutcome()
-        request_id = request_id or str(uuid.uuid4())
-        for attempt in range(3):  # two writers racing to create the same counterparty or alert key
-            try:
-                with self.store.begin() as conn:
-                    self._ensure_version(conn, service)
-                    return self._record(conn, service, results, threshold=threshold, caller=caller,
-                                        channel=channel, attributes=attributes or {}, request_id=request_id,
-                                        now=utcnow())
-            except sa.exc.IntegrityError:
-                self.store._known_versions.discard(service.watchlist.version)
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        job = RecordJob(service, results, threshold, caller, channel, identity, attributes or {},
+                        request_id or str(uuid.uuid4()))
+        return self._transact(lambda conn: self._record(conn, job, utcnow()))
 
-    def record_many(self, jobs: list[dict[str, Any]]) -> list[RecordOutcome]:
-        """Several `record` calls (keyword dicts) in one transaction; on a key race, one by one."""
+    def record_many(self, jobs: list[RecordJob]) -> list[RecordOutcome]:
+        """Several `record` calls in one transaction; on a key race, one by one (each with its retries)."""
         now = utcnow()
         try:
-            with self.store.begin() as conn:
-                out = []
-                for job in jobs:
-                    self._ensure_version(conn, job["service"])
-                    out.append(self._record(conn, job["service"], job["results"], threshold=job["threshold"],
-                                            caller=job["caller"], channel=job["channel"], attributes={},
-                                            request_id=str(uuid.uuid4()), now=now))
-                return out
+            return self._transact(lambda conn: [self._record(conn, job, now) for job in jobs], attempts=1)
         except sa.exc.IntegrityError:
-            for job in jobs:
-                self.store._known_versions.discard(job["service"].watchlist.version)
-            return [self.record(j["service"], j["results"], threshold=j["threshold"], caller=j["caller"],
-                                channel=j["channel"]) for j in jobs]
+            return [self._transact(lambda conn, j=j: self._record(conn, j, utcnow())) for j in jobs]
 
-    def _record(self, conn: sa.Connection, service: Service, results: list[Result], *, threshold: float,
-                caller: str, channel: str, attributes: dict[str, Any], request_id: str, now: datetime,
+    def _known(self, conn: sa.Connection, counterparty_ids: set[int]) -> Known:
+        by_key: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+        by_pair: dict[tuple[int, str], dict[str, Any]] = {}
+        for a in self.store.alerts_for(conn, counterparty_ids):
+            by_key[(a["counterparty_id"], a["entity_id"], a["entity_hash"], a["data_hash"])] = a
+            by_pair[(a["counterparty_id"], a["entity_id"])] = a
+        cleared = [a["id"] for a in by_key.values() if a["status"] == "false_positive"]
+        return Known(by_key, by_pair, self.store.clearing_decisions(conn, cleared) if cleared else {})
+
+    def _record(self, conn: sa.Connection, job: RecordJob, now: datetime, *,
                 update_counterparties: bool = True) -> RecordOutcome:
-        wl, store = service.watchlist, self.store
+        """The persistence step: read what `classify` needs, then write alerts, audit records, counterparties."""
+        service, results, store = job.service, job.results, self.store
+        wl = service.watchlist
+        self._ensure_version(conn, service)
         refs = [_ref(r) for r in results]
         hashes = [data_hash(r.query) if ref else "" for r, ref in zip(results, refs, strict=True)]
         latest = {ref: i for i, ref in enumerate(refs) if ref}  # the last row of a ref is its latest data
@@ -244,87 +435,24 @@ class Workflow:
         new_rows = [_cp_row(results[latest[ref]].query, ref, hashes[latest[ref]], now, wl.version) for ref in fresh]
         cp_id = {ref: row["id"] for ref, row in existing.items()}
         cp_id.update(zip(fresh, store.insert_counterparties(conn, new_rows), strict=True))
-
         with_hits = {cp_id[ref] for r, ref in zip(results, refs, strict=True) if ref and r.hits}
-        by_key: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-        by_pair: dict[tuple[int, str], dict[str, Any]] = {}  # the latest alert of (counterparty, entity)
-        for a in store.alerts_for(conn, with_hits):
-            by_key[(a["counterparty_id"], a["entity_id"], a["entity_hash"], a["data_hash"])] = a
-            by_pair[(a["counterparty_id"], a["entity_id"])] = a
 
-        # decide every hit: suppressed by a false_positive on the same key, already alerted (the same key,
-        # or an undecided alert on the same pair: one review at a time), or a new alert linked to the last one
-        new_alerts: list[dict[str, Any]] = []
-        new_by_pair: dict[tuple[int, str], int] = {}
-        marks: list[list[tuple[str, Any]]] = []  # per result, per hit: ("new", index) | (status, alert id)
-        for r, ref, dh in zip(results, refs, hashes, strict=True):
-            row_marks: list[tuple[str, Any]] = []
-            for h in r.hits:
-                eh = wl.entity_hash_of(h.entity_id)
-                if not ref:
-                    row_marks.append(("none", eh))
-                    continue
-                key = (cp_id[ref], h.entity_id, eh, dh)
-                last_alert = by_pair.get(key[:2])
-                if key in by_key:
-                    row_marks.append((by_key[key]["status"], (by_key[key]["id"], eh)))
-                elif last_alert is not None and last_alert["status"] in UNDECIDED:
-                    row_marks.append((last_alert["status"], (last_alert["id"], eh)))
-                elif key[:2] in new_by_pair:
-                    row_marks.append(("new", (new_by_pair[key[:2]], eh)))
-                else:
-                    new_by_pair[key[:2]] = len(new_alerts)
-                    new_alerts.append({
-                        "counterparty_id": key[0], "entity_id": h.entity_id, "entity_hash": eh, "data_hash": dh,
-                        "entity_name": h.name, "matched_name": h.matched_name, "query_name": r.query.name,
-                        "score": h.score, "explanation": h.explanation, "watchlist_version": wl.version,
-                        "status": "open", "pending_decision_id": None,
-                        "previous_alert_id": last_alert["id"] if last_alert else None, "screening_id": None,
-                        "created_at": now, "updated_at": now,
-                    })
-                    row_marks.append(("new", (new_by_pair[key[:2]], eh)))
-            marks.append(row_marks)
-        alert_ids = store.insert_alerts(conn, new_alerts)
+        plan = classify(results, refs, hashes, cp_id, self._known(conn, with_hits), wl.entity_hash_of)
 
-        outcome = RecordOutcome(new_alerts=alert_ids)
-        audit_rows = []
-        creator: dict[int, int] = {}  # new alert index -> result position that raised it
-        for pos, (r, ref, row_marks) in enumerate(zip(results, refs, marks, strict=True)):
-            hits = []
-            for h, (mark, val) in zip(r.hits, row_marks, strict=True):
-                d = h.model_dump()
-                if mark == "none":
-                    d.update(entity_hash=val, alert_id=None, alert_status=None, suppressed=False)
-                elif mark == "new":
-                    idx, eh = val
-                    creator.setdefault(idx, pos)
-                    d.update(entity_hash=eh, alert_id=alert_ids[idx], alert_status="new", suppressed=False)
-                else:
-                    aid, eh = val
-                    d.update(entity_hash=eh, alert_id=aid, alert_status=mark, suppressed=mark == "false_positive")
-                hits.append(d)
-            n_supp = sum(1 for d in hits if d["suppressed"])
-            outcome.suppressed += n_supp
-            status = "clear" if not hits else "suppressed" if n_supp == len(hits) else "potential_match"
-            outcome.statuses.append(status)
-            q = r.query
-            audit_rows.append({
-                "request_id": request_id, "screened_at": now, "caller": caller, "channel": channel, "ref": ref,
-                "name": q.name, "attributes": {**q.model_dump(exclude={"name", "ref"}), **attributes},
-                "watchlist_id": wl.id, "watchlist_version": wl.version,
-                "watchlist_sha256": wl.header.get("sha256", ""), "matcher": MATCHER_VERSION,
-                "threshold": threshold, "status": status, "hits": hits,
-            })
-        outcome.screening_ids = store.insert_screenings(conn, audit_rows)
-        store.link_alerts(conn, [(alert_ids[i], outcome.screening_ids[pos]) for i, pos in creator.items()])
+        alert_ids = store.insert_alerts(conn, [_alert_row(d, results[d.result], wl.version, now) for d in plan.drafts])
+        recorded = [mark(r, fates) for r, fates in zip(results, plan.fates, strict=True)]
+        audit_rows = [_audit_row(job, r, ref, fates, alert_ids, now)
+                      for r, ref, fates in zip(recorded, refs, plan.fates, strict=True)]
+        screening_ids = store.insert_screenings(conn, audit_rows)
+        store.link_alerts(conn, [(alert_ids[i], screening_ids[d.result]) for i, d in enumerate(plan.drafts)])
         if update_counterparties:
             store.update_counterparties(conn, [
                 {"_id": cp_id[ref], "name": results[i].query.name, "country": results[i].query.country,
                  "type": results[i].query.type, "data_hash": hashes[i], "last_screened_at": now,
-                 "watchlist_version": wl.version, "last_screening_id": outcome.screening_ids[i]}
+                 "watchlist_version": wl.version, "last_screening_id": screening_ids[i]}
                 for ref, i in latest.items()
             ])
-        return outcome
+        return RecordOutcome(results=recorded, screening_ids=screening_ids, new_alerts=alert_ids)
 
     # ---- re-screening -----------------------------------------------------------------------
 
@@ -340,9 +468,11 @@ class Workflow:
         wl, store = service.watchlist, self.store
         threshold = self.settings.threshold if threshold is None else threshold
         summary = RescreenSummary(watchlist_version=wl.version)
-        with store.begin() as conn:
+        def versions(conn: sa.Connection) -> list[tuple[str, int]]:
             self._ensure_version(conn, service)
-            groups = store.counterparty_versions(conn, exclude=wl.version)
+            return store.counterparty_versions(conn, exclude=wl.version)
+
+        groups = self._transact(versions)
         current = dict(wl.linked_hashes)
         for old_version, count in groups:
             with store.connect() as conn:
@@ -368,20 +498,18 @@ class Workflow:
                     for r in results:
                         r.hits = [h for h in r.hits if h.entity_id in changed][: self.settings.limit]
                         r.status = "potential_match" if r.hits else "clear"
-                for attempt in range(3):  # a screening recorded at the same moment may take an alert key first
-                    try:
-                        with store.begin() as conn:
-                            new = 0
-                            if results is not None:
-                                new = len(self._record(conn, service, results, threshold=threshold, caller=caller,
-                                                       channel="rescreen", attributes=extra,
-                                                       request_id=str(uuid.uuid4()), now=now,
-                                                       update_counterparties=False).new_alerts)
-                            store.mark_rescreened(conn, [c["id"] for c in page], version=wl.version, at=now)
-                        break
-                    except sa.exc.IntegrityError:
-                        if attempt == 2:
-                            raise
+                ids = [c["id"] for c in page]
+
+                def write(conn: sa.Connection, results=results, ids=ids, now=now, extra=extra) -> int:
+                    new = 0
+                    if results is not None:
+                        job = RecordJob(service, results, threshold, caller, "rescreen", caller, extra)
+                        new = len(self._record(conn, job, now, update_counterparties=False).new_alerts)
+                    store.mark_rescreened(conn, ids, version=wl.version, at=now)
+                    return new
+
+                # a screening recorded at the same moment may take an alert key first: _transact runs it again
+                new = self._transact(write)
                 summary.screened += len(page) if results is not None else 0
                 summary.new_alerts += new
                 group["new_alerts"] += new
@@ -433,30 +561,38 @@ class Workflow:
         view["previous_alerts"] = chain
         return view
 
-    def decide(self, alert_id: int, decision: str, *, note: str, reviewer: str, caller: str) -> dict[str, Any]:
-        """Record a disposition. With four-eyes on, true_match and clearing an escalated alert take two reviewers.
+    def decide(self, alert_id: int, decision: str, *, note: str, identity: str, caller: str,
+               reviewer_note: str | None = None, alert_version: int | None = None) -> dict[str, Any]:
+        """Record a disposition by `identity` (a key's person or system, or the OS user), never a typed name.
 
-        The first reviewer's decision is kept as pending; the same decision by a different reviewer applies it.
+        With four-eyes on, `true_match`, overturning a `true_match` and clearing an `escalated`
+        alert take two identities: the first decision is kept as pending, and the same decision by
+        a different identity on the same alert version applies it. `alert_version`, when given,
+        must be the alert's current version (the decision was made on what is there now).
         """
         if decision not in DECISIONS:
             raise InputError(f"decision {decision!r}: must be one of {', '.join(DECISIONS)}")
-        note, reviewer = (note or "").strip(), (reviewer or "").strip()
+        note, identity = (note or "").strip(), (identity or "").strip()
+        reviewer_note = (reviewer_note or "").strip() or None
         if not note:
             raise InputError("a decision needs a note: why this decision")
         if len(note) > MAX_NOTE:
             raise InputError(f"note is {len(note)} characters long (limit {MAX_NOTE})")
-        if not reviewer:
-            raise InputError("a decision needs the reviewer's name")
-        if len(reviewer) > 200:
-            raise InputError(f"reviewer name is {len(reviewer)} characters long (limit 200)")
+        if not identity:
+            raise ForbiddenError("a decision needs an authenticated identity (an API key, or the OS user)")
+        if reviewer_note and len(reviewer_note) > 200:
+            raise InputError(f"reviewer note is {len(reviewer_note)} characters long (limit 200)")
         with self.store.begin() as conn:
             a = self.store.alert(conn, alert_id, lock=True)
             if a is None:
                 raise NotFoundError(f"no alert {alert_id}")
-            two_person = self.settings.four_eyes and (
-                decision == "true_match" or (a["status"] == "escalated" and decision == "false_positive"))
-            row = {"alert_id": alert_id, "decision": decision, "note": note, "reviewer": reviewer,
-                   "caller": caller, "decided_at": utcnow(), "previous_status": a["status"], "confirms_id": None}
+            if alert_version is not None and alert_version != a["version"]:
+                raise ConflictError(f"alert {alert_id} is at version {a['version']}, not {alert_version}: it changed "
+                                    "since it was read; show it again and decide on what is there now")
+            two_person = self.settings.four_eyes and needs_four_eyes(a["status"], decision)
+            row = {"alert_id": alert_id, "decision": decision, "note": note, "reviewer": identity,
+                   "reviewer_note": reviewer_note, "caller": caller, "decided_at": utcnow(),
+                   "previous_status": a["status"], "confirms_id": None, "alert_version": a["version"]}
             pending = self.store.decision(conn, a["pending_decision_id"]) if a["pending_decision_id"] else None
             if two_person and not (pending and pending["decision"] == decision):
                 row["outcome"] = "pending"
@@ -464,9 +600,11 @@ class Workflow:
                 self.store.update_alert(conn, alert_id, pending_decision_id=did)
             elif two_person:
                 assert pending is not None
-                if pending["reviewer"].casefold() == reviewer.casefold():
-                    raise ConflictError(f"four-eyes rule: {decision} on alert {alert_id} was proposed by {reviewer}; "
-                                        "a second, different reviewer must confirm it")
+                if same_identity(pending["reviewer"], identity):
+                    raise ForbiddenError(
+                        f"four-eyes rule (SCREENING_FOUR_EYES): {_what(a['status'], decision)} on alert {alert_id} "
+                        f"was proposed by {pending['reviewer']}; the same identity cannot confirm it: a second, "
+                        "different person must")
                 row.update(outcome="applied", confirms_id=pending["id"])
                 self.store.insert_decision(conn, row)
                 self.store.update_alert(conn, alert_id, status=decision, pending_decision_id=None)
@@ -483,7 +621,8 @@ class Workflow:
             attrs = s["attributes"] or {}
             hits = s["hits"] or []
             yield {"id": s["id"], "screened_at": _iso(s["screened_at"]), "request_id": s["request_id"],
-                   "caller": s["caller"], "channel": s["channel"], "ref": s["ref"], "name": s["name"],
+                   "caller": s["caller"], "identity": s.get("identity") or s["caller"], "channel": s["channel"],
+                   "ref": s["ref"], "name": s["name"],
                    "country": attrs.get("country"), "type": attrs.get("type"), "watchlist_id": s["watchlist_id"],
                    "watchlist_version": s["watchlist_version"], "watchlist_sha256": s["watchlist_sha256"],
                    "matcher": s["matcher"], "threshold": s["threshold"], "status": s["status"],
@@ -513,9 +652,11 @@ class Workflow:
                 "watchlist_version": a["watchlist_version"], "created_at": _iso(a["created_at"]),
                 "updated_at": _iso(a["updated_at"]), "previous_alert_id": a["previous_alert_id"],
                 "last_decision": last["decision"] if last else None, "last_reviewer": last["reviewer"] if last else None,
+                "last_reviewer_note": last["reviewer_note"] if last else None,
+                "last_caller": last["caller"] if last else None,
                 "last_note": last["note"] if last else None, "last_decided_at": _iso(last["decided_at"]) if last else None,
-                "history": " | ".join(f"{_iso(d['decided_at'])} {d['decision']} ({d['outcome']}) by {d['reviewer']}: "
-                                      f"{d['note']}" for d in ds),
+                "history": " | ".join(f"{_iso(d['decided_at'])} {d['decision']} ({d['outcome']}) by {d['reviewer']}"
+                                      f"{_noted(d)}: {d['note']}" for d in ds),
             })
         return rows
 
@@ -534,16 +675,27 @@ class Workflow:
 
     # ---- API keys ---------------------------------------------------------------------------
 
-    def create_key(self, name: str, role: str) -> tuple[dict[str, Any], str]:
-        """A new key: returns its record and the key itself, which is shown once and stored only as a hash."""
+    def create_key(self, name: str, role: str, *, person: str | None = None,
+                   system: str | None = None) -> tuple[dict[str, Any], str]:
+        """A new key for one person or one system (default: the system named like the key).
+
+        Returns its record and the key itself, which is shown once and stored only as a hash.
+        Every decision made with the key is the owner's: two keys of one person are one identity.
+        """
         name = (name or "").strip()
         if not name or len(name) > 100:
             raise InputError(f"key name {name!r}: must be 1-100 characters")
         if role not in ROLES:
             raise InputError(f"role {role!r}: must be one of {', '.join(ROLES)}")
+        if person is not None and system is not None:
+            raise InputError("a key belongs to one person or one system: give --person or --system, not both")
+        kind = "person" if person is not None else "system"
+        owner = " ".join((person if person is not None else system or name).split())
+        if not owner or len(owner) > 200:
+            raise InputError(f"{kind} {owner!r}: must be 1-200 characters")
         token = "sk_" + secrets.token_urlsafe(32)
         row = {"name": name, "role": role, "key_hash": key_hash(token), "prefix": token[:8], "created_at": utcnow(),
-               "revoked_at": None}
+               "revoked_at": None, "owner": owner, "owner_kind": kind}
         with self.store.begin() as conn:
             if self.store.key_by_name(conn, name) is not None:
                 raise ConflictError(f"an API key named {name!r} already exists")
@@ -588,8 +740,41 @@ def _cp_row(q: Query, ref: str, dh: str, now: datetime, version: str) -> dict[st
             "last_screened_at": now, "watchlist_version": version, "last_screening_id": None}
 
 
+def _alert_row(d: AlertDraft, r: Result, version: str, now: datetime) -> dict[str, Any]:
+    h = r.hits[d.hit]
+    return {"counterparty_id": d.counterparty_id, "entity_id": d.entity_id, "entity_hash": d.entity_hash,
+            "data_hash": d.data_hash, "entity_name": h.name, "matched_name": h.matched_name, "query_name": r.query.name,
+            "score": h.score, "explanation": h.explanation, "watchlist_version": version, "status": "open",
+            "pending_decision_id": None, "previous_alert_id": d.previous_alert_id, "screening_id": None,
+            "created_at": now, "updated_at": now}
+
+
+def _audit_row(job: RecordJob, r: Result, ref: str | None, fates: list[Fate], alert_ids: list[int],
+               now: datetime) -> dict[str, Any]:
+    """The append-only audit record of one recorded result: every hit with its fate."""
+    hits = []
+    for h, f in zip(r.hits, fates, strict=True):
+        d = h.model_dump()
+        if isinstance(f, NewAlert):
+            d.update(entity_hash=f.entity_hash, alert_id=alert_ids[f.slot], alert_status="new")
+        elif isinstance(f, ExistingAlert):
+            d.update(entity_hash=f.entity_hash, alert_id=f.alert_id, alert_status=f.status)
+        elif isinstance(f, Suppressed):
+            d.update(entity_hash=f.entity_hash, alert_id=f.alert_id, alert_status="false_positive")
+        else:
+            d.update(entity_hash=f.entity_hash, alert_id=None, alert_status=None)
+        hits.append(d)
+    q, wl = r.query, job.service.watchlist
+    return {"request_id": job.request_id, "screened_at": now, "caller": job.caller,
+            "identity": job.identity or job.caller, "channel": job.channel, "ref": ref, "name": q.name,
+            "attributes": {**q.model_dump(exclude={"name", "ref"}), **job.attributes}, "watchlist_id": wl.id,
+            "watchlist_version": wl.version, "watchlist_sha256": wl.header.get("sha256", ""),
+            "matcher": MATCHER_VERSION, "threshold": job.threshold, "status": r.status, "hits": hits}
+
+
 def _alert_view(a: dict[str, Any]) -> dict[str, Any]:
-    return {"id": a["id"], "status": a["status"], "awaiting_second_review": a["pending_decision_id"] is not None,
+    return {"id": a["id"], "status": a["status"], "version": a.get("version", 1),
+            "awaiting_second_review": a["pending_decision_id"] is not None,
             "ref": a.get("ref"), "counterparty_name": a.get("counterparty_name"), "query_name": a["query_name"],
             "entity_id": a["entity_id"], "entity_name": a["entity_name"], "matched_name": a["matched_name"],
             "score": a["score"], "entity_hash": a["entity_hash"], "data_hash": a["data_hash"],
@@ -599,13 +784,21 @@ def _alert_view(a: dict[str, Any]) -> dict[str, Any]:
 
 def _decision_view(d: dict[str, Any]) -> dict[str, Any]:
     return {"id": d["id"], "decision": d["decision"], "outcome": d["outcome"], "note": d["note"],
-            "reviewer": d["reviewer"], "caller": d["caller"], "decided_at": _iso(d["decided_at"]),
-            "previous_status": d["previous_status"], "confirms_id": d["confirms_id"]}
+            "reviewer": d["reviewer"], "reviewer_note": d.get("reviewer_note"), "caller": d["caller"],
+            "decided_at": _iso(d["decided_at"]), "previous_status": d["previous_status"],
+            "alert_version": d.get("alert_version"), "confirms_id": d["confirms_id"]}
 
 
 def _key_view(k: dict[str, Any]) -> dict[str, Any]:
+    kind = k.get("owner_kind") or "system"
     return {"id": k.get("id"), "name": k["name"], "role": k["role"], "prefix": k["prefix"],
+            "owner": k.get("owner") or k["name"], "owner_kind": kind,
+            "identity": key_identity(k.get("owner"), k.get("owner_kind"), k["name"]),
             "created_at": _iso(k["created_at"]), "revoked_at": _iso(k["revoked_at"]) or None}
+
+
+def _noted(d: dict[str, Any]) -> str:
+    return f" (noted as {d['reviewer_note']})" if d.get("reviewer_note") else ""
 
 
 def _cell(value: Any) -> Any:

@@ -19,7 +19,8 @@ from screening.config import Settings
 from screening.errors import WatchlistError
 from screening.service import Query, Service
 
-HIT_KEYS = {"listings", "entity_id", "name", "matched_name", "score", "type", "countries", "sources", "explanation"}
+HIT_KEYS = {"listings", "entity_id", "name", "matched_name", "score", "type", "countries", "sources", "explanation",
+            "suppressed", "suppression"}
 # Models FastAPI adds on its own; every model of ours must carry examples.
 FRAMEWORK_MODELS = {"HTTPValidationError", "ValidationError"}
 

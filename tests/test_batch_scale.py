@@ -151,10 +151,12 @@ def test_resume_with_two_jobs(service: Service, input_csv: Path, tmp_path: Path,
 def test_resume_point_counts_rows_and_drops_the_partial_one(tmp_path: Path) -> None:
     header = ["name", *RESULT_COLUMNS]
     out = tmp_path / "out.csv"
-    whole = ",".join(header) + '\nAcme,clear,,,,,0,\n"two\nlines",error,,,,,,row 3: x\n'
+    run = "seed,9d26bb50e1590817,0.8,m1"
+    whole = (",".join(header) + f'\nAcme,clear,,,,,,0,0,{run},\n"two\nlines",error,,,,,,,,{run},row 3: x\n'
+             f'Sino,suppressed,0.95,seed:sinno,seed:sinno,Sinno,Sinno,1,1,{run},\n')
     out.write_text(whole + '"Sinno, HK",potential_match,0.9', encoding="utf-8")
     summary = resume_point(out, header)
-    assert (summary.rows, summary.clear, summary.error, summary.potential_match) == (2, 1, 1, 0)
+    assert (summary.rows, summary.clear, summary.error, summary.potential_match, summary.suppressed) == (3, 1, 1, 0, 1)
     assert out.read_text(encoding="utf-8") == whole
 
 

@@ -17,7 +17,8 @@ from screening.batch import RESULT_COLUMNS
 from screening.watchlist import Watchlist
 
 runner = CliRunner()
-HIT_KEYS = {"listings", "entity_id", "name", "matched_name", "score", "type", "countries", "sources", "explanation"}
+HIT_KEYS = {"listings", "entity_id", "name", "matched_name", "score", "type", "countries", "sources", "explanation",
+            "suppressed", "suppression"}
 
 
 def screen(*args: str | Path, env: dict[str, str] | None = None) -> Result:

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from wfhelp import COUNTERPARTIES, db_url, version_a, version_b  # noqa: F401 - db_url is a fixture
 
 from screening.config import Settings
-from screening.errors import AuthError, ConflictError, InputError, NotFoundError, StoreError
+from screening.errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError, StoreError
 from screening.matcher import MATCHER_VERSION
 from screening.service import Query, Service
 from screening.store import Store
@@ -46,8 +46,9 @@ def audit(wf: Workflow) -> list[dict]:
 def test_migrations_create_exactly_the_schema(db_url: str) -> None:  # noqa: F811
     store = Store(db_url)
     assert store.revision() is None
-    assert store.upgrade() == store.head() == "0001"
-    assert store.upgrade() == "0001"  # idempotent: a second start changes nothing
+    head = store.head()
+    assert store.upgrade() == head and head is not None and head >= "0002"
+    assert store.upgrade() == head  # idempotent: a second start changes nothing
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
@@ -111,7 +112,7 @@ def test_counterparties_keep_latest_data_and_alerts_are_not_repeated(db_url: str
 def test_audit_trail_and_decisions_are_append_only(db_url: str, lists: tuple[Path, Path]) -> None:  # noqa: F811
     wf, svc = make(db_url, lists[0])
     out = screen(wf, svc, COUNTERPARTIES)
-    wf.decide(out.new_alerts[0], "escalated", note="check the registry", reviewer="Ann", caller="user:ann")
+    wf.decide(out.new_alerts[0], "escalated", note="check the registry", identity="Ann", caller="user:ann")
     refused = ["UPDATE screenings SET name = 'changed'", "DELETE FROM screenings",
                "UPDATE decisions SET note = 'changed'", "DELETE FROM decisions"]
     if wf.store.dialect == "postgresql":
@@ -129,19 +130,20 @@ def test_audit_trail_and_decisions_are_append_only(db_url: str, lists: tuple[Pat
 def test_disposition_history(db_url: str, lists: tuple[Path, Path]) -> None:  # noqa: F811
     wf, svc = make(db_url, lists[0])
     alert = screen(wf, svc, COUNTERPARTIES).new_alerts[0]
-    wf.decide(alert, "escalated", note="same country, check the registry", reviewer="Ann", caller="user:ann")
-    shown = wf.decide(alert, "false_positive", note="registry no. differs", reviewer="Bob", caller="key:bob")
+    wf.decide(alert, "escalated", note="same country, check the registry", identity="Ann", caller="user:ann")
+    shown = wf.decide(alert, "false_positive", note="registry no. differs", identity="Bob", caller="key:bob")
     assert shown["status"] == "false_positive"
     assert [(d["decision"], d["outcome"], d["reviewer"], d["previous_status"]) for d in shown["decisions"]] == [
         ("escalated", "applied", "Ann", "open"), ("false_positive", "applied", "Bob", "escalated")]
     assert shown["decisions"][1]["caller"] == "key:bob" and shown["decisions"][1]["note"] == "registry no. differs"
-    for bad, message in [({"decision": "cleared"}, "must be one of"), ({"note": " "}, "needs a note"),
-                         ({"reviewer": ""}, "reviewer's name")]:
-        args = {"decision": "true_match", "note": "n", "reviewer": "r"} | bad
-        with pytest.raises(InputError, match=message):
-            wf.decide(alert, args["decision"], note=args["note"], reviewer=args["reviewer"], caller="x")
+    for bad, error, message in [({"decision": "cleared"}, InputError, "must be one of"),
+                                ({"note": " "}, InputError, "needs a note"),
+                                ({"identity": ""}, ForbiddenError, "authenticated identity")]:
+        args = {"decision": "true_match", "note": "n", "identity": "r"} | bad
+        with pytest.raises(error, match=message):
+            wf.decide(alert, args["decision"], note=args["note"], identity=args["identity"], caller="x")
     with pytest.raises(NotFoundError, match="no alert 999"):
-        wf.decide(999, "true_match", note="n", reviewer="r", caller="x")
+        wf.decide(999, "true_match", note="n", identity="r", caller="x")
     assert [a["id"] for a in wf.list_alerts(status="false_positive")] == [alert]
     assert len(wf.list_alerts(status="open")) == 1
 
@@ -149,30 +151,30 @@ def test_disposition_history(db_url: str, lists: tuple[Path, Path]) -> None:  # 
 def test_four_eyes(db_url: str, lists: tuple[Path, Path]) -> None:  # noqa: F811
     wf, svc = make(db_url, lists[0], four_eyes=True)
     a1, a2 = screen(wf, svc, COUNTERPARTIES).new_alerts
-    shown = wf.decide(a1, "true_match", note="same registry number", reviewer="Ann", caller="user:ann")
+    shown = wf.decide(a1, "true_match", note="same registry number", identity="Ann", caller="user:ann")
     assert shown["status"] == "open" and shown["awaiting_second_review"] is True
     assert [a["id"] for a in wf.list_alerts(pending=True)] == [a1]
-    with pytest.raises(ConflictError, match="second, different reviewer"):
-        wf.decide(a1, "true_match", note="confirming my own", reviewer="ann", caller="user:ann")
-    shown = wf.decide(a1, "true_match", note="confirmed", reviewer="Bob", caller="user:bob")
+    with pytest.raises(ForbiddenError, match="four-eyes rule .* the same identity cannot confirm it"):
+        wf.decide(a1, "true_match", note="confirming my own", identity="ann", caller="user:ann")
+    shown = wf.decide(a1, "true_match", note="confirmed", identity="Bob", caller="user:bob")
     assert shown["status"] == "true_match" and shown["awaiting_second_review"] is False
     assert [(d["outcome"], d["reviewer"]) for d in shown["decisions"]] == [("pending", "Ann"), ("applied", "Bob")]
     assert shown["decisions"][1]["confirms_id"] == shown["decisions"][0]["id"]
     # escalating needs one reviewer; clearing an escalated alert needs two
-    assert wf.decide(a2, "escalated", note="unsure", reviewer="Ann", caller="x")["status"] == "escalated"
-    assert wf.decide(a2, "false_positive", note="cleared", reviewer="Ann", caller="x")["status"] == "escalated"
-    assert wf.decide(a2, "false_positive", note="agree", reviewer="Cho", caller="x")["status"] == "false_positive"
+    assert wf.decide(a2, "escalated", note="unsure", identity="Ann", caller="x")["status"] == "escalated"
+    assert wf.decide(a2, "false_positive", note="cleared", identity="Ann", caller="x")["status"] == "escalated"
+    assert wf.decide(a2, "false_positive", note="agree", identity="Cho", caller="x")["status"] == "false_positive"
     # without the rule, one reviewer decides
     wf1 = Workflow(Settings(watchlist=lists[0], db_url=db_url, four_eyes=False))
     out = screen(wf1, svc, [("CP-9", "Boranex Shipping Lines")])
-    assert wf1.decide(out.new_alerts[0], "true_match", note="n", reviewer="Ann", caller="x")["status"] == "true_match"
+    assert wf1.decide(out.new_alerts[0], "true_match", note="n", identity="Ann", caller="x")["status"] == "true_match"
 
 
 def test_accept_list_suppresses_until_the_entity_changes(db_url: str, lists: tuple[Path, Path]) -> None:  # noqa: F811
     a, b = lists
     wf, svc_a = make(db_url, a)
     first = screen(wf, svc_a, COUNTERPARTIES[:1])
-    wf.decide(first.new_alerts[0], "false_positive", note="a bakery in Omsk", reviewer="Ann", caller="x")
+    wf.decide(first.new_alerts[0], "false_positive", note="a bakery in Omsk", identity="Ann", caller="x")
     again = screen(wf, svc_a, COUNTERPARTIES[:1])
     assert again.new_alerts == [] and again.suppressed == 1 and again.statuses == ["suppressed"]
     (hit,) = audit(wf)[-1]["hits"]  # still in the audit record, marked
@@ -192,7 +194,7 @@ def test_accept_list_suppresses_until_the_entity_changes(db_url: str, lists: tup
 def test_accept_list_reopens_when_the_counterparty_changes(db_url: str, lists: tuple[Path, Path]) -> None:  # noqa: F811
     wf, svc = make(db_url, lists[0])
     first = screen(wf, svc, COUNTERPARTIES[:1])
-    wf.decide(first.new_alerts[0], "false_positive", note="not them", reviewer="Ann", caller="x")
+    wf.decide(first.new_alerts[0], "false_positive", note="not them", identity="Ann", caller="x")
     moved = screen(wf, svc, COUNTERPARTIES[:1], country="RU")  # same name, new country: new data
     assert len(moved.new_alerts) == 1 and moved.suppressed == 0
     shown = wf.show_alert(moved.new_alerts[0])
@@ -205,7 +207,7 @@ def test_rescreen_raises_only_new_alerts(db_url: str, lists: tuple[Path, Path]) 
     wf, svc_a = make(db_url, a)
     first = screen(wf, svc_a, COUNTERPARTIES)
     zarkovian_alert, boranex_alert = first.new_alerts
-    wf.decide(zarkovian_alert, "false_positive", note="not them", reviewer="Ann", caller="x")
+    wf.decide(zarkovian_alert, "false_positive", note="not them", identity="Ann", caller="x")
     assert wf.rescreen(svc_a, caller="user:tester").checked == 0  # nothing screened on an older version
     svc_b = Service(Settings(watchlist=b, db_url=db_url))
     n_audit = len(audit(wf))

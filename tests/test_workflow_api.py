@@ -23,7 +23,8 @@ from screening.config import Settings
 from screening.errors import InputError
 from screening.workflow import ROLES, Workflow
 
-SAMPLE = {"alert_id": "1", "name": "nobody"}  # values for path parameters when walking the route table
+# values for path parameters when walking the route table
+SAMPLE = {"alert_id": "1", "name": "nobody", "dataset": "default", "entity_id": "nobody"}
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def test_alert_review_loop(env) -> None:
                     json={"decision": "false_positive", "note": "a bakery in Omsk"})
     assert r.status_code == 200, r.text
     shown = r.json()
-    assert shown["status"] == "false_positive" and shown["decisions"][0]["reviewer"] == "analyst-key"
+    assert shown["status"] == "false_positive" and shown["decisions"][0]["reviewer"] == "system:analyst-key"
     assert shown["decisions"][0]["caller"] == "key:analyst-key"
     assert client.post(f"/v1/alerts/{first}/decision", headers=keys["analyst"],
                        json={"decision": "false_positive", "note": ""}).status_code == 422
@@ -219,7 +220,7 @@ def test_four_eyes_over_http(tmp_path: Path) -> None:
         r = client.post("/v1/alerts/1/decision", json=decide, headers=ann)
         assert r.json()["status"] == "open" and r.json()["awaiting_second_review"]
         r = client.post("/v1/alerts/1/decision", json=decide, headers=ann)
-        assert r.status_code == 409 and "second, different reviewer" in r.json()["detail"]
+        assert r.status_code == 403 and "four-eyes rule" in r.json()["detail"]
         assert client.get("/v1/alerts", params={"pending": True}, headers=bob).json()[0]["id"] == 1
         r = client.post("/v1/alerts/1/decision", json=decide, headers=bob)
         assert r.json()["status"] == "true_match"
@@ -244,7 +245,7 @@ def test_alert_export_escapes_formulas(env) -> None:
                 json={"decision": "escalated", "note": "+check", "reviewer": "-Ann"})
     r = client.get("/v1/alerts/export", headers=keys["analyst"])
     (row,) = csv.DictReader(io.StringIO(r.text))
-    assert (row["query_name"], row["ref"], row["last_note"], row["last_reviewer"]) == \
+    assert (row["query_name"], row["ref"], row["last_note"], row["last_reviewer_note"]) == \
         ("'" + evil, "'@CP-1", "'+check", "'-Ann")
     r = client.get("/v1/alerts/export", params={"format": "xlsx"}, headers=keys["analyst"])
     path = tmp / "alerts.xlsx"

@@ -13,6 +13,8 @@ from typer.testing import CliRunner, Result
 from wfhelp import COUNTERPARTIES, version_a, version_b
 
 from cli.main import app
+from screening.store import Store
+from screening.workflow import os_caller
 
 runner = CliRunner()
 
@@ -51,10 +53,11 @@ def test_db_upgrade_and_status(tmp_path: Path) -> None:
     env = {"SCREENING_DB_URL": f"sqlite:///{tmp_path / 'x' / 'screening.db'}"}
     r = screen(env, "alerts", "list")
     assert r.exit_code == 2 and "run `screen db upgrade`" in r.output
+    head = Store.head()
     r = screen(env, "db", "upgrade")
-    assert r.exit_code == 0 and "schema revision 0001" in r.stdout
+    assert r.exit_code == 0 and f"schema revision {head}" in r.stdout
     r = screen(env, "db", "status")
-    assert "revision 0001 (newest 0001)" in r.stdout and "screenings: 0" in r.stdout
+    assert f"revision {head} (newest {head})" in r.stdout and "screenings: 0" in r.stdout
 
 
 def test_check_record_ref_and_accept_list(env: dict[str, str]) -> None:
@@ -64,7 +67,7 @@ def test_check_record_ref_and_accept_list(env: dict[str, str]) -> None:
     (alert,) = as_json(env, "alerts", "list")
     assert (alert["ref"], alert["entity_id"], alert["status"]) == ("CP-1", "wf:zarkovian", "open")
     r = screen(env, "alerts", "decide", "1", "--decision", "false_positive", "--note", "a bakery", "--reviewer", "Ann")
-    assert r.exit_code == 0 and "false_positive" in r.stdout and "by Ann: a bakery" in r.stdout
+    assert r.exit_code == 0 and "false_positive" in r.stdout and f"by {os_caller()} (noted as 'Ann'): a bakery" in r.stdout
     # suppressed now: exit 0 with --record, while the plain check still shows the hit
     r = screen(env, "check", name, "--ref", "CP-1", "--record")
     assert r.exit_code == 0 and "suppressed" in r.output
@@ -103,15 +106,21 @@ def test_file_record_id_column_and_rescreen(env: dict[str, str], tmp_path: Path)
 
 
 def test_four_eyes_from_the_environment(env: dict[str, str]) -> None:
+    """On the CLI the reviewer is the OS account: a typed --reviewer name is a note and confirms nothing."""
     env = {**env, "SCREENING_FOUR_EYES": "true"}
     screen(env, "check", COUNTERPARTIES[1][1], "--ref", "CP-2", "--record")
     args = ["alerts", "decide", "1", "--decision", "true_match", "--note", "same vessel owner"]
     assert "awaiting a second reviewer" in screen(env, *args, "--reviewer", "Ann").stdout
-    r = screen(env, *args, "--reviewer", "Ann")
-    assert r.exit_code == 2 and "second, different reviewer" in r.output
+    for name in ("Ann", "Bob"):
+        r = screen(env, *args, "--reviewer", name)
+        assert r.exit_code == 2 and "four-eyes rule" in r.output and "the same identity cannot confirm" in r.output
+        assert f"proposed by {os_caller()}" in r.output
     assert [a["id"] for a in as_json(env, "alerts", "list", "--pending")] == [1]
-    assert as_json(env, *args, "--reviewer", "Bob")["status"] == "true_match"
-    r = screen(env, "alerts", "decide", "1", "--decision", "nope", "--note", "x", "--reviewer", "Bob")
+    shown = as_json(env, "alerts", "show", "1")
+    assert shown["status"] == "open" and [d["reviewer"] for d in shown["decisions"]] == [os_caller()]
+    r = screen(env, "alerts", "decide", "1", "--decision", "escalated", "--note", "x", "--alert-version", "1")
+    assert r.exit_code == 2 and "alert 1 is at version 2, not 1" in r.output
+    r = screen(env, "alerts", "decide", "1", "--decision", "nope", "--note", "x")
     assert r.exit_code == 2 and "must be one of" in r.output
 
 
@@ -160,8 +169,9 @@ def test_file_and_exports_escape_formulas(env: dict[str, str], tmp_path: Path) -
     screen(env, "alerts", "decide", "2", "--decision", "escalated", "--note", "@CR\rinside", "--reviewer", "Bo")
     text = screen(env, "alerts", "export").stdout
     first = next(csv.DictReader(io.StringIO(text)))
-    assert (first["ref"], first["query_name"], first["last_note"], first["last_reviewer"]) == \
+    assert (first["ref"], first["query_name"], first["last_note"], first["last_reviewer_note"]) == \
         ("'=CP-1", "'=Zarkovian Heavy Machinery Plant", "'=1+1", "'@Ann")
+    assert first["last_reviewer"] == os_caller()
     assert "'=1+1" in first["history"] or "=1+1" in first["history"]
     assert not first["history"].startswith(("=", "+", "-", "@"))
     second = list(csv.DictReader(io.StringIO(text, newline="")))[1]  # a CR inside a cell stays inside it
@@ -184,3 +194,16 @@ def test_serve_refuses_auth_off_off_loopback(env: dict[str, str]) -> None:
     assert r.exit_code == 2 and "only with the server bound to 127.0.0.1" in r.output
     r = screen({**env, "SCREENING_AUTH": "maybe"}, "serve")
     assert r.exit_code == 2 and "must be on or off" in r.output
+
+
+def test_cli_modules_do_not_import_each_other() -> None:
+    """cli.workflow stands alone (cli._ui holds what both share): importing it does not load cli.main."""
+    import subprocess
+    import sys
+
+    code = ("import sys, cli.workflow; assert 'cli.main' not in sys.modules, 'cli.workflow imports cli.main'; "
+            "import cli.main; print('ok')")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1])
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    assert "from cli.main" not in (Path(__file__).resolve().parents[1] / "cli" / "workflow.py").read_text()

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Query as Q
 from fastapi.responses import Response
 
-from api.deps import KeyFirstRoute, caller_of, holder_of, role, workflow_of
+from api.deps import KeyFirstRoute, caller_of, holder_of, identity_of, role, workflow_of
 from api.models import AlertDetail, AlertOut, DecisionRequest, RescreenOut
 
 router = APIRouter(route_class=KeyFirstRoute, tags=["alerts"])
@@ -59,10 +59,15 @@ def show_alert(request: Request, alert_id: int) -> dict[str, Any]:
 
 @router.post("/v1/alerts/{alert_id}/decision", response_model=AlertDetail, dependencies=[Depends(role("analyst"))])
 def decide(request: Request, alert_id: int, body: DecisionRequest) -> dict[str, Any]:
-    """Decide an alert: false_positive (suppresses it while both sides are unchanged), true_match, escalated."""
-    caller = caller_of(request)
-    reviewer = body.reviewer or caller.split(":", 1)[-1]
-    return workflow_of(request).decide(alert_id, body.decision, note=body.note, reviewer=reviewer, caller=caller)
+    """Decide an alert: false_positive (suppresses it while both sides are unchanged), true_match, escalated.
+
+    The reviewer is the key's person (or system), never a name in the body. With four-eyes on,
+    a true_match, overturning one, and clearing an escalated alert wait for the same decision by a
+    second identity; the same identity confirming is a 403 naming the rule.
+    """
+    return workflow_of(request).decide(alert_id, body.decision, note=body.note, identity=identity_of(request),
+                                       caller=caller_of(request), reviewer_note=body.reviewer,
+                                       alert_version=body.alert_version)
 
 
 @router.post("/v1/rescreen", response_model=RescreenOut, dependencies=[Depends(role("analyst"))])

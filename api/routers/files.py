@@ -41,6 +41,6 @@ def screen_upload(
         summary = screen_file(svc, Path(tmp.name), buf, opts, label=file.filename or "upload",
                               on_results=file_audit(request, svc))
     headers = {"X-Rows": str(summary.rows), "X-Potential-Matches": str(summary.potential_match),
-               "X-Errors": str(summary.error),
+               "X-Suppressed": str(summary.suppressed), "X-Errors": str(summary.error),
                "Content-Disposition": f'attachment; filename="{Path(file.filename or "upload").stem}-screened.csv"'}
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)

@@ -22,7 +22,7 @@ def list_keys(request: Request) -> list[dict[str, Any]]:
 @router.post("/v1/keys", response_model=KeyCreated, status_code=201, dependencies=[Depends(role("admin"))])
 def create_key(request: Request, body: KeyRequest) -> dict[str, Any]:
     """Create a key; the response holds it once, and only its hash is stored."""
-    key, token = workflow_of(request).create_key(body.name, body.role)
+    key, token = workflow_of(request).create_key(body.name, body.role, person=body.person, system=body.system)
     return {**key, "key": token}
 
 

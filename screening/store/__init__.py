@@ -282,7 +282,19 @@ class Store:
         return [dict(r) for r in conn.execute(q).mappings()]
 
     def update_alert(self, conn: Connection, alert_id: int, **values: Any) -> None:
-        conn.execute(t.alerts.update().where(t.alerts.c.id == alert_id).values(updated_at=utcnow(), **values))
+        """Set columns of an alert and bump its version (every decision makes a new version)."""
+        conn.execute(t.alerts.update().where(t.alerts.c.id == alert_id)
+                     .values(updated_at=utcnow(), version=t.alerts.c.version + 1, **values))
+
+    def clearing_decisions(self, conn: Connection, alert_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        """alert id -> the applied decision that set it to false_positive (its latest applied decision)."""
+        latest: dict[int, dict[str, Any]] = {}
+        d = t.decisions.c
+        for part in _chunks(sorted(set(alert_ids))):
+            for r in conn.execute(sa.select(d.id, d.alert_id, d.decision, d.reviewer, d.decided_at)
+                                  .where(d.alert_id.in_(part), d.outcome == "applied").order_by(d.id)).mappings():
+                latest[r["alert_id"]] = dict(r)
+        return {a: r for a, r in latest.items() if r["decision"] == "false_positive"}
 
     def insert_decision(self, conn: Connection, row: dict[str, Any]) -> int:
         return conn.execute(t.decisions.insert().returning(t.decisions.c.id), row).scalar_one()

@@ -56,6 +56,7 @@ screenings = Table(
     Column("threshold", Float, nullable=False),
     Column("status", String(32), nullable=False),  # clear | potential_match | suppressed
     Column("hits", JSON, nullable=False),  # every hit: score, explanation, entity hash, alert id, suppressed
+    Column("identity", String(200), nullable=True),  # who: a key's person or system, or the OS user (0002)
 )
 
 counterparties = Table(
@@ -91,6 +92,7 @@ alerts = Table(
     Column("screening_id", Integer, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),  # bumped by every decision (0002)
     UniqueConstraint("counterparty_id", "entity_id", "entity_hash", "data_hash", name="uq_alert_key"),
 )
 
@@ -107,6 +109,8 @@ decisions = Table(
     Column("outcome", String(16), nullable=False),  # applied | pending (awaits a second reviewer)
     Column("confirms_id", Integer, nullable=True),
     Column("previous_status", String(32), nullable=False),
+    Column("alert_version", Integer, nullable=True),  # the alert version the decision was made on (0002)
+    Column("reviewer_note", Text, nullable=True),  # a free-text name given beside the identity; never checked
 )
 
 api_keys = Table(
@@ -118,6 +122,8 @@ api_keys = Table(
     Column("prefix", String(16), nullable=False),  # the key's first characters, to tell keys apart
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("owner", String(200), nullable=True),  # the one person or system the key belongs to (0002)
+    Column("owner_kind", String(16), nullable=True),  # person | system; NULL (older keys): the system of its name
 )
 
 rescreen_runs = Table(
