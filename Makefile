@@ -3,12 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# ICU=wheel (default): PyICU comes prebuilt (pyicu-wheels, through packaging/pyicu); ICU=source compiles it
+# from PyPI's sdist against the system ICU (needs the Debian packages libicu-dev, pkg-config and g++).
+ICU ?= wheel
 
 .PHONY: install run test lint bench bench-full accuracy serve clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml packaging/pyicu/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+# A compiled PyICU and pyicu-wheels both install the icu module: switching, remove the other first (pip
+# would otherwise delete the new icu files while uninstalling the old distribution).
+ifeq ($(ICU),wheel)
+	$(BIN)/pip show pyicu 2>/dev/null | grep -q '^Version: .*+wheels' || $(BIN)/pip uninstall --quiet --yes pyicu
+	$(BIN)/pip install --quiet ./packaging/pyicu
+else
+	! $(BIN)/pip show pyicu 2>/dev/null | grep -q '^Version: .*+wheels' || $(BIN)/pip uninstall --quiet --yes pyicu pyicu-wheels
+endif
 	$(BIN)/pip install --quiet -e '.[test,dask,yente-client]'  # dask, yente-client: their tests run too
 	touch $(STAMP)
 
@@ -22,8 +33,8 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
-	$(BIN)/python -m pytest -q
+test: $(STAMP) lint  # with a throwaway PostgreSQL server when PostgreSQL is installed (scripts/with-postgres)
+	scripts/with-postgres $(BIN)/python -m pytest -q
 
 bench: $(STAMP)  # the quick ones, a few minutes in all; bench-full for the issue-5 figures
 	$(BIN)/python benchmarks/bench_matcher.py --quick

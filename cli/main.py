@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -14,7 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from cli._ui import EXIT_CLEAR, EXIT_MATCH, WatchlistOpt, err, errors_to_exit, out
+from cli._ui import EXIT_CLEAR, EXIT_INTERRUPTED, EXIT_MATCH, WatchlistOpt, err, errors_to_exit, out
 from cli.workflow import check_serve, file_recorder, record_results, register
 from screening.batch import FileOptions, screen_file
 from screening.build import build_seed_watchlist
@@ -62,6 +63,7 @@ def check(
             raise ScreeningError(f"--type {type!r}: must be company, person, vessel or aircraft")
         svc = service(watchlist)
         query = make_query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier or [])
+        svc.validate(query, "")  # named by option, not as "queries[0]"
         resp = svc.screen([query], threshold=threshold, limit=limit)
         recorded = record_results(svc, resp.results, threshold=resp.threshold, channel="cli-check") if record else None
     # a recorded screening is rendered as recorded: hits on the accept list marked, status suppressed if all are
@@ -113,7 +115,8 @@ def file_(
     name_column: Annotated[str | None, typer.Option(help="Column holding the name.")] = None,
     country_column: Annotated[str | None, typer.Option(help="Column holding the country code.")] = None,
     type_column: Annotated[str | None, typer.Option(help="Column holding the entity type.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Output CSV (default: stdout).")] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Output file: CSV, or XLSX for a .xlsx name (default: CSV on stdout).")] = None,
     threshold: Annotated[float | None, typer.Option(help="Minimum score for a hit, 0-1.")] = None,
     encoding: Annotated[str | None, typer.Option(help="Input encoding (default: detected).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Worker processes (default: all cores).")] = None,
@@ -131,7 +134,7 @@ def file_(
     Exit 0 when no row is a potential match (clear, or with --record and --id-column every hit
     suppressed), 1 when a row is, 2 on an error.
     """
-    from screening.batch import default_jobs, estimate_rows, screen_to_path
+    from screening.batch import check_not_input, default_jobs, estimate_rows, output_format, partial_path, screen_to_path
 
     opts = FileOptions(name_column=name_column, country_column=country_column, type_column=type_column,
                        encoding=encoding, threshold=threshold, id_column=id_column)
@@ -144,21 +147,39 @@ def file_(
             raise ScreeningError(f"--engine {engine!r}: must be local or dask")
         if engine == "dask" and (resume or record):
             raise ScreeningError("--resume and --record work with the local engine only")
+        if output is None and engine == "local":
+            try:
+                check_not_input(Path(input), sys.stdout.fileno(), "the standard output")
+            except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+                pass  # not a real file (a test's capture)
+        elif output is not None:
+            check_not_input(Path(input), output)  # before the watchlist loads or anything is written
+            if output_format(output) == "xlsx" and engine == "dask":
+                raise ScreeningError(f"{output}: --engine dask writes CSV only; give an output ending .csv")
         svc = service(watchlist)
         recorder = file_recorder(svc) if record else None
-        with _progress(lambda: estimate_rows(input)) as bar:
-            if engine == "dask":
-                from screening.dask_engine import screen_dask_to
+        try:
+            with _progress(lambda: estimate_rows(input)) as bar:
+                if engine == "dask":
+                    from screening.dask_engine import screen_dask_to
 
-                summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
-                                         stdout=sys.stdout)
-            elif output:
-                summary = screen_to_path(svc, input, output, opts, resume=resume, force_resume=force_resume, jobs=jobs,
-                                         progress=bar.advance, on_resume=bar.start_at, on_results=recorder)
-            else:
-                summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
-                                      on_results=recorder)
-    resumed = f" ({summary.resumed} already in {output}, resumed)" if summary.resumed else ""
+                    summary = screen_dask_to(svc, input, output, opts, scheduler=scheduler, progress=bar.advance,
+                                             stdout=sys.stdout)
+                elif output:
+                    summary = screen_to_path(svc, input, output, opts, resume=resume, force_resume=force_resume,
+                                             jobs=jobs, progress=bar.advance, on_resume=bar.start_at,
+                                             on_results=recorder)
+                else:
+                    summary = screen_file(svc, input, sys.stdout, opts, progress=bar.advance, jobs=jobs,
+                                          on_results=recorder)
+        except KeyboardInterrupt:
+            where = ""
+            if output is not None and partial_path(output).exists():
+                where = f": the rows screened so far are in {partial_path(output)}"
+            err.print(f"interrupted{where}; run the same command with --resume to carry on" if where else
+                      "interrupted", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    resumed = f" ({summary.resumed} already screened, resumed)" if summary.resumed else ""
     suppressed = f", {summary.suppressed} suppressed" if record else ""
     run = summary.run
     against = f", {run.watchlist_id} {run.watchlist_version}, threshold {run.threshold}" if run else ""
@@ -171,6 +192,9 @@ def file_(
         f"{suppressed}, {summary.error} errors in {summary.seconds:.2f} s (encoding {summary.encoding}{against})",
         highlight=False
     )
+    if summary.countries_named:
+        err.print(f"note: {summary.countries_named} rows gave a country by name, read as its ISO 3166-1 code "
+                  "(e.g. 'China' as CN)", highlight=False)
     if recorder:
         t = recorder.totals  # type: ignore[attr-defined]
         err.print(f"recorded {t['screenings']} screenings: {t['new_alerts']} new alerts, {t['suppressed']} suppressed "
@@ -231,6 +255,7 @@ def serve(
     with errors_to_exit():
         settings = Settings.from_env(watchlist=watchlist, host=host, port=port)
         check_serve(settings)
+        preflight_serve(settings)  # a missing artifact or a bad database: one line and exit 2, not a traceback
         os.environ["SCREENING_HOST"] = host  # worker processes check the bind address too
         if watchlist is not None:  # worker processes rebuild settings from the environment
             os.environ["SCREENING_WATCHLIST"] = str(watchlist)
@@ -241,6 +266,19 @@ def serve(
             from api.app import create_app
 
             uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def preflight_serve(settings: Settings) -> None:
+    """What the server does first (open the artifact, migrate the database), done here to fail before uvicorn starts."""
+    from screening.watchlist import Watchlist
+    from screening.workflow import Workflow
+
+    Watchlist(settings.watchlist)
+    wf = Workflow(settings)
+    try:
+        wf.upgrade()
+    finally:
+        wf.close()
 
 
 @watchlist_app.command("build")

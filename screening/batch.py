@@ -8,6 +8,10 @@ import io
 import multiprocessing
 import os
 import re
+import select
+import shutil
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -18,9 +22,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from .config import Settings
+from .csvrows import BadRow, csv_records
 from .errors import InputFileError, LimitError, ResumeError, ScreeningError
 from .matcher import MATCHER_VERSION
-from .service import Query, Result, Service
+from .service import Query, Result, Service, country_code_of, country_problem
 
 # The run columns (watchlist id and version, threshold, matcher) say on every row what it was screened with,
 # so a file never mixes runs unseen: --resume compares them with its own run. `error` stays last.
@@ -29,8 +34,10 @@ RESULT_COLUMNS = ["match_status", "top_score", "top_entity_id", "top_listings", 
                   "hit_count", "suppressed_count", *RUN_COLUMNS, "error"]
 STATUSES = ("clear", "potential_match", "suppressed", "error")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-NAME_COLUMNS = ("name", "company", "company_name", "counterparty", "counterparty_name", "full_name", "entity_name")
 CHUNK = 2000
+# An XLSX is a zip of XML: a few MB can unpack to GBs. A full sheet of a million rows of five short
+# columns unpacks to well under this; a larger workbook is refused before it is parsed.
+MAX_XLSX_UNPACKED = 2 << 30
 # Fewer chunks than this are screened in-process: a pool's start (about 1 s: processes, then each
 # loads the watchlist) costs more than 2 processes save on a few thousand rows.
 POOL_MIN_CHUNKS = 4
@@ -117,6 +124,7 @@ class FileSummary:
     encoding: str = ""
     columns: list[str] = field(default_factory=list)
     resumed: int = 0  # rows already in the output when a run resumed
+    countries_named: int = 0  # rows whose country was a name ("China"), read as its code ("CN")
     run: RunInfo | None = None  # what this run screened with
     previous_run: RunInfo | None = None  # the run a --resume continued, when it differed (--force-resume)
 
@@ -127,7 +135,8 @@ class FileSummary:
     def add(self, counts: dict[str, int]) -> None:
         for key, n in counts.items():
             setattr(self, key, getattr(self, key) + n)
-            self.rows += n
+            if key in STATUSES:  # not countries_named: a note about rows already counted
+                self.rows += n
 
 
 def detect_encoding(head: bytes) -> str:
@@ -206,29 +215,55 @@ class Table:
             self.delimiter = options.delimiter or ("\t" if suffix == ".tsv" else sniff_delimiter(sample))
             self._rows = self._csv_rows(text, self.delimiter)
         try:
-            self.header = clean_header(next(self._rows)[1])
+            first = next(self._rows)[1]
         except StopIteration:
             raise InputFileError(f"{self.label}: the file is empty") from None
+        if isinstance(first, BadRow):
+            raise InputFileError(f"{self.label}: the header row: {first.error}")
+        self.header = clean_header(first)
         if not any(self.header):
             raise InputFileError(f"{self.label}: the header row is empty")
 
     def _csv_rows(self, text: IO[str], delim: str) -> Iterator[tuple[int, list[str]]]:
-        reader = csv.reader(text, delimiter=delim)
-        try:
-            for row in reader:
-                yield reader.line_num, row
-        except csv.Error as exc:
-            raise InputFileError(f"{self.label}: line {reader.line_num}: {exc}") from exc
+        # numbered by row (the header is row 1); a row that isn't clean CSV is a BadRow naming its line
+        for n, (_first, _last, values) in enumerate(csv_records(text, delim), start=1):
+            yield n, values
 
     def _xlsx_rows(self, raw: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
+        """The active sheet's rows, numbered as the sheet numbers them; wholly empty rows are not rows.
+
+        The sheet's declared <dimension> is not trusted: it may under-declare the rows (read-only
+        openpyxl would stop early) or declare A1:XFD1048576 for a few cells (and pad every row to
+        16,384 cells, a million times). Each row is as long as its last non-empty cell.
+        """
+        import zipfile
+
         from openpyxl import load_workbook
 
+        try:  # the limit is checked before the work: the sizes the zip declares (reading stops at them)
+            unpacked = sum(i.file_size for i in zipfile.ZipFile(raw).infolist())
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise InputFileError(f"{self.label}: not a readable .xlsx workbook (not a zip archive: {exc})") from exc
+        if unpacked > MAX_XLSX_UNPACKED:
+            raise InputFileError(f"{self.label}: the workbook unpacks to {unpacked:,} bytes (limit "
+                                 f"{MAX_XLSX_UNPACKED:,}); save the sheet as CSV")
+        raw.seek(0)
         try:
             wb = load_workbook(raw, read_only=True, data_only=True)
+            ws = wb.active
+            if ws is None or not hasattr(ws, "reset_dimensions"):
+                raise InputFileError(f"{self.label}: the workbook's active sheet is not a worksheet")
+            ws.reset_dimensions()
+            for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                values = ["" if v is None else str(v) for v in row]
+                while values and not values[-1]:
+                    values.pop()
+                if values:
+                    yield n, values
+        except InputFileError:
+            raise
         except Exception as exc:  # openpyxl raises many kinds for a bad workbook
-            raise InputFileError(f"{self.label}: not a readable .xlsx workbook ({exc})") from exc
-        for n, row in enumerate(wb.active.iter_rows(values_only=True), start=1):
-            yield n, ["" if v is None else str(v) for v in row]
+            raise InputFileError(f"{self.label}: not a readable .xlsx workbook ({type(exc).__name__}: {exc})") from exc
 
     def _parquet_rows(self, raw: IO[bytes]) -> Iterator[tuple[int, list[str]]]:
         try:
@@ -247,12 +282,15 @@ class Table:
                 yield n, values
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(1-based row number counting the header as row 1, values) for every data row."""
-        for n, (_line, values) in enumerate(self._rows, start=2):
+        """(row number, values) for every data row: the header is row 1 (in a sheet, the sheet's numbers)."""
+        width = len(self.header)
+        for n, values in self._rows:
+            if self.encoding == "xlsx" and len(values) < width and not isinstance(values, BadRow):
+                values = values + [""] * (width - len(values))  # a sheet leaves out trailing empty cells
             yield n, values
 
-    def column(self, wanted: str | None, role: str, fallbacks: tuple[str, ...] = ()) -> int | None:
-        return find_column(self.header, wanted, role, fallbacks, self.label)
+    def column(self, wanted: str | None, role: str) -> int | None:
+        return find_column(self.header, wanted, role, self.label)
 
     def layout(self, options: FileOptions, threshold: float) -> Layout:
         return make_layout(self.header, options, threshold, self.label)
@@ -261,28 +299,74 @@ class Table:
         return output_header(self.header)
 
 
-def find_column(header: list[str], wanted: str | None, role: str, fallbacks: tuple[str, ...], label: str) -> int | None:
-    lower = [h.lower() for h in header]
-    if wanted:
-        if wanted in header:
-            return header.index(wanted)
-        if wanted.lower() in lower:
-            return lower.index(wanted.lower())
-        raise InputFileError(f"{label}: no {role} column {wanted!r}; the file has columns: {', '.join(header)}")
-    for f in fallbacks:
-        if f in lower:
-            return lower.index(f)
+# The column guess: a header's words (case, spacing, underscores and camelCase ignored) ranked per role.
+_ENTITY_WORDS = frozenset({"company", "entity", "counterparty", "party", "organisation", "organization", "org",
+                           "business", "customer", "supplier", "vendor", "client", "beneficiary", "firm", "person"})
+_NAME_QUALIFIERS = _ENTITY_WORDS | {"full", "legal", "registered", "official", "trading", "complete"}
+# Words that say a column holds something about the name, not the name ("Company ID", "File name", "First name").
+_NOT_NAME = frozenset({"id", "code", "no", "nr", "number", "num", "ref", "reference", "country", "type", "kind",
+                       "date", "dob", "email", "mail", "address", "city", "phone", "file", "user", "first", "last",
+                       "given", "middle", "family", "maiden", "father", "mother", "alias", "aka", "status", "score"})
+_COUNTRY_WORDS = frozenset({"country", "nationality", "jurisdiction", "citizenship"})
+_TYPE_WORDS = frozenset({"type", "kind", "category"})
+
+
+def header_words(header: str) -> list[str]:
+    """'Company Name', 'company_name', 'CompanyName' and ' COMPANY  NAME ' are all ['company', 'name']."""
+    return re.findall(r"[a-z0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", header).casefold())
+
+
+def _rank(role: str, words: list[str]) -> int | None:
+    """How surely a column with these header words holds `role` (0 surest), or None."""
+    w = set(words)
+    if not w:
+        return None
+    if role == "name":
+        if words == ["name"]:
+            return 0
+        if w & _NOT_NAME:
+            return None
+        if "name" in w and w - {"name"} <= _NAME_QUALIFIERS:
+            return 1  # Company Name, counterparty_name, Full Name, Legal Name
+        if w <= _ENTITY_WORDS:
+            return 2  # Company, Counterparty, Party
+        return 3 if "name" in w else None
+    if role == "country":
+        if words == ["country"]:
+            return 0
+        if "country" in w and w <= {"country", "code", "iso", "iso2", "alpha", "alpha2", "2", "cc"}:
+            return 1
+        return 2 if w & _COUNTRY_WORDS else None
+    if role == "type":
+        if words == ["type"]:
+            return 0
+        return 1 if w & _TYPE_WORDS and w <= _TYPE_WORDS | {"entity", "party", "counterparty", "record"} else None
     return None
 
 
+def find_column(header: list[str], wanted: str | None, role: str, label: str) -> int | None:
+    """The column given by name (exact, then ignoring case), or else the best guess for `role`, or None."""
+    if wanted:
+        if wanted in header:
+            return header.index(wanted)
+        lower = [h.casefold() for h in header]
+        if wanted.casefold() in lower:
+            return lower.index(wanted.casefold())
+        raise InputFileError(f"{label}: no {role} column {wanted!r}; the file has columns: {', '.join(header)}")
+    ranked = [(r, i) for i, h in enumerate(header) if (r := _rank(role, header_words(h))) is not None]
+    return min(ranked)[1] if ranked else None
+
+
 def make_layout(header: list[str], options: FileOptions, threshold: float, label: str) -> Layout:
-    name_i = find_column(header, options.name_column, "name", NAME_COLUMNS, label)
+    name_i = find_column(header, options.name_column, "name", label)
     if name_i is None:
         raise InputFileError(f"{label}: no name column (use --name-column); the file has columns: {', '.join(header)}")
+    country_i = find_column(header, options.country_column, "country", label)
+    type_i = find_column(header, options.type_column, "type", label)
     return Layout(width=len(header), name_i=name_i,
-                  country_i=find_column(header, options.country_column, "country", ("country", "country_code"), label),
-                  type_i=find_column(header, options.type_column, "type", ("type", "entity_type"), label),
-                  ref_i=find_column(header, options.id_column, "id", (), label) if options.id_column else None,
+                  country_i=None if country_i == name_i else country_i,
+                  type_i=None if type_i in (name_i, country_i) else type_i,
+                  ref_i=find_column(header, options.id_column, "id", label) if options.id_column else None,
                   threshold=threshold)
 
 
@@ -356,6 +440,8 @@ def render_chunk(service: Service, rows: list[tuple[int, list[str]]], errors: li
         else:
             r = next(it)
             counts[r.status] += 1
+            if r.query.country and layout.country_i is not None and values[layout.country_i].strip() != r.query.country:
+                counts["countries_named"] = counts.get("countries_named", 0) + 1  # "China" screened as CN
             # the top hit a reader acts on: the best one not on the accept list (the best one when all are)
             top = next((h for h in r.hits if not h.suppressed), r.hits[0] if r.hits else None)
             n_supp = sum(1 for h in r.hits if h.suppressed)
@@ -369,6 +455,8 @@ def render_chunk(service: Service, rows: list[tuple[int, list[str]]], errors: li
 def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> tuple[Query | None, str]:
     """The row's query, or None and the reason it can't be screened (always starting "row N:")."""
     width = layout.width
+    if isinstance(values, BadRow):
+        return None, f"row {n}: {values.error}"
     if len(values) != width:
         shown = "; extra values: " + ", ".join(values[width:]) if len(values) > width else ""
         return None, f"row {n}: {len(values)} fields, the header has {width}{shown}"
@@ -377,6 +465,8 @@ def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> t
     name = values[layout.name_i].strip()
     try:
         country = values[layout.country_i].strip() or None if layout.country_i is not None else None
+        if country and country_problem(country):  # a country written out in a file: its code, counted in the summary
+            country = country_code_of(country) or country
         kind = values[layout.type_i].strip().lower() or None if layout.type_i is not None else None
         ref = values[layout.ref_i].strip() or None if layout.ref_i is not None else None
         q = Query(name=name, country=country, type=kind if kind in ("person", "company", "vessel", "aircraft")
@@ -410,9 +500,41 @@ def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
 _worker_service: Service | None = None  # one per pool worker process, set by its initializer
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, parent: int) -> None:
     global _worker_service
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the pool)
+    exit_with(parent)
     _worker_service = Service(settings)
+
+
+def exit_with(pid: int) -> None:
+    """End this process as soon as process `pid` ends (e.g. `kill -9` of the `screen file` that started it).
+
+    A pool worker blocks reading its task queue, whose write end it holds itself, so it would never
+    see its parent go. A daemon thread waits on a pidfd of the parent (Linux), else polls it.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except AttributeError:
+        fd = None
+    except OSError:  # already gone
+        os._exit(1)
+
+    def wait() -> None:
+        if fd is not None:
+            select.select([fd], [], [])
+        else:
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=wait, name="exit-with-parent", daemon=True).start()
 
 
 def _screen_in_worker(rows: list[tuple[int, list[str]]], layout: Layout, keep_results: bool) -> ChunkOut:
@@ -441,8 +563,9 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
     # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["screening.service"])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(settings,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(settings, os.getpid()))
+    try:
         pending: deque[Future[ChunkOut]] = deque()
         for chunk in _prepend(head, chunks):
             pending.append(pool.submit(_screen_in_worker, chunk, layout, keep_results))
@@ -450,6 +573,8 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    finally:  # on an error or Ctrl-C, don't wait for the chunks still queued
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _prepend(head: list[Any], rest: Iterator[Any]) -> Iterator[Any]:
@@ -530,6 +655,43 @@ def screen_file(
     return summary
 
 
+XLSX_MAX_ROWS = 1_048_576  # one sheet's rows, the header included
+# Output suffixes that name a format this tool does not write: refused rather than filled with CSV text.
+REFUSED_OUTPUTS = (".xls", ".xlsm", ".xlsb", ".ods", ".tsv", ".tab", ".parquet", ".pq", ".json", ".jsonl")
+
+
+def output_format(output: Path) -> str:
+    """'xlsx' for a .xlsx output, 'csv' for any other name; a suffix naming another format is refused."""
+    suffix = output.suffix.lower()
+    if suffix in REFUSED_OUTPUTS:
+        raise InputFileError(f"{output}: can't write {suffix} files; give an output ending .csv or .xlsx")
+    return "xlsx" if suffix == ".xlsx" else "csv"
+
+
+def partial_path(output: Path) -> Path:
+    """Where a run writes until it finishes: OUTPUT.partial beside OUTPUT (what --resume carries on from)."""
+    return output.with_name(output.name + ".partial")
+
+
+def same_file(a: Path | int, b: Path | int) -> bool:
+    """Whether two paths (or open file descriptors) are one file: same device and inode, so links count too."""
+    try:
+        sa = os.fstat(a) if isinstance(a, int) else os.stat(a)
+        sb = os.fstat(b) if isinstance(b, int) else os.stat(b)
+    except (OSError, ValueError):
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def check_not_input(path: Path, output: Path | int, shown: str | None = None) -> None:
+    """Refuse an output that is the input file, or a hard or symbolic link to it, before anything is written."""
+    shown = shown or str(output)
+    targets = [output] if isinstance(output, int) else [output, partial_path(Path(output))]
+    if any(same_file(path, t) for t in targets):
+        raise InputFileError(f"{shown}: is the input file {path} (the same file, or a link to it); "
+                             "write the output to another file")
+
+
 def screen_to_path(
     service: Service,
     path: Path,
@@ -543,22 +705,32 @@ def screen_to_path(
     on_resume: Callable[[int], None] | None = None,
     on_results: Callable[[list[Result], float], list[Result] | None] | None = None,
 ) -> FileSummary:
-    """Screen `path` into the CSV file `output`; with `resume`, carry on from the rows already in it.
+    """Screen `path` into `output` (CSV, or XLSX for a .xlsx name); with `resume`, carry on from a killed run.
 
-    A resumed run checks that the output's header is the one this input gives, drops a trailing
-    partial row (a killed run), skips as many input rows as the output holds, and appends the rest:
-    the final file is the same as an uninterrupted run's. It refuses, naming both, when the rows
-    already there were screened with another watchlist version, threshold or matcher (their run
-    columns), unless `force_resume`: then the new rows carry their own run columns, and the summary
-    names the run it continued (`previous_run`).
+    The output is refused if it is the input (or a link to it). Rows are written to OUTPUT.partial,
+    which replaces OUTPUT only when the run succeeds: a failed or interrupted run leaves OUTPUT as
+    it was, and the partial file (if it holds any rows) for --resume. A resumed run carries on from
+    OUTPUT.partial, or else from a CSV OUTPUT itself: it checks that the header is the one this
+    input gives, drops a trailing partial row, skips as many input rows as it holds, and appends the
+    rest, so the final file is the same as an uninterrupted run's. It refuses, naming both, when the
+    rows already there were screened with another watchlist version, threshold or matcher (their
+    run columns), unless `force_resume`: then the new rows carry their own run columns, and the
+    summary names the run it continued (`previous_run`).
     """
     path, output = Path(path), Path(output)
+    fmt = output_format(output)
+    check_not_input(path, output)
+    target = output.resolve() if output.is_symlink() else output  # write through a link to its file
+    partial = partial_path(target)
+    work = partial
+    if resume and not _nonempty(partial) and fmt == "csv" and _nonempty(target):
+        work = target  # resumed in place: an output from an older run, or a finished one
     summary = FileSummary()
-    if resume and output.exists() and output.stat().st_size:
+    if resume and _nonempty(work):
         threshold = file_threshold(service, options)
         with _open_input(path, str(path)) as raw:
             header = Table(path, raw, options).output_header()
-        summary, last, end = _resume_point(output, header)
+        summary, last, end = _resume_point(work, header)
         run = RunInfo.of(service, threshold)
         if last is not None and last != run:
             if not force_resume:
@@ -567,18 +739,70 @@ def screen_to_path(
                     "would mix them in one file: write a new output, or give --force-resume to carry on anyway "
                     "(the rows after the resume point then name this run in their own columns)")
             summary.previous_run = last
-        if end < output.stat().st_size:  # only once the run may go on: a refused resume leaves the file as it was
-            os.truncate(output, end)
+        if end < work.stat().st_size:  # only once the run may go on: a refused resume leaves the file as it was
+            os.truncate(work, end)
         summary.resumed = summary.rows
         if on_resume:
             on_resume(summary.rows)
     try:
-        sink = open(output, "a" if resume else "w", newline="", encoding="utf-8")  # noqa: SIM115
+        sink = open(work, "a" if resume else "w", newline="", encoding="utf-8")  # noqa: SIM115
     except OSError as exc:
         raise InputFileError(f"{output}: cannot write ({exc.strerror})") from exc
-    with sink:
-        return screen_file(service, path, sink, options, progress=progress, jobs=jobs, skip_rows=summary.rows,
-                           write_header=sink.tell() == 0, summary=summary, on_results=on_results)
+    try:
+        with sink:
+            summary = screen_file(service, path, sink, options, progress=progress, jobs=jobs, skip_rows=summary.rows,
+                                  write_header=sink.tell() == 0, summary=summary, on_results=on_results)
+        if fmt == "xlsx":
+            csv_to_xlsx(work, target)
+            work.unlink()
+        elif work != target:
+            _replace(work, target)
+    except BaseException:
+        if work == partial and summary.rows == 0:  # nothing screened: leave no empty file behind
+            work.unlink(missing_ok=True)
+        raise
+    return summary
+
+
+def _nonempty(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _replace(work: Path, target: Path) -> None:
+    try:
+        if target.exists():
+            shutil.copymode(target, work)  # the output keeps its permissions
+        os.replace(work, target)
+    except OSError as exc:
+        raise InputFileError(f"{target}: cannot write ({exc.strerror}); the screened rows are in {work}") from exc
+
+
+def csv_to_xlsx(source: Path, target: Path) -> None:
+    """Write the CSV output `source` as a one-sheet XLSX at `target` (streamed; replaced atomically)."""
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    tmp = target.with_name(target.name + ".xlsx-tmp")
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("screened")
+    with open(source, encoding="utf-8", newline="") as f:
+        for n, row in enumerate(csv.reader(f), start=1):
+            if n > XLSX_MAX_ROWS:
+                wb.close()
+                raise InputFileError(f"{target}: more than {XLSX_MAX_ROWS:,} rows, the most an XLSX sheet holds; "
+                                     f"the screened rows are in {source} (CSV): write a .csv output")
+            ws.append([ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) for v in row])
+    try:
+        wb.save(tmp)
+        _replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputFileError(f"{target}: cannot write ({exc.strerror})") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def resume_point(output: Path, header: list[str]) -> FileSummary:

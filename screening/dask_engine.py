@@ -41,6 +41,7 @@ from .batch import (
     file_threshold,
     make_layout,
     output_header,
+    partial_path,
     screen_rows,
     shift_row_numbers,
 )
@@ -263,12 +264,19 @@ def screen_dask_to(
         if output is None:
             assert stdout is not None
             return screen_dask(service, urlpath, stdout, options, client=client, progress=progress)
+        output = Path(output)
+        work = partial_path(output)  # replaces the output only when the run succeeds, as the local engine does
         try:
-            sink = open(output, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            sink = open(work, "w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise InputFileError(f"{output}: cannot write ({exc.strerror})") from exc
-        with sink:
-            return screen_dask(service, urlpath, sink, options, client=client, progress=progress)
+        try:
+            with sink:
+                summary = screen_dask(service, urlpath, sink, options, client=client, progress=progress)
+            os.replace(work, output)
+        finally:
+            work.unlink(missing_ok=True)
+        return summary
     finally:
         cluster = None if scheduler else client.cluster
         client.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import date
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -16,7 +18,52 @@ from .watchlist import TYPE_NAMES, Watchlist, identifier_key
 
 # "suppressed": every hit is on the accept list; only a recorded screening of a counterparty (with its ref) says so
 Status = Literal["clear", "potential_match", "suppressed"]
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_NOT_TEXT = re.compile("[\ud800-\udfff\0]")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+@lru_cache(maxsize=1)
+def _territories() -> tuple[frozenset[str], dict[str, str]]:
+    """The two-letter territory codes rigour knows (ISO 3166-1 alpha-2 plus XK and the like), and names to codes."""
+    from rigour.territories import get_territories
+
+    codes, names = set(), {}
+    for t in get_territories():
+        if len(t.code) == 2 and t.code != "zz":  # zz: "unknown" in rigour, not a country
+            codes.add(t.code.upper())
+            for n in (t.name, t.full_name, t.alpha3, *t.other_codes):
+                if n:
+                    names.setdefault(n.casefold(), t.code.upper())
+    names.setdefault("uk", "GB")  # common, but not ISO
+    return frozenset(codes), names
+
+
+def country_code_of(name: str) -> str | None:
+    """The alpha-2 code of a country written out ("China", "Deutschland", "CHN"), if the name is known exactly."""
+    return _territories()[1].get(name.strip().casefold())
+
+
+def country_problem(value: str) -> str | None:
+    """Why `value` is not an ISO 3166-1 alpha-2 country code (with the code it may mean), or None."""
+    codes, names = _territories()
+    if value.upper() in codes:
+        return None
+    guess = country_code_of(value)
+    hint = f"; did you mean {guess!r}?" if guess else ""
+    return f"not an ISO 3166-1 alpha-2 country code such as 'CN' or 'GB'{hint}"
+
+
+def date_problem(value: str) -> str | None:
+    """Why `value` is not a real calendar date written YYYY, YYYY-MM or YYYY-MM-DD, or None."""
+    m = _DATE.match(value)
+    if not m:
+        return "not a date written YYYY, YYYY-MM or YYYY-MM-DD"
+    year, month, day = (int(g) if g else None for g in m.groups())
+    try:
+        date(year or 1, month or 1, day or 1)
+    except ValueError as exc:
+        return f"not a real calendar date ({exc})"
+    return None
 
 
 class Query(BaseModel):
@@ -103,15 +150,34 @@ class Service:
         return WatchlistRef(id=wl.id, version=wl.version, entities=wl.n_entities)
 
     def validate(self, query: Query, where: str) -> None:
-        if not query.name or not query.name.strip():
-            raise EmptyNameError(f"{where}: name is empty")
-        if len(query.name) > self.settings.max_name_length:
-            raise LimitError(
-                f"{where}: name is {len(query.name)} characters long (limit {self.settings.max_name_length})"
-            )
-        bad = _SURROGATE.search(query.name)
-        if bad:  # a lone surrogate (a JSON "\udc80" escape, undecodable argv bytes) is not text
-            raise InputError(f"{where}: name has an unpaired surrogate {bad.group()!r} at position {bad.start()}")
+        """Refuse a query that can't be screened honestly, naming `where` ("queries[3]", "row 17"), the value and the rule.
+
+        Every adapter (HTTP, CLI, files, jobs) goes through here, so they all refuse the same queries.
+        """
+        at = f"{where}: " if where else ""
+        name = query.name
+        if not name or not name.strip():
+            raise EmptyNameError(f"{at}name is empty")
+        if len(name) > self.settings.max_name_length:
+            raise LimitError(f"{at}name is {len(name)} characters long (limit {self.settings.max_name_length})")
+        for label, value in (("name", name), ("ref", query.ref), ("country", query.country), ("dob", query.dob),
+                             *(("identifiers", v) for v in query.identifiers)):
+            if not value:
+                continue
+            bad = _NOT_TEXT.search(value)
+            if bad:  # a lone surrogate (a JSON "\udc80" escape, undecodable argv bytes) or NUL is not text
+                what = "a NUL character" if bad.group() == "\0" else f"an unpaired surrogate {bad.group()!r}"
+                raise InputError(f"{at}{label} has {what} at position {bad.start()}")
+        if not any(ch.isalnum() for ch in name):  # "…", "-", "()", zero-width or control characters only
+            raise EmptyNameError(f"{at}name has no letters or digits ({name!r}): nothing to compare")
+        if query.country is not None:
+            problem = country_problem(query.country)
+            if problem:
+                raise InputError(f"{at}country {query.country!r}: {problem}")
+        if query.dob is not None:
+            problem = date_problem(query.dob)
+            if problem:
+                raise InputError(f"{at}dob {query.dob!r}: {problem}")
 
     def screen(self, queries: list[Query], *, threshold: float | None = None, limit: int | None = None,
                max_batch: int | None = None) -> ScreenResponse:

@@ -26,6 +26,19 @@ from screening.build import build_seed_watchlist
 from screening.config import DEFAULT_SEEDS, DEFAULT_WATCHLIST, Settings
 from screening.service import Service
 
+# The read-only reference material beside the repository (../shared: the real lists, the seed reports);
+# found relative to the repository root, never by a machine's absolute path.
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; the test is skipped, saying what is missing and where, when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs {path} (../shared beside the repository: the real lists and seed reports); it is absent")
+    return path
+
+
 # Made-up records (not from any report): a person, and a company that shares his name.
 EXTRA_PERSON = "Radomir Zelinka"
 EXTRA_COMPANY = "Kvetoslav Quarry Works"

@@ -121,8 +121,16 @@ def test_check_type() -> None:
     (["Sinno", "--threshold", "1.5"], "threshold 1.5 is outside [0, 1]"),
     (["Sinno", "--threshold", "80"], "threshold 80.0 is outside [0, 1]"),
     (["Sinno Electronics", "--limit", "0"], "limit 0 is below the minimum of 1"),
-    (["   "], "queries[0]: name is empty"),
+    (["   "], "error: name is empty"),  # one adapter among several: no "queries[0]" on the command line
     (["x" * 301], "name is 301 characters long (limit 300)"),
+    (["Norinco", "--dob", "2020-13-45"], "dob '2020-13-45': not a real calendar date (month must be in 1..12)"),
+    (["Norinco", "--dob", "2021-02-29"], "dob '2021-02-29': not a real calendar date"),
+    (["Norinco", "--country", "China"], "country 'China': not an ISO 3166-1 alpha-2 country code such as 'CN' or "
+                                        "'GB'; did you mean 'CN'?"),
+    (["Norinco", "--country", "ZZ"], "country 'ZZ': not an ISO 3166-1 alpha-2 country code"),
+    (["Norinco", "--country", "QQ"], "country 'QQ': not an ISO 3166-1 alpha-2 country code"),
+    *[([name], f"name has no letters or digits ({name!r}): nothing to compare")
+      for name in ("\u200b", "\x01", "...", "-", "()", "!!!", "\u200b\u200d \u2060")],
 ])
 def test_check_errors_exit_2(args: list[str], message: str) -> None:
     result = screen("check", *args)

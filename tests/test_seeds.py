@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import shared_path
 
 from screening.errors import SourceError
 from screening.seeds import load_seeds
@@ -79,9 +80,7 @@ def test_real_seed_ids_unique_and_sourced() -> None:
 
 
 def test_real_seed_sources_exist_in_reports_dir() -> None:
-    reports = Path("/work/shared/seeds")
-    if not reports.is_dir():
-        pytest.skip("report directory not available")
+    reports = shared_path("seeds")
     for entity in load_seeds(SEEDS_DIR):
         for ref in entity.references:
             assert (reports / ref.split(" — ")[0]).is_file(), ref

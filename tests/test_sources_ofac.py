@@ -1,18 +1,19 @@
 """OFAC parsers: legacy SDN/Consolidated CSV and SDN XML.
 
 Fixtures (see tests/fixtures/README.md): ofac-sdn/ and ofac-cons/ are byte-exact row excerpts
-of the real legacy files in /work/shared/data/lists/; ofac-sdn-xml/sdn.xml is HAND-MADE in the
+of the real legacy files in ../shared/data/lists/; ofac-sdn-xml/sdn.xml is HAND-MADE in the
 published SDN.XML structure (no SDN XML copy is available), transcribed from the same rows.
 """
 
 from __future__ import annotations
 
 import csv
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import SHARED as SHARED_ROOT
+from conftest import shared_path
 
 from screening.errors import SourceError
 from screening.model import Entity, Identifier
@@ -22,7 +23,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 SDN_DIR = FIXTURES / "ofac-sdn"
 CONS_DIR = FIXTURES / "ofac-cons"
 SDN_XML = FIXTURES / "ofac-sdn-xml" / "sdn.xml"
-SHARED = Path("/work/shared/data/lists")
+SHARED = SHARED_ROOT / "data" / "lists"
 
 
 def by_id(entities: list[Entity]) -> dict[str, Entity]:
@@ -469,11 +470,8 @@ def _independent_count(path: Path) -> tuple[int, Counter]:
 
 @pytest.mark.slow
 def test_full_lists():
-    if not SHARED.is_dir():
-        pytest.skip("/work/shared is absent")
-    start = time.perf_counter()
+    shared_path("data", "lists", "ofac-sdn")
     data = load_list(SHARED / "ofac-sdn")
-    elapsed = time.perf_counter() - start
     assert data.format == "ofac-csv" and data.source == "ofac-sdn"
     n, types = _independent_count(SHARED / "ofac-sdn" / "sdn.csv")
     assert len(data.entities) == n == 8976
@@ -485,7 +483,7 @@ def test_full_lists():
     expected_aliases = sum(1 for ent, name in alt_pairs if name != primary[ent])  # OFAC repeats a few
     strong = sum(1 for e in data.entities for a in e.aliases if not a.weak and a.kind != "listed")
     assert strong == expected_aliases > 11_800  # every distinct alt.csv name is one (non-listed) alias
-    assert elapsed < 5, f"full SDN parse took {elapsed:.2f} s"
+    # (how long the parse takes is measured in benchmarks/, not asserted here)
 
     cons = load_list(SHARED / "ofac-cons")
     assert cons.format == "ofac-cons-csv" and cons.source == "ofac-cons"

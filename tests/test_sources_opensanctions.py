@@ -1,10 +1,10 @@
 """OpenSanctions parsers (screening.sources.opensanctions): FtM JSON lines and targets.simple.csv.
 
 Fixtures: tests/fixtures/opensanctions/sample.ftm.json holds 9 lines copied unchanged from the
-two FtM files in /work/shared/data/lists/opensanctions/ (3 from t1, 6 from zala: entities,
+two FtM files in ../shared/data/lists/opensanctions/ (3 from t1, 6 from zala: entities,
 Sanctions, an Address and an Ownership). targets.simple.handmade.csv is HAND-MADE in the
 published targets.simple.csv layout (no copy is available); its names and ids are invented.
-The full-list test reads the two real files and is skipped only when /work/shared is absent.
+The full-list test reads the two real files and is skipped, saying so, only when ../shared is absent.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SHARED as SHARED_ROOT
+from conftest import shared_path
 
 from screening.errors import SourceError
 from screening.sources import SourceLimits, detect_format, load_list
@@ -22,7 +24,7 @@ from screening.sources.opensanctions import NOT_TARGET, SCHEMA_TYPES, parse_ftm,
 FIXTURES = Path(__file__).parent / "fixtures" / "opensanctions"
 FTM = FIXTURES / "sample.ftm.json"
 SIMPLE = FIXTURES / "targets.simple.handmade.csv"
-SHARED = Path("/work/shared/data/lists/opensanctions")
+SHARED = SHARED_ROOT / "data" / "lists" / "opensanctions"
 LIMITS = SourceLimits()
 
 CST = "opensanctions:NK-abdzbEBkqyT29GyREbiURZ"
@@ -162,10 +164,9 @@ def test_simple_csv_errors(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/work/shared").exists(), reason="/work/shared (the real lists) is absent")
 @pytest.mark.parametrize("name", ["t1.entities.ftm.json", "zala.entities.ftm.json"])
 def test_full_ftm_files_match_an_independent_count(name):
-    path = SHARED / name
+    path = shared_path("data", "lists", "opensanctions", name)
     objects = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     expected = [o["id"] for o in objects if o["schema"] in SCHEMA_TYPES and o["properties"].get("name")]
     assert len(objects) == {"t1.entities.ftm.json": 7, "zala.entities.ftm.json": 91}[name]  # README counts

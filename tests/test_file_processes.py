@@ -1,0 +1,121 @@
+"""`screen file -j 2` as a real process: after `kill -9` of it, none of its forkserver, pool workers
+or resource tracker lives on; Ctrl-C (SIGINT) prints one line pointing to --resume and exits 130.
+
+These run `.venv/bin/screen` (the installed entry point) in a subprocess on a generated file big
+enough that a two-process pool starts (more than four chunks of rows).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find child processes")
+
+SCREEN = Path(sys.executable).with_name("screen")
+WAIT = 60  # seconds to wait for a condition before failing (a bound, not a measured duration)
+ROWS = 40_000  # 20 chunks: enough for the pool to start and to be interrupted midway
+
+
+def big_csv(path: Path, rows: int = ROWS) -> Path:
+    names = ["Sinno Electronics", "Siemens AG", "Acme Widgets Inc", "Norinco", "Harbor Dairy Oy"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "name"])
+        for i in range(rows):
+            w.writerow([i, f"{names[i % 5]} {i % 97}"])
+    return path
+
+
+def children() -> dict[int, int]:
+    """pid -> parent pid of every process on the machine."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if fields[0] != "Z":  # a zombie has ended; only its exit status is left
+                out[int(entry.name)] = int(fields[1])
+    return out
+
+
+def descendants(pid: int) -> set[int]:
+    table = children()
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in table.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {WAIT} s: {what}")
+        time.sleep(0.2)
+
+
+def start(tmp_path: Path, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+    return subprocess.Popen([str(SCREEN), "file", str(big_csv(tmp_path / "big.csv")), "-j", "2", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True,
+                            start_new_session=True, preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    # a test run started in the background (nohup, CI) inherits SIGINT ignored, and Python keeps it so
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def test_kill_9_leaves_no_worker_forkserver_or_tracker(tmp_path: Path) -> None:
+    proc = start(tmp_path, "-o", str(tmp_path / "out.csv"))
+    try:
+        # the pool is up when the forkserver (a child) has two workers (its children)
+        wait_for(lambda: len(descendants(proc.pid)) >= 4, "a forkserver, a resource tracker and two workers")
+        left = descendants(proc.pid)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        wait_for(lambda: not (left & set(children())), f"processes {sorted(left)} end after their parent's kill -9")
+    finally:
+        for pid in descendants(proc.pid) | {proc.pid}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    assert (tmp_path / "out.csv.partial").exists() and not (tmp_path / "out.csv").exists()
+
+
+def test_ctrl_c_points_to_resume_and_exits_130(tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    proc = start(tmp_path, "-o", str(out))
+    try:
+        wait_for(lambda: len(descendants(proc.pid)) >= 4 and (tmp_path / "out.csv.partial").exists()
+                 and (tmp_path / "out.csv.partial").stat().st_size > 0, "the pool to write its first rows")
+        os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends to the whole foreground group
+        _, stderr = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, stderr
+    lines = stderr.strip().splitlines()
+    assert lines == [f"interrupted: the rows screened so far are in {out}.partial; run the same command with "
+                     "--resume to carry on"], stderr
+    assert not out.exists()
+    # and --resume finishes it
+    done = subprocess.run([str(SCREEN), "file", str(tmp_path / "big.csv"), "-o", str(out), "--resume", "-j", "2"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr  # every generated name is clear (numbers must agree)
+    assert "resumed" in done.stderr and out.exists() and not (tmp_path / "out.csv.partial").exists()
+    with open(out, newline="", encoding="utf-8") as f:
+        assert sum(1 for _ in csv.reader(f)) == ROWS + 1
