@@ -1,20 +1,33 @@
-"""Accuracy harness: recall, top-1 and false alerts per 1,000 negatives over thresholds, beside baselines.
+"""Accuracy harness: every quality figure of the matcher in one run, on the full shared list set.
 
-    python benchmarks/accuracy.py [--watchlist W] [--positives P] [--negatives N] [--baseline-sample 400]
+    python benchmarks/accuracy.py [--watchlist W] [--clean-sample N] [--no-nomenklatura] [--errors N]
 
-Without --watchlist it imports every list in ../shared/data/lists plus the seeds into
-benchmarks/out/combined.wl. Writes benchmarks/out/accuracy.png and accuracy.json.
-Comparators, measured in the same run on the same rows:
-  * wratio: the naive approach, rapidfuzz WRatio of the raw query against every listed name
-    (on a fixed-seed sample: it is ~100x slower than our matcher);
-  * nomenklatura logic-v2 / logic-v1, when `nomenklatura` is installed (optional extra), scoring
-    our top-20 candidate entities (retrieved at threshold 0) the way yente scores its candidates.
+Without --watchlist it imports every list in ../shared/data/lists (plus the seeds) into
+benchmarks/out/all-<normaliser>-<code hash>.wl (git ignores benchmarks/out/). It reports, at the default
+threshold and over the threshold range:
+
+  * dev: ../shared/eval-dev positives.csv / negatives.csv, split by entity into a tuning part
+    and a held-out part (HELD_OUT_SHARE of the expected entities, chosen by sha256 of
+    "<SPLIT_SEED>:<entity id>"; negatives by the same hash of the query name). The held-out part
+    is never looked at while tuning: its rows are only ever printed as figures.
+  * clean: clean/gleif_legal_names.csv.gz (rows with listed_name_exact dropped) and
+    clean/persons_us.csv, false alerts per 1,000 names;
+  * native script: every non-Latin listed name (UN original-script names, OpenSanctions Cyrillic
+    aliases...) as a query against the same lists with every non-Latin name removed, so it must
+    find its entity through a Latin name; recall and top-1 per script;
+  * per entity kind: dev recall by the expected entity's type, false alerts by negative kind;
+  * probes: names that must find (Hezbollah -> HIZBALLAH) or stay clear (Maria Garcia...);
+  * nomenklatura logic-v2 side by side (optional: `pip install nomenklatura`), scoring our top-20
+    candidate entities the way yente scores its candidates (dev in full, clean sets on a sample).
+Writes benchmarks/out/accuracy.json and accuracy.png.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
+import hashlib
 import json
 import platform
 import random
@@ -31,30 +44,90 @@ sys.path.insert(0, str(ROOT))
 from screening.config import DEFAULT_THRESHOLD, Settings  # noqa: E402
 from screening.normalise import name_form  # noqa: E402
 from screening.service import Query, Service  # noqa: E402
+from screening.watchlist import NORMALISER_VERSION, Watchlist  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "benchmarks" / "out"
 THRESHOLDS = [round(t, 2) for t in np.arange(0.50, 0.951, 0.05)]
+SPLIT_SEED = "issue10-heldout-v1"
+HELD_OUT_SHARE = 0.25
+YENTE_THRESHOLD = 0.70
+MUST_FIND = {"Hezbollah": "HIZBALLAH"}
+MUST_CLEAR = ["Maria Garcia", "Alpha Bank", "Pacific Trading Ltd", "Victoria Shipping", "Sunrise Trading LLC",
+              "Carlos Cruz", "Emma Daniels"]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as f:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
+
+
+def held_out(key: str) -> bool:
+    """The fixed split: a key is held out when its seeded hash falls in the first HELD_OUT_SHARE."""
+    h = int.from_bytes(hashlib.sha256(f"{SPLIT_SEED}:{key}".encode()).digest()[:8], "big")
+    return h / 2**64 < HELD_OUT_SHARE
+
+
+def list_dirs() -> list[Path]:
+    return sorted(p for p in (SHARED / "data" / "lists").iterdir() if p.is_dir())
 
 
 def default_watchlist() -> Path:
     from screening.importer import import_lists
 
-    target = OUT / "combined.wl"
+    code = b"".join(p.read_bytes() for p in sorted((ROOT / "screening").rglob("*.py")) if "store" not in p.parts)
+    target = OUT / f"all-{NORMALISER_VERSION}-{hashlib.sha256(code).hexdigest()[:8]}.wl"
     if not target.exists():
-        lists = sorted(p for p in (SHARED / "data" / "lists").iterdir() if p.is_dir())
-        import_lists(lists, target)
+        import_lists(list_dirs(), target)
     return target
 
 
-def equivalents(svc: Service, rows: list[dict[str, str]]) -> list[set[str]]:
+def latin_watchlist(wl: Watchlist) -> tuple[Path, list[tuple[str, str, str, str]]]:
+    """The same entities with every non-Latin name removed; and those names as (query, script, entity, type)."""
+    from screening.watchlist import SourceInfo, compile_watchlist
+
+    target = OUT / f"latin-{wl.version}.wl"
+    queries: list[tuple[str, str, str, str]] = []
+    ents = []
+    for i in range(wl.n_entities):
+        e = wl.entity(i)
+        keep = [a for a in e.aliases if not (a.script and a.script != "Latn")]
+        queries += [(a.name, a.script or "?", e.entity_id, e.type) for a in e.aliases if a.script and a.script != "Latn"]
+        if not e.name.isascii() and _script(e.name) != "Latn":  # a primary name in another script
+            queries.append((e.name, _script(e.name), e.entity_id, e.type))
+            if not keep:
+                continue
+            e = e.model_copy(update={"name": keep[0].name, "aliases": keep[1:]})
+        else:
+            e = e.model_copy(update={"aliases": keep})
+        ents.append(e)
+    if not target.exists():
+        compile_watchlist(ents, target, watchlist_id="latin-only", sources=[SourceInfo(**s) for s in wl.header["sources"]])
+    return target, queries
+
+
+def _script(text: str) -> str:
+    from screening.sources.un import guess_script
+
+    return guess_script(text) or "?"
+
+
+class Ours:
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+
+    def run(self, qs: list[Query], threshold: float = THRESHOLDS[0], limit: int = 20) -> list[list[tuple[set[str], float]]]:
+        """Per query, (ids the hit answers to, score) best first: the hit's id and every listing's id."""
+        out = []
+        for i in range(0, len(qs), 500):
+            for r in self.svc.screen_valid(qs[i : i + 500], threshold=threshold, limit=limit):
+                out.append([({h.entity_id, *(x.entity_id for x in h.listings)}, h.score) for h in r.hits])
+        return out
+
+
+def equivalents(wl: Watchlist, rows: list[dict[str, str]]) -> list[set[str]]:
     """Entities counted correct for each positive: the expected one, or any listing the same source name."""
-    wl = svc.watchlist
 
     def key(full: str) -> str:  # the artifact keeps one word order per token multiset
         return " ".join(sorted(full.split()))
@@ -67,222 +140,327 @@ def equivalents(svc: Service, rows: list[dict[str, str]]) -> list[set[str]]:
     return [{r["expected_entity_id"]} | by_form.get(key(name_form(r.get("source_name", "")).full), set()) for r in rows]
 
 
-def queries(rows: list[dict[str, str]]) -> list[Query]:
-    return [Query(name=r["query_name"], country=r.get("query_country") or None,
+def as_queries(rows: list[dict[str, str]], name: str = "query_name") -> list[Query]:
+    return [Query(name=r[name], country=r.get("query_country") or None,
                   type=(r.get("query_type") or None) if r.get("query_type") in ("person", "company") else None)
             for r in rows]
 
 
-def run_ours(svc: Service, qs: list[Query]) -> tuple[list[list[tuple[str, float]]], float]:
-    start = time.perf_counter()
-    out = []
-    for i in range(0, len(qs), 500):
-        for r in svc.screen_valid(qs[i : i + 500], threshold=0.0, limit=20):
-            out.append([(h.entity_id, h.score) for h in r.hits])
-    return out, time.perf_counter() - start
+def pos_metrics(hits: list[list[tuple[set[str], float]]], ok: list[set[str]], t: float) -> dict:
+    found = [any(ids & good and s >= t for ids, s in h) for h, good in zip(hits, ok, strict=True)]
+    top1 = [bool(h) and h[0][1] >= t and bool(h[0][0] & good) for h, good in zip(hits, ok, strict=True)]
+    return {"n": len(hits), "recall": float(np.mean(found)) if hits else 0.0, "top1": float(np.mean(top1)) if hits else 0.0,
+            "found": found}
 
 
-def stage1_recall(svc: Service, rows: list[dict[str, str]], ok: list[set[str]]) -> float:
-    """Share of positives whose expected entity is among the names stage 1 hands to the scorer."""
-    from screening.matcher import QueryForm
-
-    wl = svc.watchlist
-    forms = [QueryForm(name_form(q.name), q.type, q.country) for q in queries(rows)]
-    found = 0
-    for cand, good in zip(svc.matcher.candidates(forms), ok, strict=True):
-        ids = {wl.entity_ids[int(wl.name_entity[j])] for j in cand.tolist()}
-        found += bool(ids & good)
-    return found / max(1, len(rows))
+def fa_rate(hits: list[list[tuple[set[str], float]]], t: float) -> tuple[float, int]:
+    fa = sum(1 for h in hits if h and h[0][1] >= t)
+    return 1000 * fa / max(1, len(hits)), fa
 
 
-def run_wratio(svc: Service, qs: list[Query]) -> list[list[tuple[str, float]]]:
-    from rapidfuzz import fuzz, process, utils
-
-    wl = svc.watchlist
-    names = [wl.display[j] for j in range(wl.n_names)]
-    out = []
-    for q in qs:
-        res = process.extract(q.name, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=20,
-                              score_cutoff=40)
-        best: dict[str, float] = {}
-        for _, score, j in res:
-            eid = wl.entity_ids[int(wl.name_entity[j])]
-            best[eid] = max(best.get(eid, 0.0), score / 100)
-        out.append(sorted(best.items(), key=lambda x: -x[1]))
-    return out
+def pct(x: float) -> str:
+    return f"{x:.2%}"
 
 
-def run_nomenklatura(svc: Service, qs: list[Query], algorithm: str) -> list[list[tuple[str, float]]] | None:
+class Report:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.data: dict = {}
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+
+def nomenklatura_scores(svc: Service, qs: list[Query], cands: list[list[tuple[set[str], float]]]
+                        ) -> list[list[tuple[set[str], float]]] | None:
+    """logic-v2 over our top-20 candidate entities of each query (retrieved at our lowest threshold 0)."""
     try:
         from followthemoney import model as ftm_model
         from nomenklatura.matching import get_algorithm
     except ImportError:
         return None
-    algo = get_algorithm(algorithm)
-    if algo is None:
-        return None
+    algo = get_algorithm("logic-v2")
     wl = svc.watchlist
-    cands, _ = run_ours(svc, qs)
-    out = []
     schema_of = {"person": "Person", "company": "Organization", "vessel": "Vessel", "aircraft": "Airplane"}
+    out = []
+    made: dict[str, object] = {}
     for n, (q, hits) in enumerate(zip(qs, cands, strict=True)):
         qe = ftm_model.make_entity(schema_of.get(q.type or "", "LegalEntity"))
-        qe.id = f"query-{n}-{algorithm}"  # nomenklatura caches by entity id: ids must be unique
+        qe.id = f"query-{n}-{random.random()}"  # nomenklatura caches by entity id: ids must be unique
         qe.add("name", q.name)
         if q.country:
             qe.add("country", q.country)
         scored = []
-        for eid, _ in hits:
-            e = wl.entity(wl.index_of(eid))
-            ce = ftm_model.make_entity(schema_of.get(e.type, "LegalEntity"))
-            ce.id = eid
-            ce.add("name", e.name)
-            ce.add("alias", [a.name for a in e.aliases if not a.weak])
-            if ce.schema.get("weakAlias"):
-                ce.add("weakAlias", [a.name for a in e.aliases if a.weak])
-            ce.add("country", e.countries)
-            try:
-                res = algo.compare(qe, ce, algo.default_config())
-            except TypeError:
-                res = algo.compare(qe, ce)
-            scored.append((eid, float(res.score)))
+        for ids, _ in hits:
+            for eid in sorted(ids):
+                i = wl.index_of(eid)
+                if i is None:
+                    continue
+                ce = made.get(eid)
+                if ce is None:
+                    e = wl.entity(i)
+                    ce = ftm_model.make_entity(schema_of.get(e.type, "LegalEntity"))
+                    ce.id = eid
+                    ce.add("name", e.name)
+                    ce.add("alias", [a.name for a in e.aliases if not a.weak])
+                    if ce.schema.get("weakAlias"):
+                        ce.add("weakAlias", [a.name for a in e.aliases if a.weak])
+                    ce.add("country", e.countries)
+                    made[eid] = ce
+                try:
+                    res = algo.compare(qe, ce, algo.default_config())
+                except TypeError:
+                    res = algo.compare(qe, ce)
+                scored.append(({eid}, float(res.score)))
         out.append(sorted(scored, key=lambda x: -x[1]))
     return out
 
 
-def metrics(pos: list[list[tuple[str, float]]], ok: list[set[str]], neg: list[list[tuple[str, float]]],
-            variants: list[str], t: float) -> dict:
-    found = [any(e in good and s >= t for e, s in hits) for hits, good in zip(pos, ok, strict=True)]
-    top1 = [bool(hits) and hits[0][1] >= t and hits[0][0] in good for hits, good in zip(pos, ok, strict=True)]
-    fa = sum(1 for hits in neg if hits and hits[0][1] >= t)
-    by_variant: dict[str, list[bool]] = defaultdict(list)
-    for v, f in zip(variants, found, strict=True):
-        by_variant[v].append(f)
-    return {"threshold": t, "recall": float(np.mean(found)), "top1": float(np.mean(top1)),
-            "false_alerts_per_1000": 1000 * fa / max(1, len(neg)), "false_alerts": fa,
-            "recall_by_variant": {v: float(np.mean(x)) for v, x in sorted(by_variant.items())}}
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--watchlist", type=Path)
+    ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
+    ap.add_argument("--clean-sample", type=int, default=0, help="score only this many rows of each clean file (0: all)")
+    ap.add_argument("--nk-sample", type=int, default=1500, help="rows of each clean file logic-v2 scores")
+    ap.add_argument("--no-nomenklatura", action="store_true")
+    ap.add_argument("--errors", type=int, default=0, help="print this many misses and false alerts of each set")
+    ap.add_argument("--show-held-out-errors", action="store_true", help="also print held-out errors (don't, while tuning)")
+    args = ap.parse_args(argv)
+    OUT.mkdir(parents=True, exist_ok=True)
+    t = args.threshold
+    rep = Report()
+    started = time.perf_counter()
+    wl_path = args.watchlist or default_watchlist()
+    svc = Service(Settings.from_env(watchlist=wl_path))
+    wl = svc.watchlist
+    ours = Ours(svc)
+    rep(f"machine: {platform.platform()}, python {platform.python_version()}")
+    rep(f"watchlist {wl.id} {wl.version} ({wl_path.name}): {wl.n_entities} entities, {wl.n_names} names, "
+        f"sources {', '.join(s['source'] for s in wl.header['sources'])}")
+    rep(f"held-out split: {HELD_OUT_SHARE:.0%} of expected entities, sha256('{SPLIT_SEED}:<entity id>')")
+
+    # --- dev set, split by entity
+    pos_rows = read_csv(SHARED / "eval-dev" / "positives.csv")
+    neg_rows = read_csv(SHARED / "eval-dev" / "negatives.csv")
+    ok = equivalents(wl, pos_rows)
+    tq = time.perf_counter()
+    pos = ours.run(as_queries(pos_rows))
+    neg = ours.run(as_queries(neg_rows))
+    n_q = len(pos_rows) + len(neg_rows)
+    rep(f"dev: {n_q} queries in {time.perf_counter() - tq:.1f} s")
+    pos_ho = [held_out(r["expected_entity_id"]) for r in pos_rows]
+    neg_ho = [held_out(r["query_name"]) for r in neg_rows]
+    parts = {
+        "dev (all)": (list(range(len(pos_rows))), list(range(len(neg_rows)))),
+        "dev tuning part": ([i for i, h in enumerate(pos_ho) if not h], [i for i, h in enumerate(neg_ho) if not h]),
+        "dev held-out part": ([i for i, h in enumerate(pos_ho) if h], [i for i, h in enumerate(neg_ho) if h]),
+    }
+
+    # --- clean sets
+    gleif = [r for r in read_csv(SHARED / "eval-dev" / "clean" / "gleif_legal_names.csv.gz") if not r["listed_name_exact"]]
+    persons = read_csv(SHARED / "eval-dev" / "clean" / "persons_us.csv")
+    if args.clean_sample:
+        rng = random.Random(11)
+        gleif = rng.sample(gleif, min(args.clean_sample, len(gleif)))
+        persons = rng.sample(persons, min(args.clean_sample, len(persons)))
+    tq = time.perf_counter()
+    gleif_hits = ours.run([Query(name=r["legal_name"], country=r["country"] or None) for r in gleif])
+    persons_hits = ours.run([Query(name=r["full_name"]) for r in persons])
+    rep(f"clean: {len(gleif) + len(persons)} queries in {time.perf_counter() - tq:.1f} s")
+
+    # --- native script against the Latin-only lists
+    latin_path, script_q = latin_watchlist(wl)
+    lsvc = Service(Settings.from_env(watchlist=latin_path))
+    lours = Ours(lsvc)
+    script_hits = lours.run([Query(name=q) for q, _, _, _ in script_q])
+    script_ok = [{eid} for _, _, eid, _ in script_q]
+
+    # --- the report at the default threshold
+    rep(f"\n== at the default threshold {t} ==")
+    rep(f"{'set':<28} {'n':>7} {'recall':>8} {'top-1':>8} {'FA/1000':>8} {'FA':>5}")
+    summary: dict[str, dict] = {}
+    for name, (pi, ni) in parts.items():
+        m = pos_metrics([pos[i] for i in pi], [ok[i] for i in pi], t)
+        fa, nfa = fa_rate([neg[i] for i in ni], t)
+        summary[name] = {"positives": len(pi), "negatives": len(ni), "recall": m["recall"], "top1": m["top1"],
+                         "fa_per_1000": fa}
+        rep(f"{name:<28} {len(pi):>4}+{len(ni):<4} {pct(m['recall']):>8} {pct(m['top1']):>8} {fa:>8.1f} {nfa:>5}")
+    for name, hits in (("GLEIF legal names", gleif_hits), ("persons_us", persons_hits)):
+        fa, nfa = fa_rate(hits, t)
+        summary[name] = {"n": len(hits), "fa_per_1000": fa}
+        rep(f"{name:<28} {len(hits):>9} {'':>8} {'':>8} {fa:>8.1f} {nfa:>5}")
+
+    rep(f"\nnative-script names against the Latin-only lists ({lsvc.watchlist.n_names} names), at {t}:")
+    by_script: dict[str, list[int]] = defaultdict(list)
+    for i, (_, s, _, _) in enumerate(script_q):
+        by_script[s].append(i)
+    summary["script"] = {}
+    for s, idx in sorted(by_script.items(), key=lambda x: -len(x[1])):
+        m = pos_metrics([script_hits[i] for i in idx], [script_ok[i] for i in idx], t)
+        summary["script"][s] = {"n": len(idx), "recall": m["recall"], "top1": m["top1"]}
+        rep(f"  {s:<6} n={len(idx):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
+
+    rep(f"\nper entity kind (dev, all), at {t}:")
+    etype = {}
+    for r in pos_rows:
+        i = wl.index_of(r["expected_entity_id"])
+        etype[r["expected_entity_id"]] = wl.entity(i).type if i is not None else "?"
+    m_all = pos_metrics(pos, ok, t)
+    for kind in sorted(set(etype.values())):
+        idx = [i for i, r in enumerate(pos_rows) if etype[r["expected_entity_id"]] == kind]
+        held = [i for i in idx if pos_ho[i]]
+        rec = np.mean([m_all["found"][i] for i in idx])
+        rec_h = np.mean([m_all["found"][i] for i in held]) if held else float("nan")
+        summary[f"kind {kind}"] = {"n": len(idx), "recall": float(rec), "recall_held_out": float(rec_h)}
+        rep(f"  positives {kind:<10} n={len(idx):<5} recall {pct(rec):>8}  (held-out n={len(held)}: {pct(rec_h)})")
+    for kind in sorted({r["kind"] for r in neg_rows}):
+        idx = [i for i, r in enumerate(neg_rows) if r["kind"] == kind]
+        fa, nfa = fa_rate([neg[i] for i in idx], t)
+        summary[f"negatives {kind}"] = {"n": len(idx), "fa_per_1000": fa}
+        rep(f"  negatives {kind:<14} n={len(idx):<5} FA/1000 {fa:>6.1f} ({nfa})")
+    alerted_types = Counter()
+    for hits in gleif_hits + persons_hits:
+        if hits and hits[0][1] >= t:
+            i = wl.index_of(sorted(hits[0][0])[0])
+            alerted_types[wl.entity(i).type if i is not None else "?"] += 1
+    rep(f"  clean-set false alerts by the listed entity's kind: {dict(alerted_types)}")
+
+    rep(f"\nrecall by variant (dev all / held-out) at {t}:")
+    variants = [r["variant"] for r in pos_rows]
+    for v in sorted(set(variants)):
+        idx = [i for i, x in enumerate(variants) if x == v]
+        held = [i for i in idx if pos_ho[i]]
+        rep(f"  {v:<18} n={len(idx):<5} {pct(np.mean([m_all['found'][i] for i in idx])):>8}   "
+            f"held-out {pct(np.mean([m_all['found'][i] for i in held])) if held else '-':>8}")
+
+    rep("\nprobes:")
+    for q, want in MUST_FIND.items():
+        r = svc.screen_valid([Query(name=q)], threshold=t, limit=5)[0]
+        rep(f"  {q!r}: {'FOUND' if any(h.name == want for h in r.hits) else 'MISSED'} {want}; "
+            f"hits {[(h.name, h.score) for h in r.hits[:3]]}")
+    for q in MUST_CLEAR:
+        r = svc.screen_valid([Query(name=q)], threshold=t, limit=3)[0]
+        rep(f"  {q!r}: {'clear' if not r.hits else 'ALERTS'} {[(h.name, h.score) for h in r.hits[:3]]}")
+
+    # --- threshold trade-off
+    rep("\n== threshold trade-off (ours) ==")
+    rep(f"{'thr':>5} | {'dev recall':>10} {'top-1':>7} {'FA/1k':>6} | {'held recall':>11} {'top-1':>7} {'FA/1k':>6} | "
+        f"{'GLEIF':>6} {'persons':>7} | {'script min':>10}")
+    curve = []
+    hp, hn = parts["dev held-out part"]
+    for th in sorted(set(THRESHOLDS) | {t}):
+        md = pos_metrics(pos, ok, th)
+        mh = pos_metrics([pos[i] for i in hp], [ok[i] for i in hp], th)
+        row = {"threshold": th, "dev_recall": md["recall"], "dev_top1": md["top1"], "dev_fa": fa_rate(neg, th)[0],
+               "held_recall": mh["recall"], "held_top1": mh["top1"], "held_fa": fa_rate([neg[i] for i in hn], th)[0],
+               "gleif_fa": fa_rate(gleif_hits, th)[0], "persons_fa": fa_rate(persons_hits, th)[0],
+               "script_min": min(pos_metrics([script_hits[i] for i in idx], [script_ok[i] for i in idx], th)["recall"]
+                                 for idx in by_script.values() if len(idx) >= 5)}
+        curve.append(row)
+        mark = " <- default" if th == t else ""
+        rep(f"{th:>5.2f} | {pct(row['dev_recall']):>10} {pct(row['dev_top1']):>7} {row['dev_fa']:>6.1f} | "
+            f"{pct(row['held_recall']):>11} {pct(row['held_top1']):>7} {row['held_fa']:>6.1f} | "
+            f"{row['gleif_fa']:>6.1f} {row['persons_fa']:>7.1f} | {pct(row['script_min']):>10}{mark}")
+    rep.data = {"summary": summary, "curve": curve}
+
+    # --- nomenklatura logic-v2 on the same candidates
+    if not args.no_nomenklatura:
+        tq = time.perf_counter()
+        pq, nq = as_queries(pos_rows), as_queries(neg_rows)
+        nk_pos = nomenklatura_scores(svc, pq, ours.run(pq, threshold=0.0))
+        if nk_pos is None:
+            rep("\nnomenklatura not installed (pip install nomenklatura): logic-v2 skipped")
+        else:
+            nk_neg = nomenklatura_scores(svc, nq, ours.run(nq, threshold=0.0))
+            rng = random.Random(5)
+            gs = rng.sample(range(len(gleif)), min(args.nk_sample, len(gleif)))
+            ps = rng.sample(range(len(persons)), min(args.nk_sample, len(persons)))
+            gq = [Query(name=gleif[i]["legal_name"], country=gleif[i]["country"] or None) for i in gs]
+            prq = [Query(name=persons[i]["full_name"]) for i in ps]
+            nk_g = nomenklatura_scores(svc, gq, ours.run(gq, threshold=0.0))
+            nk_p = nomenklatura_scores(svc, prq, ours.run(prq, threshold=0.0))
+            sq = [Query(name=q) for q, _, _, _ in script_q]
+            nk_s = nomenklatura_scores(lsvc, sq, lours.run(sq, threshold=0.0))
+            rep(f"\n== nomenklatura logic-v2 beside ours (same candidates; {time.perf_counter() - tq:.0f} s) ==")
+            rep(f"{'set':<28} {'system':<22} {'recall':>8} {'top-1':>8} {'FA/1000':>8}")
+            for name, (pi, ni) in parts.items():
+                for label, th in ((f"ours @{t}", t), (f"logic-v2 @{YENTE_THRESHOLD}", YENTE_THRESHOLD), (f"logic-v2 @{t}", t)):
+                    ph, nh = (pos, neg) if label.startswith("ours") else (nk_pos, nk_neg)
+                    m = pos_metrics([ph[i] for i in pi], [ok[i] for i in pi], th)
+                    rep(f"{name:<28} {label:<22} {pct(m['recall']):>8} {pct(m['top1']):>8} "
+                        f"{fa_rate([nh[i] for i in ni], th)[0]:>8.1f}")
+            for name, ourh, nkh, idx in (("GLEIF (sample)", gleif_hits, nk_g, gs),
+                                         ("persons_us (sample)", persons_hits, nk_p, ps)):
+                rep(f"{name:<28} {'ours @' + str(t):<22} {'':>8} {'':>8} {fa_rate([ourh[i] for i in idx], t)[0]:>8.1f}")
+                rep(f"{name:<28} {'logic-v2 @0.7':<22} {'':>8} {'':>8} {fa_rate(nkh, YENTE_THRESHOLD)[0]:>8.1f}")
+            for s, idx in sorted(by_script.items(), key=lambda x: -len(x[1])):
+                m = pos_metrics([nk_s[i] for i in idx], [script_ok[i] for i in idx], YENTE_THRESHOLD)
+                rep(f"{'script ' + s:<28} {'logic-v2 @0.7':<22} {pct(m['recall']):>8} {pct(m['top1']):>8}")
+
+    if args.errors:
+        n = args.errors
+        shown = [i for i in parts["dev tuning part"][0] if not m_all["found"][i]]
+        if args.show_held_out_errors:
+            shown = [i for i in range(len(pos_rows)) if not m_all["found"][i]]
+        rep(f"\nmisses (dev{'' if args.show_held_out_errors else ' tuning part'}): {len(shown)}")
+        for i in shown[:n]:
+            r = pos_rows[i]
+            got = [(sorted(a)[0], s) for a, s in pos[i][:2]]
+            rep(f"  [{r['variant']}] {r['query_name']!r} -> {r['source_name']!r}; got {got}")
+        for label, rows, hits, key, allowed in (
+            ("dev negatives", neg_rows, neg, "query_name", set(parts["dev tuning part"][1])),
+            ("GLEIF", gleif, gleif_hits, "legal_name", None), ("persons_us", persons, persons_hits, "full_name", None),
+        ):
+            fas = [i for i, h in enumerate(hits)
+                   if h and h[0][1] >= t and (allowed is None or args.show_held_out_errors or i in allowed)]
+            rep(f"\nfalse alerts ({label}): {len(fas)}")
+            for i in fas[:n]:
+                e = wl.entity(wl.index_of(sorted(hits[i][0][0])[0]))
+                rep(f"  {rows[i][key]!r} -> {e.name!r} [{e.type}] {hits[i][0][1]}")
+        misses = [i for i in range(len(script_q)) if not pos_metrics([script_hits[i]], [script_ok[i]], t)["found"][0]]
+        rep(f"\nnative-script misses: {len(misses)} (up to {n} per script)")
+        per: Counter[str] = Counter()
+        for i in misses:
+            per[script_q[i][1]] += 1
+            if per[script_q[i][1]] > n:
+                continue
+            q, s, eid, _ = script_q[i]
+            rep(f"  [{s}] {q!r} ({name_form(q).full!r}) -> {wl.entity(wl.index_of(eid)).name!r}; "
+                f"got {[(sorted(a)[0], s2) for a, s2 in script_hits[i][:1]]}")
+
+    rep(f"\ntotal {time.perf_counter() - started:.0f} s")
+    (OUT / "accuracy.json").write_text(json.dumps(rep.data, indent=1))
+    (OUT / "accuracy.txt").write_text("\n".join(rep.lines) + "\n")
+    try:
+        plot(curve, OUT / "accuracy.png")
+    except ImportError:
+        pass
+    return 0
 
 
-def table(name: str, rows: list[dict]) -> str:
-    lines = [f"\n{name}", f"{'threshold':>9} {'recall':>8} {'top-1':>8} {'FA/1000':>8}"]
-    for m in rows:
-        lines.append(f"{m['threshold']:>9.2f} {m['recall']:>8.2%} {m['top1']:>8.2%} {m['false_alerts_per_1000']:>8.1f}")
-    return "\n".join(lines)
-
-
-def plot(curves: dict[str, list[dict]], path: Path) -> None:
+def plot(curve: list[dict], path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    for name, rows in curves.items():
-        ts = [m["threshold"] for m in rows]
-        a.plot(ts, [m["recall"] for m in rows], marker="o", label=f"{name} recall")
-        b.plot(ts, [m["false_alerts_per_1000"] for m in rows], marker="o", label=name)
+    ts = [r["threshold"] for r in curve]
+    for key, label in (("dev_recall", "dev"), ("held_recall", "held-out"), ("script_min", "worst script")):
+        a.plot(ts, [r[key] for r in curve], marker="o", label=label)
+    for key, label in (("dev_fa", "dev negatives"), ("held_fa", "held-out negatives"), ("gleif_fa", "GLEIF"),
+                       ("persons_fa", "persons_us")):
+        b.plot(ts, [r[key] for r in curve], marker="o", label=label)
     a.set_xlabel("threshold")
     a.set_ylabel("recall")
     a.legend()
     b.set_xlabel("threshold")
-    b.set_ylabel("false alerts per 1,000 negatives")
+    b.set_ylabel("false alerts per 1,000")
     b.set_yscale("symlog")
     b.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--watchlist", type=Path)
-    ap.add_argument("--positives", type=Path, default=SHARED / "eval-dev" / "positives.csv")
-    ap.add_argument("--negatives", type=Path, default=SHARED / "eval-dev" / "negatives.csv")
-    ap.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
-    ap.add_argument("--baseline-sample", type=int, default=400, help="rows of each file for the WRatio baseline")
-    ap.add_argument("--no-baselines", action="store_true")
-    ap.add_argument("--errors", type=int, default=0, help="print this many misses and false alerts")
-    args = ap.parse_args(argv)
-    OUT.mkdir(parents=True, exist_ok=True)
-    svc = Service(Settings.from_env(watchlist=args.watchlist or default_watchlist()))
-    pos_rows, neg_rows = read_csv(args.positives), read_csv(args.negatives)
-    print(f"machine: {platform.platform()}, python {platform.python_version()}")
-    print(f"watchlist {svc.watchlist.id} {svc.watchlist.version}: {svc.watchlist.n_entities} entities, "
-          f"{svc.watchlist.n_names} names; {len(pos_rows)} positives, {len(neg_rows)} negatives")
-    ok = equivalents(svc, pos_rows)
-    variants = [r["variant"] for r in pos_rows]
-    pos, t_pos = run_ours(svc, queries(pos_rows))
-    neg, t_neg = run_ours(svc, queries(neg_rows))
-    print(f"ours: {len(pos_rows) + len(neg_rows)} queries in {t_pos + t_neg:.1f} s "
-          f"({(len(pos_rows) + len(neg_rows)) / (t_pos + t_neg):.0f} queries/s, one process)")
-    print(f"stage 1 (retrieval) recall of the expected entity: {stage1_recall(svc, pos_rows, ok):.2%}")
-    ts = sorted(set(THRESHOLDS) | {args.threshold})
-    curves = {"ours": [metrics(pos, ok, neg, variants, t) for t in ts]}
-    results = {"ours": curves["ours"]}
-    if not args.no_baselines:
-        rng = random.Random(7)
-        pi = sorted(rng.sample(range(len(pos_rows)), min(args.baseline_sample, len(pos_rows))))
-        ni = sorted(rng.sample(range(len(neg_rows)), min(args.baseline_sample, len(neg_rows))))
-        sp, sn = [pos_rows[i] for i in pi], [neg_rows[i] for i in ni]
-        sok, sv = [ok[i] for i in pi], [variants[i] for i in pi]
-        comparators = {"ours (same sample)": ([pos[i] for i in pi], [neg[i] for i in ni])}
-        start = time.perf_counter()
-        comparators["wratio"] = (run_wratio(svc, queries(sp)), run_wratio(svc, queries(sn)))
-        print(f"wratio baseline: {len(sp) + len(sn)} queries in {time.perf_counter() - start:.1f} s")
-        for name, (p, n) in comparators.items():
-            results[name] = [metrics(p, sok, n, sv, t) for t in ts]
-            curves[name] = results[name]
-        # nomenklatura scores few candidates per query, so it runs on the whole set
-        for algo in ("logic-v2", "logic-v1"):
-            start = time.perf_counter()
-            p = run_nomenklatura(svc, queries(pos_rows), algo)
-            if p is None:
-                print(f"nomenklatura {algo}: not installed (pip install nomenklatura), skipped")
-                continue
-            n = run_nomenklatura(svc, queries(neg_rows), algo)
-            print(f"nomenklatura {algo}: {len(pos_rows) + len(neg_rows)} queries in {time.perf_counter() - start:.1f} s")
-            results[f"nomenklatura {algo}"] = [metrics(p, ok, n, variants, t) for t in ts]
-            curves[f"nomenklatura {algo}"] = results[f"nomenklatura {algo}"]
-    for name, rows in results.items():
-        print(table(name, rows))
-    at = {name: next(m for m in rows if m["threshold"] == args.threshold) for name, rows in results.items()}
-    true_scores = [next((sc for e, sc in hits if e in good), None) for hits, good in zip(pos, ok, strict=True)]
-    true_scores = [x for x in true_scores if x is not None and x >= args.threshold]
-    exact_share = sum(1 for x in true_scores if x >= 0.9999) / max(1, len(true_scores))
-    variant_share = sum(1 for r, hits, good in zip(pos_rows, pos, ok, strict=True) if r["variant"] != "exact"
-                        and any(e in good and sc >= 0.9999 for e, sc in hits)) / max(1, sum(
-                            1 for r in pos_rows if r["variant"] != "exact"))
-    print(f"\nscore spread: {exact_share:.1%} of true hits score exactly 1.0; "
-          f"{variant_share:.1%} of non-exact variants do")
-    print(f"\nat threshold {args.threshold}:")
-    for name, m in at.items():
-        print(f"  {name:<24} recall {m['recall']:.2%}  top-1 {m['top1']:.2%}  FA/1000 {m['false_alerts_per_1000']:.1f}")
-    yente = 0.70
-    for name, rows in results.items():
-        if name.startswith("nomenklatura"):
-            m = next(m for m in rows if m["threshold"] == yente)
-            print(f"  {name + ' @0.70':<24} recall {m['recall']:.2%}  top-1 {m['top1']:.2%}  "
-                  f"FA/1000 {m['false_alerts_per_1000']:.1f}   (yente's default threshold)")
-    nk = results.get("nomenklatura logic-v2")
-    nk_at = next(m for m in nk if m["threshold"] == yente)["recall_by_variant"] if nk else {}
-    print(f"\nrecall by variant (full set): ours @{args.threshold}" + ("   logic-v2 @0.70" if nk else ""))
-    for v, r in at["ours"]["recall_by_variant"].items():
-        other = f"   {nk_at[v]:.2%}" if v in nk_at else ""
-        print(f"  {v:<18} {r:>8.2%}{other}   (n={Counter(variants)[v]})")
-    if args.errors:
-        t = args.threshold
-        print("\nmisses:")
-        for r, hits, good in zip(pos_rows, pos, ok, strict=True):
-            if not any(e in good and s >= t for e, s in hits):
-                print(f"  [{r['variant']}] {r['query_name']!r} -> {r['source_name']!r}; got {hits[:2]}")
-        print("\nfalse alerts:")
-        for r, hits in zip(neg_rows, neg, strict=True):
-            if hits and hits[0][1] >= t:
-                e = svc.watchlist.entity(svc.watchlist.index_of(hits[0][0]))
-                print(f"  [{r['kind']}] {r['query_name']!r} -> {e.name!r} {hits[0][1]}")
-    plot(curves, OUT / "accuracy.png")
-    (OUT / "accuracy.json").write_text(json.dumps(results, indent=1))
-    print(f"\nplot: {OUT / 'accuracy.png'}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz
 
 from . import kernel, ngrams
-from .normalise import NameForm
-from .scoring import NameScore, Params, compare
-from .watchlist import SCRIPT, TYPE_CODES, WEAK, Watchlist
+from .normalise import NameForm, name_form, skeleton
+from .scoring import MAX_LIFT, NameScore, Params, compare
+from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
 
@@ -21,12 +23,9 @@ MATCHER_VERSION = "m1"
 
 @dataclass(frozen=True)
 class MatchOptions:
-    retrieval: str = "ngram"  # "ngram": sparse 3-gram TF-IDF cosine; "cdist": brute-force rapidfuzz over all names
     candidates: int = 12  # names kept per query by stage 1 (dev-set hits all rank in the top 8)
     ngram_floor: float = 0.3  # cosine below which a name is not a candidate (99.9% of dev-set hits are above 0.38)
-    kernel_cutoff: int = 50  # 0-100; for retrieval="cdist"
-    rare_token_weight: float = 0.5  # query tokens this distinctive also pull in every name holding them
-    max_posting: int = 5000
+    rare_token_weight: float = 0.5  # query tokens this distinctive also pull in the names spelling them otherwise
     weak_min: float = 0.95  # a weak alias only counts when this close
     weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
     country_match: float = 0.02
@@ -37,6 +36,12 @@ class MatchOptions:
     identifier_score: float = 0.95  # an exact identifier match is a hit on its own
     as_written: float = 0.03  # share of the score that rewards the name as written (punctuation, order)
     workers: int = 1
+    abjad_ngram_floor: float = 0.1  # the cosine floor for an abjad query, looked up by its skeleton grams too...
+    abjad_candidates: int = 20  # ...which rank less sharply: more names kept
+    skeleton_min: int = 4  # a word's consonant skeleton this long pulls in the names spelling it otherwise...
+    skeleton_posting: int = 8  # ...when there are no more spellings than this...
+    skeleton_per_spelling: int = 2  # ...taking this many of each spelling's shortest names
+    prune: bool = True  # skip a candidate once no adjustment could lift it to the threshold (same hits, faster)
     params: Params = field(default_factory=Params)
 
 
@@ -48,6 +53,21 @@ class QueryForm:
     dob: str | None = None  # date of birth or incorporation: YYYY, YYYY-MM or YYYY-MM-DD
     identifiers: tuple[str, ...] = ()  # identifier keys (watchlist.identifier_key)
     raw: str = ""  # the name as given, for the as-written tie-break
+
+    @cached_property
+    def written(self) -> str:
+        """The name as written, for the as-written tie-break."""
+        return _as_written(self.raw) if self.raw else ""
+
+    @cached_property
+    def person_form(self) -> NameForm:
+        """The name read as a person's: no token of it is a legal form ("Li Na", "Maria Sá"). A name
+        that is nothing but a legal form ("ПАО") is nobody's name: empty, it matches no person."""
+        if not self.raw or self.type == "company":
+            return self.form
+        if self.form.only_legal:
+            return NameForm("", "", (), ())
+        return name_form(self.raw, person=True)
 
 
 @dataclass
@@ -102,39 +122,95 @@ class Matcher:
         adj.append((f"date {dob} not near {listed}", -o.date_mismatch))
         return max(0.0, score - o.date_mismatch)
 
-    def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
-        """Stage 1: name indices worth scoring, per query."""
-        if self.options.retrieval == "cdist":
-            return self._candidates_cdist(queries)
-        o, wl = self.options, self.wl
-        vectors = ngrams.vectorise([q.form.tokens for q in queries], wl.gram_map, wl.gram_idf, min_idf=wl.common_gram_idf)
-        found = kernel.cosine_topk(vectors, wl.names_t, k=o.candidates, threshold=o.ngram_floor, threads=o.workers)
-        return [idx for idx, _ in found]
+    @cached_property
+    def skeleton_postings(self) -> dict[str, np.ndarray]:
+        """Listed word -> the names holding another spelling of it: a word of the same consonant
+        skeleton ("hezbollah" -> the names with "hizballah"). Built on first use; only for skeletons
+        that few names share."""
+        by_skeleton: dict[str, dict[str, list[int]]] = {}
+        for j, core in enumerate(self.wl.core):
+            for t in set(core.split()):
+                sk = skeleton(t)
+                if len(sk) >= self.options.skeleton_min and not t.isdigit():
+                    by_skeleton.setdefault(sk, {}).setdefault(t, []).append(j)
+        index: dict[str, np.ndarray] = {}
+        core = self.wl.core
+        per = self.options.skeleton_per_spelling
+        for spellings in by_skeleton.values():
+            if len(spellings) < 2 or len(spellings) > self.options.skeleton_posting:
+                continue
+            # each other spelling's shortest names: those where the word weighs most ("HIZBALLAH" itself)
+            shortest = {u: sorted(js, key=lambda j: (len(core[j]), j))[:per] for u, js in spellings.items()}
+            for t in spellings:
+                index[t] = np.array(sorted({j for u, js in shortest.items() if u != t for j in js}), dtype=np.int32)
+        return index
 
-    def _candidates_cdist(self, queries: list[QueryForm]) -> list[np.ndarray]:
+    def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
+        """Stage 1: name indices worth scoring, per query: the n-gram cosine top-k, and every name
+        with a word of the same distinctive consonant skeleton as a query word (Hezbollah finds
+        HIZBALLAH even where a dozen names spelled "hezbollah" fill the top-k)."""
         o, wl = self.options, self.wl
-        cores = [q.form.core for q in queries]
-        by_core = kernel.topk(cores, wl.core, k=o.candidates, score_cutoff=o.kernel_cutoff, workers=o.workers)
-        by_sorted = kernel.topk(
-            [q.form.sorted_core for q in queries], wl.sorted_core,
-            k=o.candidates, score_cutoff=o.kernel_cutoff, workers=o.workers,
-        )
+        found: list[np.ndarray] = [np.empty(0, np.int32)] * len(queries)
+        for abjad, floor, k in ((False, o.ngram_floor, o.candidates), (True, o.abjad_ngram_floor, o.abjad_candidates)):
+            rows = [i for i, q in enumerate(queries) if q.form.abjad == abjad]
+            if not rows:
+                continue
+            vectors = ngrams.vectorise([queries[i].form.tokens for i in rows], wl.gram_map, wl.gram_idf,
+                                       min_idf=wl.common_gram_idf, abjad=[abjad] * len(rows))
+            for i, (idx, _) in zip(rows, kernel.cosine_topk(vectors, wl.names_t, k=k, threshold=floor,
+                                                            threads=o.workers), strict=True):
+                found[i] = idx
+        post = self.skeleton_postings
         out = []
-        for q, (a, _), (b, _) in zip(queries, by_core, by_sorted, strict=True):
-            parts = [a, b]
-            for t in q.form.tokens:
-                if wl.weights(t) >= o.rare_token_weight:
-                    post = wl.postings.get(t)
-                    if post is not None and len(post) <= o.max_posting:
-                        parts.append(post)
-            out.append(np.unique(np.concatenate(parts)))
+        for q, idx in zip(queries, found, strict=True):
+            extra = [p for t in q.form.tokens if (p := post.get(t)) is not None and wl.weights(t) >= o.rare_token_weight]
+            out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
         return out
+
+    def _as_written_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
+        # Spread: names that normalise alike still differ as written; only the listed
+        # name exactly as written (up to case and spacing) keeps 1.0.
+        written = fuzz.ratio(q.written, _as_written(self.wl.display[j])) / 100 if q.written else 1.0
+        if written < 1:
+            adj.append(("as written", -round(score * self.options.as_written * (1 - written), 4)))
+            score += adj[-1][1]
+        return score
+
+    def _country_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
+        o = self.options
+        countries = self.wl.entity_countries[e] if q.country and score > 0 else ""
+        if countries:
+            if q.country.upper() in countries.split(";"):
+                # a share of the remaining gap, so a variant never reaches an exact match's 1.0
+                adj.append((f"country {q.country.upper()} matches", round(o.country_match * (1 - score), 4)))
+            else:
+                adj.append((f"country {q.country.upper()} not in {countries}", -o.country_mismatch))
+            score = min(1.0, max(0.0, score + adj[-1][1]))
+        return score
+
+    def _dob_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
+        return self._date_adjust(q.dob, e, score, adj) if q.dob and score > 0 else score
+
+    # The adjustments of a candidate's name score by what else the query gives, in order, each with
+    # the most it can raise a score. The early-exit floor is derived from these lifts and scoring's.
+    ADJUSTMENTS: tuple[tuple[str, Callable[[MatchOptions], float], str], ...] = (
+        ("as written", lambda o: 0.0, "_as_written_adjust"),
+        ("country", lambda o: o.country_match, "_country_adjust"),
+        ("date", lambda o: 2 * o.date_match, "_dob_adjust"),
+    )
+
+    def floor(self, threshold: float) -> float:
+        """The name score below which no candidate can reach `threshold`, whatever the adjustments."""
+        if not self.options.prune:
+            return 0.0
+        return threshold - MAX_LIFT - sum(lift(self.options) for _, lift, _ in self.ADJUSTMENTS)
 
     def match(self, queries: list[QueryForm], *, threshold: float, limit: int) -> list[list[Match]]:
         """Stage 2: score candidates, keep each entity's best name, filter and rank."""
         o, wl = self.options, self.wl
-        # No adjustment lifts a score by more than this: a candidate below it can't become a hit.
-        floor = threshold - o.country_match - 2 * o.date_match
+        floor = self.floor(threshold)
+        steps = [getattr(self, method) for _, _, method in self.ADJUSTMENTS]
+        as_written, later = steps[0], steps[1:]
         name_entity, entity_type, name_flags = wl.name_entity_list, wl.entity_type_list, wl.name_flags_list
         group = wl.entity_group_list  # one hit per linked entity: its best-scoring listing and name
         results = []
@@ -143,39 +219,24 @@ class Matcher:
                 results.append([])
                 continue
             type_code = TYPE_CODES.get(q.type) if q.type else None
-            q_written = _as_written(q.raw) if q.raw else ""
             best: dict[int, Match] = {}
             for j in cand.tolist():
                 e = name_entity[j]
                 if type_code is not None and entity_type[e] != type_code:
                     continue
                 c = wl.form(j)
-                s = compare(q.form.tokens, q.form.core, q.form.legal, c.tokens, c.core, c.legal,
-                            wl.weights, o.params, person=entity_type[e] == PERSON, floor=floor)
+                kind = TYPE_NAMES[entity_type[e]]
+                s = compare(q.person_form if kind == "person" else q.form, c, wl.weights, o.params, kind=kind,
+                            floor=floor)
                 score = s.score
                 if score < floor or score <= 0:
                     continue
                 adj: list[tuple[str, float]] = []
-                if q_written:
-                    # Spread: names that normalise alike still differ as written; only the listed
-                    # name exactly as written (up to case and spacing) keeps 1.0.
-                    written = fuzz.ratio(q_written, _as_written(wl.display[j])) / 100
-                    if written < 1:
-                        adj.append(("as written", -round(score * o.as_written * (1 - written), 4)))
-                        score += adj[-1][1]
+                score = as_written(q, e, j, score, adj)
                 if name_flags[j] & WEAK and (score < o.weak_min or len(c.core) < o.weak_min_length):
                     continue  # weak aliases alert only when near-exact, and never on a bare initialism
-                if q.country and score > 0:
-                    countries = wl.entity_countries[e]
-                    if countries:
-                        if q.country.upper() in countries.split(";"):
-                            # a share of the remaining gap, so a variant never reaches an exact match's 1.0
-                            adj.append((f"country {q.country.upper()} matches", round(o.country_match * (1 - score), 4)))
-                        else:
-                            adj.append((f"country {q.country.upper()} not in {countries}", -o.country_mismatch))
-                        score = min(1.0, max(0.0, score + adj[-1][1]))
-                if q.dob and score > 0:
-                    score = self._date_adjust(q.dob, e, score, adj)
+                for step in later:
+                    score = step(q, e, j, score, adj)
                 prev = best.get(group[e])
                 if prev is None or score > prev.score:
                     best[group[e]] = Match(e, j, score, s, adj)

@@ -14,18 +14,27 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from .normalise import skeleton
+
 N = 3
+SKELETON_MIN = 3  # words whose consonant skeleton is this long also give the skeleton's grams
+SKELETON_WEIGHT = 0.5  # skeleton grams count this much in a listed name's vector
+
+
+def _grams(padded: str) -> list[str]:
+    return [padded] if len(padded) <= N else [padded[i : i + N] for i in range(len(padded) - N + 1)]
 
 
 def token_grams(tokens: Iterable[str]) -> list[str]:
-    grams: list[str] = []
-    for t in tokens:
-        padded = f"#{t}#"
-        if len(padded) <= N:
-            grams.append(padded)
-        else:
-            grams.extend(padded[i : i + N] for i in range(len(padded) - N + 1))
-    return grams
+    """3-grams of each padded token ("#king#" -> #ki kin ing ng#)."""
+    return [g for t in tokens for g in _grams(f"#{t}#")]
+
+
+def skeleton_grams(tokens: Iterable[str]) -> list[str]:
+    """3-grams of each token's consonant skeleton, in upper case: a namespace of their own (tokens
+    are lower case). An abjad query (Arabic "sdm hsyn") is looked up by these too."""
+    return [g for t in tokens if len(sk := skeleton(t)) >= SKELETON_MIN and not sk.isdigit()
+            for g in _grams(f"#{sk.upper()}#")]
 
 
 def build(cores: Sequence[str]) -> tuple[list[str], np.ndarray, csr_matrix]:
@@ -33,12 +42,14 @@ def build(cores: Sequence[str]) -> tuple[list[str], np.ndarray, csr_matrix]:
     vocab: dict[str, int] = {}
     rows: list[int] = []
     cols: list[int] = []
-    counts: list[int] = []
+    counts: list[float] = []
     for j, core in enumerate(cores):
-        for g, c in Counter(token_grams(core.split())).items():
-            rows.append(vocab.setdefault(g, len(vocab)))
-            cols.append(j)
-            counts.append(c)
+        tokens = core.split()
+        for grams, w in ((token_grams(tokens), 1.0), (skeleton_grams(tokens), SKELETON_WEIGHT)):
+            for g, c in Counter(grams).items():
+                rows.append(vocab.setdefault(g, len(vocab)))
+                cols.append(j)
+                counts.append(c * w)
     n = max(len(cores), 1)
     r = np.array(rows, dtype=np.int64)
     df = np.bincount(r, minlength=len(vocab)).astype(np.float64)
@@ -54,9 +65,12 @@ def build(cores: Sequence[str]) -> tuple[list[str], np.ndarray, csr_matrix]:
 
 
 def vectorise(
-    token_lists: Sequence[Sequence[str]], vocab: dict[str, int], idf: np.ndarray, *, min_idf: float = 0.0
+    token_lists: Sequence[Sequence[str]], vocab: dict[str, int], idf: np.ndarray, *, min_idf: float = 0.0,
+    abjad: Sequence[bool] | None = None,
 ) -> csr_matrix:
     """L2-normalised query vectors (queries x grams). Grams the watchlist lacks still count in the norm.
+    A query flagged in `abjad` also carries its skeleton grams: it finds a listing in its own script
+    by the letters, and the Latin spellings by the consonants.
 
     Grams with an IDF below `min_idf` (the commonest, found in thousands of names) count in the
     norm but are left out of the vector: they add little to any cosine and most of the work.
@@ -65,8 +79,9 @@ def vectorise(
     indptr = [0]
     indices: list[int] = []
     data: list[float] = []
-    for tokens in token_lists:
-        grams = Counter(token_grams(tokens))
+    for n, tokens in enumerate(token_lists):
+        grams = Counter(token_grams(tokens) + skeleton_grams(tokens) if abjad is not None and abjad[n]
+                        else token_grams(tokens))
         norm = 0.0
         row: dict[int, float] = {}
         for g, c in grams.items():

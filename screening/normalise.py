@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from anyascii import anyascii
 from rigour.names import extract_org_types, normalize_name
@@ -40,16 +41,17 @@ class NameForm:
     core: str  # legal forms removed ("sinno electronics"); falls back to full if nothing else is left
     tokens: tuple[str, ...]  # core split on spaces
     legal: tuple[str, ...]  # generic legal-form classes found ("llc",)
-
-    @property
-    def sorted_core(self) -> str:
-        return " ".join(sorted(self.tokens))
+    abjad: bool = False  # written in a script without vowel letters (Arabic, Hebrew): compare consonant skeletons
+    only_legal: bool = False  # the whole name is a legal form ("ПАО", "Company Limited"): nobody's name
 
 
 def to_ascii(text: str) -> str:
-    """Transliterate any script to lower-case ASCII words separated by single spaces."""
+    """Transliterate any script to lower-case ASCII words separated by single spaces.
+
+    Apostrophes the transliteration writes for letters without a Latin sound (the Cyrillic soft
+    sign, the Arabic ayn) are dropped, not read as word breaks: "Анатольевич" -> "anatolevich"."""
     text = _CJK.sub(r" \1 ", text)
-    text = anyascii(text).lower()
+    text = anyascii(text).lower().replace("'", "")
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
@@ -85,30 +87,99 @@ def normalise(text: str) -> str:
     return name_form(text).full
 
 
+# Legal forms written before the name (OOO, ZAO, PAO, TOV...): the generic classes a short form may have there.
+_FIRST_CLASSES = frozenset({"jsc", "llc"})
+SHORT_LEGAL = 3  # a legal form this short ("KB", "Na", "Sá") is one only where legal forms stand
+
+
+def _word_file(name: str) -> frozenset[str]:
+    path = Path(__file__).parent / "data" / name
+    words = (w.strip() for w in path.read_text(encoding="utf-8").splitlines()) if path.exists() else ()
+    return frozenset(w for w in words if w and not w.startswith("#"))
+
+
+# What may follow a legal form at the end of a name: "S.A. (Hong Kong) Limited", "Inc. Shanghai Branch".
+_TAIL_WORDS = _word_file("affiliation_words.txt") | _word_file("place_words.txt")
+
+
+def _stands_as_legal(text: str, start: int, end: int, original: str, cls: str, spans: list[tuple[int, int]]) -> bool:
+    """A short legal form ("KB", "SA", "Na") counts only where legal forms stand: at the end of the
+    name, followed only by other legal forms, branch or place words; or first when of a kind written
+    first (OOO, PAO). In the middle of a name it is a word of the name."""
+    if len(original.replace(" ", "")) > SHORT_LEGAL:
+        return True
+    for w in re.finditer(r"\S+", text[end:]):
+        a, b = end + w.start(), end + w.end()
+        if not any(s <= a and b <= e for s, e in spans) and to_ascii(w.group()) not in _TAIL_WORDS:
+            break
+    else:
+        return True
+    return not text[:start].strip() and cls in _FIRST_CLASSES
+
+
 def _strip_legal(text: str) -> tuple[str, set[str]]:
-    """Remove the legal forms rigour's table finds in `text`; return the rest and their generic classes."""
+    """Remove the legal forms rigour's table finds in `text` where they stand as legal forms; return
+    the rest and their generic classes."""
     legal: set[str] = set()
+    found_all = []
     for original, generic in extract_org_types(text, generic=True):
         if original in _NOT_LEGAL:
             continue
-        text = re.sub(rf"(?<!\w){re.escape(original)}(?!\w)", " ", text, count=1)
-        if cls := to_ascii(generic):
+        found = re.search(rf"(?<!\w){re.escape(original)}(?!\w)", text)
+        if found is not None:
+            found_all.append((found, original, to_ascii(generic)))
+    spans = [(f.start(), f.end()) for f, _, _ in found_all]
+    keep = [(f, cls) for f, original, cls in found_all
+            if _stands_as_legal(text, f.start(), f.end(), original, cls, spans)]
+    for found, cls in sorted(keep, key=lambda x: -x[0].start()):  # right to left: offsets stay valid
+        text = text[: found.start()] + " " + text[found.end() :]
+        if cls:
             legal.add(cls)
     return text, legal
 
 
+# Arabic and Hebrew letters: scripts that write consonants and long vowels only.
+_ABJAD = re.compile("[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufefc]")
+# The Arabic article written onto the next word ("الرحمن"): a word of its own, as in "al-Rahman".
+_ARABIC_ARTICLE = re.compile("(?<![\\w\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff]{2,})")
+_DIGRAPHS = (("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"))
+_SKELETON_MAP = str.maketrans({"q": "k", "c": "k", "p": "b", "v": "f", "$": "s"})
+_SKELETON_DROP = str.maketrans("", "", "aeiouyw")
+_REPEATS = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=1 << 18)
+def skeleton(token: str) -> str:
+    """The consonants of a word as an abjad writes them: vowels, and the letters that stand for
+    vowels (w, y), dropped; sounds that transliterations spell differently folded together.
+    "yusuf" and Arabic "ywsf" -> "sf"; "hezbollah", "hizballah" -> "hzblh"; "zolqadr", "zolkadr" -> "zlkdr"."""
+    for a, b in _DIGRAPHS:
+        token = token.replace(a, b)
+    return _REPEATS.sub(r"\1", token.translate(_SKELETON_DROP).translate(_SKELETON_MAP))
+
+
 @lru_cache(maxsize=65536)
-def name_form(text: str) -> NameForm:
+def name_form(text: str, person: bool = False) -> NameForm:
     """All comparable forms of `text`; never raises, returns empty forms for empty input.
 
     Legal forms are looked up twice: in the original script ("ООО"), then again after
     transliteration ("Öy" -> "oy"), so normalising a normalised name changes nothing.
+    A person's name (`person=True`) has no legal form: "Na", "Yu", "Sá" and "Pao" stay names.
     """
+    abjad = bool(_ABJAD.search(text))
+    if abjad:
+        text = _ARABIC_ARTICLE.sub("\u0627\u0644 ", text)
+    if person:
+        core = to_ascii(_LETTER_RUN.sub(_join_letters, normalize_name(
+            unicodedata.normalize("NFKC", text).translate(_DELETE)) or ""))
+        core = _LETTER_RUN.sub(_join_letters, core)  # letters transliteration left single ("A:A㐀" -> "a a qiu")
+        return NameForm(full=core, core=core, tokens=tuple(core.split()), legal=(), abjad=abjad)
     pre = _prenormalise(text)
     if not pre:
         return NameForm("", "", (), ())
     rest, legal = _strip_legal(pre)
     core = to_ascii(rest)
+    only_legal = False
     for _ in range(4):  # rewrite and strip again after transliteration until nothing changes
         rewritten = to_ascii(_rewrite(core))
         rest, more = _strip_legal(rewritten)
@@ -116,7 +187,7 @@ def name_form(text: str) -> NameForm:
         while len(words) > 1 and words[-1] in _CLASS_CODES:  # a normalised name's own legal classes
             more.add(words.pop())
         if not words:  # the name is only a legal form ("Company Limited"): keep it as the core
-            core, legal = rewritten, set()
+            core, legal, only_legal = rewritten, set(), True
             break
         legal |= more
         if " ".join(words) == core:
@@ -129,4 +200,4 @@ def name_form(text: str) -> NameForm:
         core = " ".join(words[:-1])
     legal_t = tuple(sorted(legal))
     full = " ".join([core, *legal_t]).strip()
-    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t)
+    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t, abjad=abjad, only_legal=only_legal)

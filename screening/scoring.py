@@ -9,10 +9,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rigour.text import metaphone
+
+from .normalise import NameForm, skeleton
 
 Weight = Callable[[str], float]
 COMMON = 0.5  # tokens weighing no more than this are generic words (trading, technology, shipping)
@@ -78,6 +81,10 @@ class Params:
     legal_mismatch: float = 0.02  # both sides name a legal form and they differ
     number_mismatch: float = 0.5  # factor when the two names carry different numbers
     person_one_token: float = 0.75  # factor when a person listed with several names matches on one only
+    common_name: float = 0.02  # percent of people: a name part at least this common is weak evidence alone
+    person_partial: float = 0.12  # a person matched on common parts only loses up to this share, by how much is left out
+    one_word: float = 0.8  # factor: a one-word listed name inside a query with other words of its own
+    thing_kind: float = 0.75  # factor: a vessel or aircraft name against a query that says more
 
 
 @dataclass
@@ -111,6 +118,8 @@ def _is_abbrev(short: str, long: str) -> bool:
 
 
 _DOUBLE = re.compile(r"(.)\1+")
+# East Slavic patronymics ("Vladimirovich", "Volodymyrovych", "Igorevna", "Oleksandrivna"): lists often leave them out.
+_PATRONYMIC = re.compile(r"^[a-z]{3,}(?:ovich|evich|ovych|evych|yovych|ich|ovna|evna|ivna|yivna|ichna)$")
 
 
 def _squeeze(t: str) -> str:
@@ -228,8 +237,25 @@ def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 18)
+def abjad_similarity(a: str, b: str) -> float:
+    """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
+    spelling, on their consonant skeletons. The abjad writes no short vowels, so the same
+    skeleton is as close as the two can be: "tkryty" / "tikriti" 0.95; a short skeleton says less
+    ("ywsf" / "yusuf": "sf", 0.85); one consonant apart 0.75."""
+    sa, sb = skeleton(a), skeleton(b)
+    if not sa or not sb or _has_digit(a) or _has_digit(b):
+        return 0.0
+    if sa == sb:
+        return 0.95 if len(sa) >= 3 else 0.85 if len(sa) == 2 else 0.6
+    if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1:
+        return 0.75
+    return 0.0
+
+
 def align(
-    q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = ()
+    q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = (),
+    abjad: bool = False,
 ) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
     """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
 
@@ -249,6 +275,8 @@ def align(
     for i, a in enumerate(q):
         for j, b in enumerate(c):
             s = 1.0 if a == b else token_similarity(a, b, weight)
+            if abjad and s < 0.95:
+                s = max(s, abjad_similarity(a, b))
             if s > 0:
                 cand.append((-s, i, j))
     cand.sort()
@@ -263,17 +291,125 @@ def align(
     return pairs, q, c
 
 
-def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
-            c_tokens: tuple[str, ...], c_core: str, c_legal: tuple[str, ...],
-            weight: Weight, params: Params = Params(), person: bool = False, floor: float = 0.0) -> NameScore:
+def _word_set(name: str) -> frozenset[str]:
+    path = Path(__file__).parent / "data" / name
+    if not path.exists():
+        return frozenset()
+    words = (w.strip() for w in path.read_text(encoding="utf-8").splitlines())
+    return frozenset(w for w in words if w and not w.startswith("#"))
+
+
+# Words that name a part of the same firm, not another firm ("Acme Holdings", "Acme Shanghai Branch").
+AFFILIATION = _word_set("affiliation_words.txt") | _word_set("place_words.txt")
+# Generic business words: a query holding one reads as an organisation's name.
+ORG_WORDS = _word_set("generic_words.txt") - AFFILIATION
+
+
+@dataclass(slots=True)
+class Evidence:
+    """What an adjustment looks at: the aligned pair and its weights."""
+
+    q: NameForm
+    c: NameForm
+    qt: list[str]
+    ct: list[str]
+    pairs: list[tuple[int, int, float]]
+    q_extra: list[str]
+    c_extra: list[str]
+    matched_weight: float
+    kind: str  # the listed entity's type: person, company, vessel, aircraft
+    weight: Weight
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One correction of the name score: `applies` decides, `value` is a factor (<= 1) or a shift.
+
+    `lift` is the most it can raise a score: the matcher derives its early-exit floor from the
+    lifts, so an adjustment that could raise a score must declare it here."""
+
+    reason: str
+    applies: Callable[[Evidence, Params], bool]
+    value: Callable[[Evidence, Params], float]
+    factor: bool = True
+    lift: float = 0.0
+
+
+def _numbers_differ(ev: Evidence, p: Params) -> bool:
+    q_num = {t for t in ev.qt if _has_digit(t)}
+    c_num = {t for t in ev.ct if _has_digit(t)}
+    return bool(q_num or c_num) and q_num != c_num
+
+
+def _one_word_listed(ev: Evidence, p: Params) -> bool:
+    """A listed name of one word (legal form stripped) inside a query with other words of its own:
+    "Alpha Bank" is not "Alpha LLC". A branch, group or place qualifier keeps it the same firm."""
+    return ev.kind != "person" and len(ev.ct) == 1 and any(t not in AFFILIATION for t in ev.q_extra)
+
+
+def _reads_as_other(ev: Evidence, p: Params) -> bool:
+    """A vessel or aircraft name against a query that says more: a legal form or words of its own
+    ("Pacific Trading Ltd", "Maria Garcia" against the vessel MARIA)."""
+    return ev.kind in ("vessel", "aircraft") and (bool(ev.q.legal) or bool(ev.q_extra))
+
+
+def _name_prior() -> dict[str, float]:
+    path = Path(__file__).parent / "data" / "name_prior.tsv"
+    out: dict[str, float] = {}
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else ():
+        if line and not line.startswith("#"):
+            word, pct = line.split("\t")
+            out[word] = float(pct)
+    return out
+
+
+# Share of people (percent) bearing a given name or surname: how common a name part is in a
+# population, which a sanctions list's own counts can't tell ("Luis" is rare on lists).
+NAME_PRIOR = _name_prior()
+
+
+def _weak_person_parts(ev: Evidence, p: Params) -> bool:
+    """A person's name matched only on parts many people bear, with more of the listed name left out
+    ("Carlos Cruz" against "Juan Carlos CRUZ OVALLE"): weak evidence of the same person."""
+    return (ev.kind == "person" and bool(ev.c_extra) and len(ev.pairs) >= 1
+            and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i, _, _ in ev.pairs))
+
+
+def _weak_person_factor(ev: Evidence, p: Params) -> float:
+    left = sum(ev.weight(t) for t in ev.c_extra)
+    share = left / (ev.matched_weight + left)  # how much of the listed name the query left out
+    return 1 - p.person_partial * min(1.0, 2 * share)
+
+
+ADJUSTMENTS: tuple[Adjustment, ...] = (
+    Adjustment("numbers differ", _numbers_differ, lambda ev, p: p.number_mismatch),
+    Adjustment("only common words matched",
+               lambda ev, p: ev.kind != "person" and bool(ev.c_extra) and len(ev.pairs) <= 2
+               and ev.matched_weight < p.distinctive_min, lambda ev, p: p.generic_only),
+    Adjustment("a word replaced by another", lambda ev, p: bool(ev.q_extra and ev.c_extra), lambda ev, p: p.substitution),
+    Adjustment("one name of a person matched", lambda ev, p: ev.kind == "person" and len(ev.ct) > 1 and len(ev.pairs) < 2,
+               lambda ev, p: p.person_one_token),
+    Adjustment("common parts of a longer person's name", _weak_person_parts, _weak_person_factor),
+    Adjustment("one-word listed name inside a longer name", _one_word_listed, lambda ev, p: p.one_word),
+    Adjustment("a vessel or aircraft name against another kind of name", _reads_as_other, lambda ev, p: p.thing_kind),
+    Adjustment("legal form differs", lambda ev, p: bool(ev.q.legal and ev.c.legal and set(ev.q.legal) != set(ev.c.legal)),
+               lambda ev, p: -p.legal_mismatch, factor=False),
+)
+MAX_LIFT = sum(a.lift for a in ADJUSTMENTS)  # no name-level adjustment raises a score
+
+
+def compare(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company",
+            floor: float = 0.0) -> NameScore:
     """Score a query name against a listed name (both normalised) in [0, 1].
 
-    When even a perfect whole-string similarity could not lift the score to `floor`, the
-    rest is skipped and the (upper-bound) score returned: the caller discards it anyway.
+    `kind` is the listed entity's type. When even a perfect whole-string similarity and every
+    adjustment's largest lift could not lift the score to `floor`, the rest is skipped and that
+    upper bound returned: the caller discards it anyway.
     """
-    if not q_tokens or not c_tokens:
+    if not q.tokens or not c.tokens:
         return NameScore(0.0)
-    pairs, qt, ct = align(list(q_tokens), list(c_tokens), weight, q_legal, c_legal)
+    person = kind == "person"
+    pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad)
     if not pairs:
         return NameScore(0.0, query_extra=qt, name_extra=ct)
     matched = total = 0.0
@@ -281,6 +417,7 @@ def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
         w = min(weight(qt[i]), weight(ct[j]))  # a typo must not make a common word rare
         matched += s * w
         total += w
+    matched_weight = total
     paired_q = {i for i, _, _ in pairs}
     paired_c = {j for _, j, _ in pairs}
     q_extra = [t for i, t in enumerate(qt) if i not in paired_q]
@@ -288,31 +425,25 @@ def compare(q_tokens: tuple[str, ...], q_core: str, q_legal: tuple[str, ...],
     # Unmatched words cost by the square of their rarity: an appended "Shanghai Branch" or
     # "(Hong Kong) Limited" costs little, an extra distinctive word ("Emma Daniels") a lot.
     power = 1.0 if person else params.extra_power  # every given name and surname of a person counts
-    total += params.query_extra * sum(weight(t) ** power for t in q_extra)
+    if person:  # a patronymic the list leaves out costs as little as a middle name the query leaves out
+        total += params.person_name_extra * sum(weight(t) for t in q_extra if _PATRONYMIC.search(t))
+        q_cost = [t for t in q_extra if not _PATRONYMIC.search(t)]
+    else:
+        q_cost = q_extra
+    total += params.query_extra * sum(weight(t) ** power for t in q_cost)
     total += (params.person_name_extra if person else params.name_extra) * sum(weight(t) for t in c_extra)
     token_score = matched / total
-    if (1 - params.char_share) * token_score + params.char_share < floor:
-        return NameScore((1 - params.char_share) * token_score + params.char_share, token_score)
-    char_score = max(fuzz.ratio(q_core, c_core), fuzz.ratio(" ".join(sorted(qt)), " ".join(sorted(ct)))) / 100
+    bound = (1 - params.char_share) * token_score + params.char_share + MAX_LIFT
+    if bound < floor:
+        return NameScore(bound, token_score)
+    char_score = max(fuzz.ratio(q.core, c.core), fuzz.ratio(" ".join(sorted(qt)), " ".join(sorted(ct)))) / 100
     score = (1 - params.char_share) * token_score + params.char_share * char_score
     result = NameScore(score, token_score, char_score, [(qt[i], ct[j], s) for i, j, s in pairs], q_extra, c_extra)
-    q_num = {t for t in qt if _has_digit(t)}
-    c_num = {t for t in ct if _has_digit(t)}
-    if (q_num or c_num) and q_num != c_num:
-        result.adjustments.append(("numbers differ", params.number_mismatch))
-        result.score *= params.number_mismatch
-    matched_weight = sum(min(weight(qt[i]), weight(ct[j])) for i, j, _ in pairs)
-    if not person and c_extra and len(pairs) <= 2 and matched_weight < params.distinctive_min:
-        result.adjustments.append(("only common words matched", params.generic_only))
-        result.score *= params.generic_only
-    if q_extra and c_extra:
-        result.adjustments.append(("a word replaced by another", params.substitution))
-        result.score *= params.substitution
-    if person and len(ct) > 1 and len(pairs) < 2:
-        result.adjustments.append(("one name of a person matched", params.person_one_token))
-        result.score *= params.person_one_token
-    if q_legal and c_legal and set(q_legal) != set(c_legal):
-        result.adjustments.append(("legal form differs", -params.legal_mismatch))
-        result.score -= params.legal_mismatch
+    ev = Evidence(q, c, qt, ct, pairs, q_extra, c_extra, matched_weight, kind, weight)
+    for adj in ADJUSTMENTS:
+        if adj.applies(ev, params):
+            v = adj.value(ev, params)
+            result.adjustments.append((adj.reason, round(v, 4)))
+            result.score = result.score * v if adj.factor else result.score + v
     result.score = min(1.0, max(0.0, result.score))
     return result

@@ -102,7 +102,7 @@ def compile_watchlist(
         best: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}  # (sorted tokens, legal) -> position
         tokens: set[str] = set()
         for alias in e.all_names():
-            form = name_form(alias.name)
+            form = name_form(alias.name, person=e.type == "person")
             if not form.full:
                 continue
             flag = (WEAK if alias.weak else 0) | (PRIMARY if alias.kind == "primary" else 0)
@@ -162,7 +162,6 @@ def compile_watchlist(
         "name_display": display,
         "name_full": full,
         "name_core": core,
-        "name_sorted": [" ".join(sorted(c.split())) for c in core],
         "vocab": vocab,
     }.items():
         sections[f"{key}.blob"], sections[f"{key}.offsets"] = artifact.pack_strings(values)
@@ -262,7 +261,6 @@ class Watchlist:
             self.display = strings["name_display"]
             self.full = strings["name_full"].to_list()
             self.core = strings["name_core"].to_list()
-            self._sorted_core = strings["name_sorted"]
             vocab = strings["vocab"].to_list()
             self.entity_type = s["entity_type"]
             self.entity_group = s["entity_group"]
@@ -373,11 +371,6 @@ class Watchlist:
         return self.name_flags.tolist()
 
     @cached_property
-    def sorted_core(self) -> list[str]:
-        """Token-sorted core forms, for the brute-force cdist retrieval only (decoded on first use)."""
-        return self._sorted_core.to_list()
-
-    @cached_property
     def identifiers(self) -> dict[str, list[int]]:
         """Identifier key -> entity indices (IMO, registration, passport numbers...)."""
         index: dict[str, list[int]] = {}
@@ -402,15 +395,6 @@ class Watchlist:
         if n < 10_000:
             return 0.0
         return float(math.log((n + 1) / (COMMON_GRAM_SHARE * n + 1)) + 1.0)
-
-    @cached_property
-    def postings(self) -> dict[str, np.ndarray]:
-        """Token -> name indices, for retrieving candidates that share a rare token."""
-        index: dict[str, list[int]] = {}
-        for j, c in enumerate(self.core):
-            for t in set(c.split()):
-                index.setdefault(t, []).append(j)
-        return {t: np.array(v, dtype=np.int32) for t, v in index.items()}
 
     def describe(self) -> dict[str, Any]:
         h = self.header

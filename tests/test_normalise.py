@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from screening.config import DEFAULT_SEEDS
-from screening.normalise import NameForm, name_form, normalise, to_ascii
+from screening.normalise import NameForm, name_form, normalise, skeleton, to_ascii
 from screening.seeds import load_seeds
 
 CANONICAL = re.compile(r"^([a-z0-9]+( [a-z0-9]+)*)?$")  # lower-case ASCII words, single spaces
@@ -143,3 +143,45 @@ def test_case_does_not_matter(text: str) -> None:
 @given(st.lists(WORD, min_size=1, max_size=5), st.sampled_from(["  ", " - ", ", ", "\t", " / ", "\u00a0", "\n"]))
 def test_separators_do_not_matter(words: list[str], sep: str) -> None:
     assert normalise(sep.join(words)) == normalise(" ".join(words))
+
+
+# --- issue 10 -----------------------------------------------------------------------------------
+
+def test_a_persons_name_has_no_legal_forms() -> None:
+    assert name_form("Yu Liang PAO", person=True).tokens == ("yu", "liang", "pao")
+    assert name_form("Maria Sá", person=True).tokens == ("maria", "sa")
+    assert name_form("Li Na", person=True).legal == ()
+    assert name_form("PAO Gazprom").tokens == ("gazprom",)  # an organisation's name still has them
+
+
+def test_short_legal_forms_only_where_legal_forms_stand() -> None:
+    assert name_form("KB Lines Limited").tokens == ("kb", "lines")
+    assert name_form("Vostok KB").tokens == ("vostok",)
+    assert name_form("GAD S.A. Shanghai Branch").tokens == ("gad", "shanghai", "branch")
+    assert name_form("Rosagro S.A.S. (Hong Kong) Limited").tokens == ("rosagro", "hong", "kong")
+    assert name_form("OOO Romashka").tokens == ("romashka",)
+
+
+def test_transliteration_drops_soft_signs_instead_of_splitting() -> None:
+    assert name_form("Анатольевич Кузьменко", person=True).tokens == ("anatolevich", "kuzmenko")
+
+
+def test_skeletons_fold_spelling_families() -> None:
+    assert skeleton("hezbollah") == skeleton("hizballah")
+    assert skeleton("zolqadr") == skeleton("zolkadr")
+    assert skeleton("eslami") == skeleton("islami")
+    assert skeleton(name_form("يوسف").tokens[0]) == skeleton("yusuf")
+    assert name_form("عبد الرحمن").abjad and not name_form("Abd al-Rahman").abjad
+
+
+@given(st.text(max_size=40))
+def test_person_form_is_plain_ascii_words_without_legal_forms(text: str) -> None:
+    f = name_form(text, person=True)
+    assert f.legal == () and f.core == f.full
+    assert all(t.isascii() and t == t.lower() and t.isalnum() for t in f.tokens)
+    assert name_form(f.full, person=True).tokens == f.tokens  # idempotent
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20))
+def test_skeleton_has_no_vowel_letters(token: str) -> None:
+    assert not set(skeleton(token)) & set("aeiouyw")

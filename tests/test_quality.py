@@ -93,6 +93,18 @@ LISTED = [
     # only the Latin names again: the record's Greek and Cyrillic names are what the queries try
     _company("opensanctions:NK-2GdmHtZTeNXjNVrBGEXZNj", "LLC “Inter Tobacco”", "“Inter Tobacco” LLC",
              countries=("BY",)),
+    # --- issue 10: one-word names, kinds, name parts read as legal forms, scripts, spellings ----
+    _company("opensanctions:NK-LtBRJZUDzX6pSWTyb4Ck8y", "MARIA", type="vessel"),
+    _company("opensanctions:NK-dtYAMkQoUQs4gSaKkvsdg2", "PACIFIC", type="vessel"),
+    _company("opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D", "Alpha LLC", countries=("RU",)),
+    _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
+    _person("ofac-sdn:11288", "Yu Liang PAO", Alias(name="PAO, Yu Liang", kind="listed")),
+    _person("ofac-sdn:23224", "Na CHU", Alias(name="CHU, Na", kind="listed")),
+    _company("ofac-sdn:23208", "KB LINES LIMITED"),
+    _company("ofac-sdn:4697", "HIZBALLAH", "PARTY OF GOD", "ISLAMIC JIHAD", countries=("LB",)),
+    _company("ofac-sdn:24588", "ANSAR-E HEZBOLLAH", countries=("IR",)),
+    _person("un-sc:IQi.002", "QUSAY SADDAM HUSSEIN AL-TIKRITI", countries=("IQ",)),  # its Latin name only
+    _person("opensanctions:NK-2XkJV5LwiEgoYFLPapFGQJ", "VINOGRADOV Iurii", countries=("RU",)),
     # --- complaint anchors and later listings (see the module docstring) ----------------------
     _company("anchor:belletech", "BELLETECH CORP", countries=("US",)),
     _company("anchor:xyz", "XYZ COMPANY"),
@@ -569,3 +581,105 @@ def test_scores_do_not_pile_up_at_one(quality: Service) -> None:
     assert len(scores) == len(VARIANTS)
     assert sum(s == 1.0 for s in scores) < len(scores) / 2, scores
     assert len(set(scores)) > len(scores) / 2  # and they are spread, not a few values
+
+
+# --- issue 10: mechanisms that must hold on names never seen -----------------------------------
+
+@pytest.mark.parametrize("query", ["Maria Garcia", "Pacific Trading Ltd", "Victoria Shipping", "Alpha Bank"])
+def test_one_word_listed_names_do_not_alert_on_a_longer_name(quality: Service, query: str) -> None:
+    # the vessels MARIA, PACIFIC and the company "Alpha LLC" are one word once the legal form is gone
+    assert screen(quality, query).status == "clear", hits_of(screen(quality, query))
+
+
+def test_one_word_listed_name_with_a_group_or_branch_qualifier_still_alerts(quality: Service) -> None:
+    for query in ("Emma LLC Holdings", "Alpha LLC Shanghai Branch", "Alpha Group"):
+        hit = top(quality, query)
+        assert hit.entity_id in {"ofac-sdn:29857", "opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D"}, query
+    loose = screen(quality, "Alpha Bank", threshold=0.0).hits
+    alpha = next(h for h in loose if h.entity_id == "opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D")
+    assert "one-word listed name inside a longer name" in reasons(alpha)
+
+
+def test_a_vessel_name_against_an_organisation_or_a_person_is_weak(quality: Service) -> None:
+    assert top(quality, "Maria").entity_id == "opensanctions:NK-LtBRJZUDzX6pSWTyb4Ck8y"  # the vessel itself
+    loose = screen(quality, "Pacific Trading Ltd", threshold=0.0).hits
+    vessel = next(h for h in loose if h.entity_id == "opensanctions:NK-dtYAMkQoUQs4gSaKkvsdg2")
+    assert "a vessel or aircraft name against another kind of name" in reasons(vessel)
+    assert vessel.score < THRESHOLD
+
+
+def test_common_parts_of_a_longer_persons_name_are_weak_evidence(quality: Service) -> None:
+    assert screen(quality, "Carlos Cruz").status == "clear"
+    assert top(quality, "Juan Carlos Cruz Ovalle").entity_id == "ofac-sdn:26787"
+    loose = screen(quality, "Carlos Cruz", threshold=0.0).hits
+    cruz = next(h for h in loose if h.entity_id == "ofac-sdn:26787")
+    assert "common parts of a longer person's name" in reasons(cruz)
+
+
+@pytest.mark.parametrize(("query", "entity_id", "token"), [
+    ("Yu Liang Pao", "ofac-sdn:11288", "pao"), ("PAO Yu Liang", "ofac-sdn:11288", "yu"),
+    ("Chu Na", "ofac-sdn:23224", "na"),
+])
+def test_a_persons_name_parts_are_never_legal_forms(quality: Service, query: str, entity_id: str, token: str) -> None:
+    hit = top(quality, query)
+    assert hit.entity_id == entity_id
+    assert pair(hit, token, token) == 1.0  # matched as a name, not dropped as a legal form
+
+
+def test_a_short_token_is_a_legal_form_only_where_legal_forms_stand(quality: Service) -> None:
+    hit = top(quality, "KB Lines Limited")
+    assert hit.entity_id == "ofac-sdn:23208"
+    assert pair(hit, "kb", "kb") == 1.0
+    assert screen(quality, "Lines Limited").status == "clear"  # "KB" is part of the name
+
+
+def test_spelling_families_find_each_other(quality: Service) -> None:
+    hit = top(quality, "Hezbollah")
+    assert hit.entity_id == "ofac-sdn:4697", hits_of(screen(quality, "Hezbollah"))
+    assert pair(hit, "hezbollah", "hizballah") is not None
+
+
+def test_arabic_script_finds_a_name_listed_only_in_latin(quality: Service) -> None:
+    result = screen(quality, "قصي صدام حسين التكريتي")
+    assert "un-sc:IQi.002" in {h.entity_id for h in result.hits}, hits_of(result)
+
+
+def test_a_patronymic_the_list_leaves_out_costs_little(quality: Service) -> None:
+    # Cyrillic, soft sign and all: "Георгиевич" is not in the listed name
+    hit = top(quality, "ВИНОГРАДОВ Юрий Георгиевич")
+    assert hit.entity_id == "opensanctions:NK-2XkJV5LwiEgoYFLPapFGQJ"
+    assert hit.explanation["unmatched_query_tokens"] == ["georgievich"]
+
+
+PRUNE_QUERIES = [
+    ("Hong Pang Electronic Industry Co Ltd", None, None), ("Saddam Hussein", "IQ", "1937"), ("Maria Garcia", None, None),
+    ("Alpha Trading Investment", "CN", None), ("Juan Carlos Cruz", "MX", "1970"), ("Emma LLC Holdings", "SY", None),
+    ("Hezbollah", "LB", None), ("Nikolaos Maziotis", "GR", "1971-10-01"), ("Kohas", "CH", None), ("Sigma Tech", None, None),
+    ("VTB Bank", "RU", None), ("Zala Aero", "RU", "2010"), ("Rahat Trading Company", "AF", None), ("Doku Umarov", "RU", "1964"),
+]
+
+
+@pytest.mark.parametrize("threshold", [0.8, 0.6, 0.35])
+def test_pruned_and_unpruned_scoring_give_the_same_hits(quality: Service, threshold: float) -> None:
+    from dataclasses import replace
+
+    from screening.matcher import Matcher, QueryForm
+    from screening.normalise import name_form
+
+    forms = [QueryForm(name_form(n), None, c, d, (), n) for n, c, d in PRUNE_QUERIES]
+    pruned = quality.matcher
+    unpruned = Matcher(quality.watchlist, replace(pruned.options, prune=False))
+    assert pruned.floor(threshold) > unpruned.floor(threshold) == 0.0
+    a = pruned.match(forms, threshold=threshold, limit=20)
+    b = unpruned.match(forms, threshold=threshold, limit=20)
+    assert [[(m.entity, m.name, m.score) for m in hits] for hits in a] == \
+        [[(m.entity, m.name, m.score) for m in hits] for hits in b]
+    assert sum(map(len, a)) > 0
+
+
+def test_the_early_exit_floor_is_derived_from_the_declared_lifts(quality: Service) -> None:
+    from screening.scoring import ADJUSTMENTS, MAX_LIFT
+
+    o = quality.matcher.options
+    assert MAX_LIFT == sum(a.lift for a in ADJUSTMENTS) == 0.0  # every name-level adjustment only lowers a score
+    assert quality.matcher.floor(0.8) == pytest.approx(0.8 - o.country_match - 2 * o.date_match)
