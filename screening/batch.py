@@ -617,6 +617,7 @@ def screen_file(
     write_header: bool = True,
     summary: FileSummary | None = None,
     on_results: Callable[[list[Result], float], list[Result] | None] | None = None,
+    chunk_size: int | None = None,
 ) -> FileSummary:
     """Screen every row of `path` and write it, with result columns, to `out` as CSV.
 
@@ -625,7 +626,8 @@ def screen_file(
     `skip_rows` data rows are passed over without output (a resumed run; `summary` holds their counts).
     `on_results(results, threshold)` gets each chunk's screened results, in order, before the chunk is
     written (e.g. to record them); the results it returns (as recorded: suppressed hits marked) are written.
-    Output is flushed after every chunk, so a killed run leaves whole chunks behind it.
+    Output is flushed after every chunk of `chunk_size` rows (default CHUNK), so a killed run leaves whole
+    chunks behind it.
     """
     path = Path(path)
     label = label or str(path)
@@ -643,7 +645,7 @@ def screen_file(
         skipped = sum(1 for _ in islice(rows, skip_rows))
         if skipped < skip_rows:
             raise InputFileError(f"{label}: has {skipped} data rows, but the output already holds {skip_rows}")
-        for chunk in _run_chunks(service, chunks_of(rows, CHUNK), layout, jobs, on_results is not None):
+        for chunk in _run_chunks(service, chunks_of(rows, chunk_size or CHUNK), layout, jobs, on_results is not None):
             if on_results and chunk.results is not None:  # recorded first, then written as recorded
                 recorded = on_results(chunk.results, threshold)
                 assert chunk.source is not None and chunk.errors is not None

@@ -1,7 +1,7 @@
 """Screening jobs: the core runner (screening.jobs) and the /v1/jobs routes through TestClient.
 
 The input is the seed watchlist's names mixed with clear ones and error rows, long enough for
-several chunks (batch.CHUNK rows each) so a job can be stopped and resumed between chunks.
+several chunks (jobs.JOB_CHUNK rows each) so a job can be stopped and resumed between chunks.
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ from fastapi.testclient import TestClient
 from wfhelp import db_url  # noqa: F401 - a fixture: SQLite, and PostgreSQL when one is given
 
 from api.app import create_app
-from screening.batch import CHUNK, FileOptions, screen_file
+from screening.batch import FileOptions, screen_file
 from screening.config import DEFAULT_WATCHLIST, Settings
 from screening.errors import ConflictError, InputFileError, NotFoundError
 from screening.holder import Holder
-from screening.jobs import JobRunner, wait
+from screening.jobs import JOB_CHUNK, JobRunner, wait
 from screening.service import Service
 from screening.store.schema import jobs as T
 from screening.workflow import Workflow
 
 NAMES = ["Sinno Electronics", "Siemens AG", "", "VTB Bank PJSC", "Acme Trading GmbH", "Norinco"]
-ROWS = CHUNK * 2 + 500  # three chunks
+ROWS = JOB_CHUNK * 2 + 500  # three chunks
 
 
 def book(rows: int = ROWS) -> bytes:
@@ -118,7 +118,7 @@ def test_cancel_queued_and_running(settings: Settings) -> None:
     runner.on_event = lambda kind, row: runner.cancel(row["id"]) if kind == "rows" else None
     runner.run_next()
     state = runner.status(running)
-    assert state["status"] == "cancelled" and state["rows_done"] == CHUNK  # stopped after its first chunk
+    assert state["status"] == "cancelled" and state["rows_done"] == JOB_CHUNK  # stopped after its first chunk
     with pytest.raises(ConflictError, match="is cancelled"):
         runner.result_path(running)
 
@@ -128,7 +128,7 @@ def test_a_job_stopped_by_shutdown_resumes_in_the_next_runner(settings: Settings
     job = first.submit(book(), FileOptions(name_column="company"), caller="x", filename="book.csv")
     first.on_event = lambda kind, row: first._stop.set() if kind == "rows" else None
     first.run_next()
-    assert first.status(job)["status"] == "queued" and first.status(job)["rows_done"] == CHUNK
+    assert first.status(job)["status"] == "queued" and first.status(job)["rows_done"] == JOB_CHUNK
 
     second = make_runner(settings)  # a restarted server
     assert second.run_next() == job
@@ -150,11 +150,11 @@ def test_a_job_whose_process_died_resumes_from_its_partial_output(settings: Sett
     # what a kill -9 mid-run leaves: status running under a dead process, the output cut mid-row
     lines = expected.splitlines(keepends=True)
     out = runner.directory / job / "result.csv"
-    out.write_text("".join(lines[:CHUNK + 1]) + lines[CHUNK + 1][:7], encoding="utf-8")
+    out.write_text("".join(lines[:JOB_CHUNK + 1]) + lines[JOB_CHUNK + 1][:7], encoding="utf-8")
     with runner.store.begin() as conn:
         conn.execute(T.update().where(T.c.id == job).values(
             status="running", owner=f"{socket.gethostname()}:{dead_pid()}:gone", runs=1,
-            heartbeat_at=sa.func.now(), rows_done=CHUNK))
+            heartbeat_at=sa.func.now(), rows_done=JOB_CHUNK))
 
     with TestClient(create_app(settings)) as client:  # the server restarts; its runner resumes the job
         state = client.get(f"/v1/jobs/{job}").json()
