@@ -245,6 +245,11 @@ class Watchlist:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.header, s = artifact.read(self.path)
+        compiled = self.header.get("normaliser")
+        if compiled != NORMALISER_VERSION:  # its names were normalised otherwise than queries would be
+            raise WatchlistError(
+                f"{self.path}: compiled with normaliser {compiled}, this version normalises as {NORMALISER_VERSION}: "
+                "rebuild it (`screen watchlist build`, or `screen watchlist import` of its lists)")
         try:
             strings = {
                 k[: -len(".blob")]: artifact.PackedStrings(s[k], s[k[: -len(".blob")] + ".offsets"])

@@ -149,3 +149,20 @@ def test_packed_strings_round_trip(values: list[str]) -> None:
     assert packed.to_list() == values
     assert [packed[i] for i in range(len(values))] == values
     assert packed[1:3] == values[1:3]
+
+
+def test_an_artifact_from_another_normaliser_is_refused(tmp_path, monkeypatch) -> None:
+    """Its names were normalised otherwise than today's queries are: loading it would answer silently wrong."""
+    import screening.watchlist as watchlist_module
+    from screening.build import build_seed_watchlist
+    from screening.config import DEFAULT_SEEDS
+    from screening.errors import WatchlistError
+    from screening.watchlist import Watchlist
+
+    target = tmp_path / "old.wl"
+    real = watchlist_module.NORMALISER_VERSION
+    monkeypatch.setattr(watchlist_module, "NORMALISER_VERSION", "n-older")
+    build_seed_watchlist(DEFAULT_SEEDS, target)
+    monkeypatch.setattr(watchlist_module, "NORMALISER_VERSION", real)
+    with pytest.raises(WatchlistError, match=r"old\.wl: compiled with normaliser n-older.*rebuild it"):
+        Watchlist(target)
