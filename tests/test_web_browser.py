@@ -12,15 +12,12 @@ import csv
 import io
 import os
 import random
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from serveproc import SCREEN, free_port, serving
 
 from screening.config import DEFAULT_WATCHLIST
 from screening.watchlist import Watchlist
@@ -28,7 +25,6 @@ from screening.watchlist import Watchlist
 pytestmark = pytest.mark.slow
 
 CHROMIUM = Path(os.environ.get("SCREENING_TEST_CHROMIUM", "/usr/bin/chromium"))
-SCREEN = Path(sys.executable).parent / "screen"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "counterparties.csv"
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -41,12 +37,6 @@ PASSWORD = "correct horse battery"
 playwright_sync = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (.ci/run does)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
@@ -74,30 +64,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         srv.keys[name] = r.stdout.strip()
     r = srv.screen("users", "add", "ann", "--role", "analyst", "--person", "Ann Analyst", input=PASSWORD + "\n")
     assert r.returncode == 0, r.stderr
-    log = (tmp / "server.log").open("w+")
-    proc = subprocess.Popen([str(SCREEN), "serve", "--host", "127.0.0.1", "--port", str(port)], stdout=log,
-                            stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        with httpx.Client(base_url=srv.base, trust_env=False, timeout=2.0) as client:
-            while True:
-                assert proc.poll() is None, f"server exited: {Path(log.name).read_text()}"
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"not ready: {Path(log.name).read_text()}"
-                time.sleep(0.2)
+    with serving(["--host", "127.0.0.1"], env, tmp / "server.log", port=port, timeout=STARTUP_TIMEOUT):
         yield srv
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

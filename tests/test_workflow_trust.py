@@ -12,13 +12,13 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from test_e2e_server import SCREEN, STARTUP_TIMEOUT, free_port
+from serveproc import SCREEN, serving
+from test_e2e_server import STARTUP_TIMEOUT
 from typer.testing import CliRunner
 from typer.testing import Result as CliResult
 from wfhelp import COUNTERPARTIES, db_url, version_a, version_b  # noqa: F401 - db_url is a fixture
@@ -312,21 +312,8 @@ def test_four_eyes_with_two_keys_against_a_real_server(tmp_path: Path, db_url: s
 
     ann = new_key("ann", "--role", "analyst", "--person", "A. Analyst")
     bob = new_key("bob", "--role", "analyst", "--person", "B. Reviewer")
-    port = free_port()
-    log = (tmp_path / "server.log").open("w+")
-    proc = subprocess.Popen([str(SCREEN), "serve", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
-    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10.0, trust_env=False)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            assert proc.poll() is None, f"server exited with {proc.returncode}: {Path(log.name).read_text()}"
-            try:
-                if client.get("/readyz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, Path(log.name).read_text()
-            time.sleep(0.1)
+    with serving([], env, tmp_path / "server.log", timeout=STARTUP_TIMEOUT) as base, \
+            httpx.Client(base_url=base, timeout=10.0, trust_env=False) as client:
         r = client.post("/v1/screen", headers=ann, json={"queries": [{"name": COUNTERPARTIES[0][1], "ref": "CP-1"}]})
         assert r.status_code == 200 and r.json()["results"][0]["status"] == "potential_match"
         decision = {"decision": "true_match", "note": "same registry number"}
@@ -337,8 +324,3 @@ def test_four_eyes_with_two_keys_against_a_real_server(tmp_path: Path, db_url: s
         r = client.post("/v1/alerts/1/decision", headers=bob, json=decision)
         assert r.status_code == 200 and r.json()["status"] == "true_match"
         assert [d["reviewer"] for d in r.json()["decisions"]] == ["person:A. Analyst", "person:B. Reviewer"]
-    finally:
-        client.close()
-        proc.terminate()
-        proc.wait(timeout=15)
-        log.close()

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from serveproc import SCREEN, serving
 
 pytest.importorskip("nomenklatura.enrich.yente")
 
@@ -28,7 +27,6 @@ from nomenklatura.enrich import make_enricher  # noqa: E402
 from screening.importer import import_lists  # noqa: E402
 
 pytestmark = pytest.mark.slow
-SCREEN = Path(sys.executable).parent / "screen"
 LISTS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "lists"
 STARTUP_TIMEOUT = 60.0
 
@@ -53,12 +51,6 @@ CASES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path, dict[str, str]]]:
     """(base URL, API key, server log, env) of `screen serve` on an artifact built from ../shared/data/lists/*."""
@@ -71,32 +63,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
     created = subprocess.run([str(SCREEN), "keys", "create", "enricher", "--role", "screener"], env=env,
                              capture_output=True, text=True, check=True)
     key = created.stdout.strip().splitlines()[-1]
-    port = free_port()
     log_path = tmp / "server.log"
-    log = log_path.open("w")
-    proc = subprocess.Popen([str(SCREEN), "serve", "--port", str(port), "--watchlist", str(artifact)],
-                            stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while True:
-            assert proc.poll() is None, f"server exited: {log_path.read_text()}"
-            try:
-                if httpx.get(base + "readyz", timeout=1.0, trust_env=False).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"not ready after {STARTUP_TIMEOUT} s: {log_path.read_text()}"
-            time.sleep(0.2)
-        yield base, key, log_path, env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with serving(["--watchlist", str(artifact)], env, log_path, timeout=STARTUP_TIMEOUT) as base:
+        yield base + "/", key, log_path, env
 
 
 @pytest.fixture(scope="module")
