@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import pwd
@@ -841,21 +842,40 @@ def csv_cells(columns: list[str], row: dict[str, Any]) -> list[str]:
     return [escape_cell(_cell(row.get(c))) for c in columns]
 
 
-def write_rows(out: IO[str], fmt: str, columns: list[str], rows: Iterable[dict[str, Any]]) -> int:
-    """CSV with every cell formula-escaped, or JSON lines; returns the number of rows."""
+def stream_rows(fmt: str, columns: list[str], rows: Iterable[dict[str, Any]], *,
+                flush_at: int = 1 << 16) -> Iterator[str]:
+    """CSV with every cell formula-escaped (header first), or JSON lines that always encode as UTF-8, in
+    pieces of about `flush_at` characters: the one writer of every export, streamed or written to a file."""
     if fmt not in ("csv", "jsonl"):
         raise InputError(f"format {fmt!r}: must be csv or jsonl")
-    n = 0
-    if fmt == "jsonl":
-        for row in rows:
-            out.write(json_line(row) + "\n")
-            n += 1
-        return n
-    writer = csv.writer(out, lineterminator=CSV_EOL)
-    writer.writerow([escape_cell(c) for c in columns])
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=CSV_EOL)
+    if fmt == "csv":
+        writer.writerow([escape_cell(c) for c in columns])
     for row in rows:
-        writer.writerow(csv_cells(columns, row))
-        n += 1
+        if fmt == "csv":
+            writer.writerow(csv_cells(columns, row))
+        else:
+            buf.write(json_line(row) + "\n")
+        if buf.tell() > flush_at:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def write_rows(out: IO[str], fmt: str, columns: list[str], rows: Iterable[dict[str, Any]]) -> int:
+    """`stream_rows` into `out`; returns the number of rows."""
+    n = 0
+
+    def counted() -> Iterator[dict[str, Any]]:
+        nonlocal n
+        for row in rows:
+            n += 1
+            yield row
+
+    for piece in stream_rows(fmt, columns, counted()):
+        out.write(piece)
     return n
 
 

@@ -346,6 +346,20 @@ def test_audit_search_and_export(env) -> None:
     assert len(lines) == 1 and '"Norinco"' in lines[0]
 
 
+def test_the_web_audit_export_survives_a_surrogate_already_in_the_store(env) -> None:
+    # a record written before the audit writer cleaned its text: the export must stay whole (issue 15, item 0)
+    client, keys, wf = env
+    token = sign_in(client, key=keys["admin"])
+    client.post("/web/check", data={"csrf_token": token, "name": "Norinco", "ref": "CP-1"})
+    legacy = {**{k: v for k, v in next(iter(wf.store.iter_screenings())).items() if k != "id"},
+              "request_id": "legacy", "attributes": {"country": "\ud800"}}
+    with wf.store.begin() as conn:
+        wf.store.insert_screenings(conn, [legacy])
+    for fmt, lines in (("jsonl", 2), ("csv", 3)):
+        r = client.get("/web/audit/export", params={"format": fmt})
+        assert r.status_code == 200 and len(r.text.splitlines()) == lines
+
+
 def test_lists_page_shows_versions_and_the_last_change_in_numbers(tmp_path: Path) -> None:
     a, b = version_a(tmp_path), version_b(tmp_path)  # B: one entity added, one changed, two as they were
     db = f"sqlite:///{tmp_path / 'screening.db'}"

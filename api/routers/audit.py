@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import KeyFirstRoute, role, workflow_of
 from api.models import PROTECTED, errors
-from screening.workflow import AUDIT_COLUMNS, CSV_EOL, csv_cells, json_line, parse_time
+from screening.workflow import AUDIT_COLUMNS, parse_time, stream_rows
 
 router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags=["audit"])
 
@@ -28,21 +25,5 @@ def export_audit(request: Request, format: Literal["jsonl", "csv"] = "jsonl",
     t0, t1 = parse_time(since, "since"), parse_time(until, "until")
     rows = workflow_of(request).audit_rows(since=t0, until=t1)
 
-    def chunks() -> Iterator[str]:
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator=CSV_EOL)
-        if format == "csv":
-            writer.writerow(csv_cells(AUDIT_COLUMNS, {c: c for c in AUDIT_COLUMNS}))
-        for row in rows:
-            if format == "csv":
-                writer.writerow(csv_cells(AUDIT_COLUMNS, row))
-            else:
-                buf.write(json_line(row) + "\n")
-            if buf.tell() > 1 << 16:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
-
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(chunks(), media_type=media)
+    return StreamingResponse(stream_rows(format, AUDIT_COLUMNS, rows), media_type=media)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import itertools
 import json
 import re
@@ -47,7 +46,7 @@ from screening.errors import AuthError, InputError, InputFileError, LimitError, 
 from screening.jobs import JobRunner, jobs_directory
 from screening.listinfo import last_change
 from screening.service import Query
-from screening.workflow import ALERT_STATUSES, AUDIT_COLUMNS, CSV_EOL, DECISIONS, Workflow, csv_cells, parse_time
+from screening.workflow import ALERT_STATUSES, AUDIT_COLUMNS, DECISIONS, Workflow, parse_time, stream_rows
 
 UPLOAD_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx")
 DEFAULT_MAX_UPLOAD = 100 << 20  # bytes, when the settings name no upload limit
@@ -388,24 +387,9 @@ def create_web_app(parent: FastAPI, holder: Any, settings: Settings) -> FastAPI:
         rows = _audit_matches(f)
         first = next(rows, None)  # a bad date is a 422 page here, not a cut stream
 
-        def chunks() -> Iterator[str]:
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator=CSV_EOL)
-            if format == "csv":
-                writer.writerow(csv_cells(AUDIT_COLUMNS, {c: c for c in AUDIT_COLUMNS}))
-            for row in itertools.chain([first] if first else [], rows):
-                if format == "csv":
-                    writer.writerow(csv_cells(AUDIT_COLUMNS, row))
-                else:
-                    buf.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-                if buf.tell() > 1 << 16:
-                    yield buf.getvalue()
-                    buf.seek(0)
-                    buf.truncate()
-            yield buf.getvalue()
-
         media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-        return StreamingResponse(chunks(), media_type=media,
+        every = itertools.chain([first] if first else [], rows)
+        return StreamingResponse(stream_rows(format, AUDIT_COLUMNS, every), media_type=media,
                                  headers={"Content-Disposition": f'attachment; filename="audit.{format}"'})
 
     # ---- lists ---------------------------------------------------------------------------------
