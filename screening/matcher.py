@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from . import kernel, ngrams
+from . import kernel, ngrams, stage2
 from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
 from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
@@ -42,6 +42,7 @@ class MatchOptions:
     skeleton_posting: int = 8  # ...when there are no more spellings than this...
     skeleton_per_spelling: int = 2  # ...taking this many of each spelling's shortest names
     prune: bool = True  # skip a candidate once no adjustment could lift it to the threshold (same hits, faster)
+    vectorised: bool = True  # name scores from the array program (stage2), the twin only explains the hits returned
     params: Params = field(default_factory=Params)
 
 
@@ -75,7 +76,7 @@ class Match:
     entity: int
     name: int
     score: float
-    detail: NameScore
+    detail: NameScore | None  # None until the matcher explains a returned hit
     adjustments: list[tuple[str, float]]
 
     def explanation(self, wl: Watchlist, q: NameForm) -> dict[str, Any]:
@@ -144,6 +145,35 @@ class Matcher:
             for t in spellings:
                 index[t] = np.array(sorted({j for u, js in shortest.items() if u != t for j in js}), dtype=np.int32)
         return index
+
+    @cached_property
+    def stage2(self) -> stage2.Index:
+        """The listed names' tokens and rule keys for the array scorer; built on first use."""
+        return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form)
+
+    def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float) -> list[list[float]]:
+        """Stage 2's name scores of every candidate, in one array program over the batch."""
+        wl, forms, pf, pn, pk = self.wl, [], [], [], []
+        for q, cand in zip(queries, cands, strict=True):
+            kinds = wl.entity_type[wl.name_entity[cand]].astype(np.int64) if len(cand) else np.empty(0, np.int64)
+            person = kinds == PERSON
+            forms.append(q.form)
+            fi = np.full(len(cand), len(forms) - 1, np.int64)
+            if person.any():
+                forms.append(q.person_form)
+                fi[person] = len(forms) - 1
+            pf.append(fi)
+            pn.append(cand)
+            pk.append(kinds)
+        if not forms or not sum(len(c) for c in cands):
+            return [[] for _ in cands]
+        scores = stage2.score_pairs(self.stage2, forms, np.concatenate(pf), np.concatenate(pn), np.concatenate(pk),
+                                    self.options.params, floor=floor, workers=self.options.workers).tolist()
+        out, at = [], 0
+        for cand in cands:
+            out.append(scores[at : at + len(cand)])
+            at += len(cand)
+        return out
 
     def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
         """Stage 1: name indices worth scoring, per query: the n-gram cosine top-k, and every name
@@ -214,21 +244,26 @@ class Matcher:
         name_entity, entity_type, name_flags = wl.name_entity_list, wl.entity_type_list, wl.name_flags_list
         group = wl.entity_group_list  # one hit per linked entity: its best-scoring listing and name
         results = []
-        for q, cand in zip(queries, self.candidates(queries), strict=True):
+        cands = self.candidates(queries)
+        pre = self._name_scores(queries, cands, floor) if o.vectorised else None
+        for qi, (q, cand) in enumerate(zip(queries, cands, strict=True)):
             if not q.form.tokens and not q.identifiers:
                 results.append([])
                 continue
             type_code = TYPE_CODES.get(q.type) if q.type else None
             best: dict[int, Match] = {}
-            for j in cand.tolist():
+            for pos, j in enumerate(cand.tolist()):
                 e = name_entity[j]
                 if type_code is not None and entity_type[e] != type_code:
                     continue
                 c = wl.form(j)
                 kind = TYPE_NAMES[entity_type[e]]
-                s = compare(q.person_form if kind == "person" else q.form, c, wl.weights, o.params, kind=kind,
-                            floor=floor)
-                score = s.score
+                if pre is not None:  # the explanation comes from the twin, for the hits returned only
+                    s, score = None, pre[qi][pos]
+                else:
+                    s = compare(q.person_form if kind == "person" else q.form, c, wl.weights, o.params, kind=kind,
+                                floor=floor)
+                    score = s.score
                 if score < floor or score <= 0:
                     continue
                 adj: list[tuple[str, float]] = []
@@ -256,5 +291,10 @@ class Matcher:
                         m.score = max(m.score, o.identifier_score)
             hits = sorted((m for m in best.values() if m.score >= threshold and m.score > 0),
                           key=lambda m: (-m.score, group[m.entity]))
+            for m in hits[:limit]:
+                if m.detail is None:
+                    kind = TYPE_NAMES[entity_type[m.entity]]
+                    m.detail = compare(q.person_form if kind == "person" else q.form, wl.form(m.name), wl.weights,
+                                       o.params, kind=kind, floor=floor)
             results.append(hits[:limit])
         return results

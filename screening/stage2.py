@@ -1,0 +1,476 @@
+"""Stage 2 of the matcher as an array program: name scores for a batch of (query form, listed name) pairs.
+
+Arrays in, arrays out; no I/O, no pydantic. `scoring.compare` is the slow twin: for every pair this
+module returns exactly the `.score` that `compare(q, c, weight, params, kind=kind, floor=floor)`
+returns (tests/test_stage2.py holds it to that), and the matcher builds the explanation of the
+hits it returns with the twin.
+
+How a batch is scored:
+1. Every token of the listed names has an id and its rule keys (stem, squeezed form, transliteration
+   key, consonant skeleton, metaphone, length, first and last letter, weight), computed once per
+   watchlist (`Index`). Query tokens get the same keys per batch.
+2. Token similarities for all (query token, listed token) combinations of the batch at once: the
+   rules of `scoring._similarity` as comparisons of key ids, the edit distances in one rapidfuzz
+   `cpdist` call; the few rows a table or a loop decides (abbreviation table, inner deletion,
+   contractions) are looked up one by one.
+3. Greedy one-to-one alignment, best similarity first, ties by position, over padded
+   (pair x query token x listed token) arrays: one argmax per step.
+4. Weights, features and the score (`compose`, the mirror of compare's tail).
+
+Pairs whose tokens the twin would re-cut first (a word written as two on the other side, a legal
+form glued to or standing for a word, an abjad query) or that are very long go to the twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+from rapidfuzz.process import cpdist
+from rigour.text import metaphone
+
+from .normalise import NameForm
+from .scoring import (
+    ABBREVIATIONS,
+    AFFILIATION,
+    COMMON,
+    MAX_LIFT,
+    NAME_PRIOR,
+    Params,
+    _PATRONYMIC,
+    _interior_deletion,
+    _is_abbrev,
+    _skeleton,
+    _squeeze,
+    _stem,
+    _translit_key,
+    compare,
+)
+from .watchlist import TYPE_CODES
+
+PERSON = TYPE_CODES["person"]
+THINGS = (TYPE_CODES["vessel"], TYPE_CODES["aircraft"])
+MAX_TOKENS = 12  # pairs with a longer side go to the twin: keeps the padded arrays small
+_KEYS = ("stem", "squeeze", "translit", "skeleton", "metaphone")
+
+
+@lru_cache(maxsize=1 << 18)
+def token_keys(t: str) -> tuple[str, str, str, str, str]:
+    """The rule keys of one token, as `scoring._similarity` compares them."""
+    return _stem(t), _squeeze(t), _translit_key(t), _skeleton(t), metaphone(t)
+
+
+@dataclass
+class _Tokens:
+    """Per-token arrays: one row per token."""
+
+    text: list[str]
+    length: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    digit: np.ndarray
+    abbrev_key: np.ndarray  # the token is a key of scoring.ABBREVIATIONS
+    skeleton_len: np.ndarray
+    keys: dict[str, np.ndarray]  # key name -> key id (equal ids, equal keys)
+    weight: np.ndarray
+
+
+def _token_arrays(tokens: list[str], key_ids: dict[str, dict[str, int]], weight: Callable[[str], float],
+                  grow: bool) -> _Tokens:
+    """Arrays for `tokens`. With `grow` new key strings get new ids; without, an unknown key gets an id
+    of its own (negative), equal to nothing listed."""
+    n = len(tokens)
+    keys = {k: np.empty(n, np.int64) for k in _KEYS}
+    skl = np.empty(n, np.int16)
+    for i, t in enumerate(tokens):
+        tk = token_keys(t)
+        for name, value in zip(_KEYS, tk, strict=True):
+            ids = key_ids[name]
+            got = ids.get(value)
+            if got is None:
+                if grow:
+                    got = ids[value] = len(ids)
+                else:
+                    got = -1 - i
+            keys[name][i] = got
+        skl[i] = len(tk[3])
+    return _Tokens(
+        text=tokens,
+        length=np.array([len(t) for t in tokens], np.int64),
+        first=np.array([ord(t[0]) for t in tokens], np.int64),
+        last=np.array([ord(t[-1]) for t in tokens], np.int64),
+        digit=np.array([not t.isalpha() for t in tokens], bool),
+        abbrev_key=np.array([t in ABBREVIATIONS for t in tokens], bool),
+        skeleton_len=skl,
+        keys=keys,
+        weight=np.array([weight(t) for t in tokens], np.float64),
+    )
+
+
+class Index:
+    """The listed names as token ids and the listed tokens' keys; built once per watchlist."""
+
+    def __init__(self, core: Sequence[str], full: Sequence[str], weight: Callable[[str], float],
+                 form: Callable[[int], NameForm]) -> None:
+        self.weight, self.form = weight, form
+        vocab: dict[str, int] = {}
+        tok: list[int] = []
+        ptr = [0]
+        legal_tok: list[int] = []
+        legal_ptr = [0]
+        legal_sets: dict[frozenset[str], int] = {frozenset(): 0}
+        name_legal_set: list[int] = []
+        for c, f in zip(core, full, strict=True):
+            for t in c.split():
+                tok.append(vocab.setdefault(t, len(vocab)))
+            ptr.append(len(tok))
+            legal = f[len(c) + 1 :].split() if len(f) > len(c) else []  # as Watchlist.form reads it
+            for t in legal:
+                legal_tok.append(vocab.setdefault(t, len(vocab)))
+            legal_ptr.append(len(legal_tok))
+            name_legal_set.append(legal_sets.setdefault(frozenset(legal), len(legal_sets)))
+        self.vocab = vocab
+        self.legal_sets = legal_sets
+        self.key_ids: dict[str, dict[str, int]] = {k: {} for k in _KEYS}
+        self.tokens = _token_arrays(list(vocab), self.key_ids, weight, grow=True)
+        self.V = max(1, len(vocab))
+        self.name_tok = np.array(tok, np.int64)
+        self.name_ptr = np.array(ptr, np.int64)
+        self.name_len = np.diff(self.name_ptr)
+        self.name_legal_set = np.array(name_legal_set, np.int64)
+        legal_ptr_a = np.array(legal_ptr, np.int64)
+        self.name_has_legal = np.diff(legal_ptr_a) > 0
+        legal_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(legal_ptr_a))
+        legal_codes = legal_names * self.V + np.array(legal_tok, np.int64)
+        token_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), self.name_len)
+        self.legal_codes = np.unique(legal_codes)  # (name, legal class) present
+        self.other_codes = np.unique(np.concatenate([token_names * self.V + self.name_tok, legal_codes]))
+        digit_tok = self.tokens.digit[self.name_tok] if len(tok) else np.zeros(0, bool)
+        self.name_digit = np.bincount(token_names[digit_tok], minlength=len(ptr) - 1) > 0
+        self._sorted: dict[int, str] = {}
+
+    def sorted_tokens(self, j: int) -> str:
+        s = self._sorted.get(j)
+        if s is None:
+            s = self._sorted[j] = " ".join(sorted(self.form(j).tokens))
+        return s
+
+
+def _isin(codes: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+    if len(sorted_codes) == 0 or len(codes) == 0:
+        return np.zeros(codes.shape, bool)
+    pos = np.minimum(np.searchsorted(sorted_codes, codes), len(sorted_codes) - 1)
+    return sorted_codes[pos] == codes
+
+
+def _similarities(qt: _Tokens, q_listed: np.ndarray, ix: Index, qa: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """`scoring.token_similarity(query token qa, listed token cb)` for arrays of combinations."""
+    ct = ix.tokens
+    la, lb = qt.length[qa], ct.length[cb]
+    fa, fb = qt.first[qa], ct.first[cb]
+    out = np.zeros(len(qa), np.float64)
+    same = q_listed[qa] == cb
+    out[same] = 1.0
+    rest = ~same & ~qt.digit[qa] & ~ct.digit[cb]  # numbers must agree exactly
+
+    def key(name: str) -> np.ndarray:
+        return qt.keys[name][qa] == ct.keys[name][cb]
+
+    hit = rest & (key("stem") | ((np.abs(la - lb) == 1) & key("squeeze")))
+    out[hit] = 0.95
+    rest &= ~hit
+    hit = rest & key("translit")
+    out[hit] = 0.9
+    rest &= ~hit
+    hit = rest & (fa == fb) & (qt.skeleton_len[qa] >= 4) & key("skeleton")
+    out[hit] = 0.85
+    rest &= ~hit
+    a_short = la <= lb
+    m, n = np.minimum(la, lb), np.maximum(la, lb)
+    # the abbreviation table: a handful of rows, looked up one by one
+    table = np.flatnonzero(rest & np.where(a_short, qt.abbrev_key[qa], ct.abbrev_key[cb]))
+    for r in table.tolist():
+        a, b = qt.text[qa[r]], ct.text[cb[r]]
+        short, long = (a, b) if len(a) <= len(b) else (b, a)
+        if long in ABBREVIATIONS[short]:
+            out[r] = 0.9
+            rest[r] = False
+    # the edit similarity
+    inner = np.flatnonzero(rest & (m == 4) & (n == 5) & (fa == fb) & (qt.last[qa] == ct.last[cb]))
+    for r in inner.tolist():
+        a, b = qt.text[qa[r]], ct.text[cb[r]]
+        short, long = (a, b) if len(a) <= len(b) else (b, a)
+        if _interior_deletion(short, long):
+            out[r] = 0.8
+            rest[r] = False
+    budget = np.where(m <= 4, 0, np.where(m <= 7, 1, np.where(m <= 10, 2, 3)))
+    edit = rest & (budget > 0) & ~((m <= 6) & (fa != fb))
+    rows = np.flatnonzero(edit)
+    if len(rows):
+        d = cpdist([qt.text[i] for i in qa[rows].tolist()], [ct.text[i] for i in cb[rows].tolist()],
+                   scorer=OSA.distance, score_cutoff=4, dtype=np.int64)
+        bud, mm, nn = budget[rows], m[rows], n[rows]
+        coef = np.where(mm <= 6, 1.0, 0.6)
+        sounds = (fa[rows] == fb[rows]) & (qt.keys["metaphone"][qa[rows]] == ct.keys["metaphone"][cb[rows]])
+        out[rows] = np.where(d <= bud, 1.0 - coef * d / nn, np.where((d == bud + 1) & sounds, 0.8, 0.0))
+    # a contraction or prefix of a common word ("tech", "shpg"): only where the longer word is common
+    w_long = np.where(la > lb, qt.weight[qa], ct.weight[cb])
+    abbrev = np.flatnonzero(rest & (n >= m + 2) & (m >= 3) & (fa == fb) & (w_long <= COMMON) & (out < 0.9))
+    for r in abbrev.tolist():
+        a, b = qt.text[qa[r]], ct.text[cb[r]]
+        short, long = (a, b) if len(a) <= len(b) else (b, a)
+        if _is_abbrev(short, long):
+            out[r] = 0.9
+    return out
+
+
+@dataclass
+class Features:
+    """What compare's tail reads, one entry per pair (arrays of equal length)."""
+
+    person: np.ndarray  # bool: the listed entity is a person
+    thing: np.ndarray  # bool: a vessel or aircraft
+    matched: np.ndarray  # sum of similarity x weight over the aligned pairs
+    matched_weight: np.ndarray  # sum of the aligned pairs' weights
+    q_patronymic: np.ndarray  # sum of the weights of unmatched query patronymics (persons)
+    q_cost: np.ndarray  # sum of weight ** power of the other unmatched query tokens
+    c_extra_weight: np.ndarray  # sum of the weights of the unmatched listed tokens
+    n_pairs: np.ndarray
+    n_ct: np.ndarray  # listed tokens
+    q_extra: np.ndarray  # bool: a query token is left unmatched
+    c_extra: np.ndarray  # bool: a listed token is left unmatched
+    all_common: np.ndarray  # bool: every matched query token is a common name part (NAME_PRIOR)
+    q_extra_own: np.ndarray  # bool: an unmatched query token is not an affiliation or place word
+    numbers_differ: np.ndarray
+    q_legal: np.ndarray  # bool: the query names a legal form
+    legal_differs: np.ndarray  # bool: both name a legal form and they differ
+
+
+# ---- compare's tail, mirrored ------------------------------------------------------------------------------
+# Keep this function in step with the tail of `scoring.compare` (token score, bound, char score,
+# adjustments, clamp): tests/test_stage2.py compares the two on random and real pairs.
+def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.ndarray], np.ndarray]
+            ) -> np.ndarray:
+    """The name score of each pair from its features, as compare's tail computes it. `char_score(rows)`
+    gives the whole-string similarity of the rows it is asked for (only those above the floor)."""
+    p = params
+    total = f.matched_weight
+    total = total + p.person_name_extra * f.q_patronymic  # zero for all but persons
+    total = total + p.query_extra * f.q_cost
+    total = total + np.where(f.person, p.person_name_extra, p.name_extra) * f.c_extra_weight
+    with np.errstate(divide="ignore", invalid="ignore"):
+        token_score = np.where(f.n_pairs > 0, f.matched / np.where(f.n_pairs > 0, total, 1.0), 0.0)
+    bound = (1 - p.char_share) * token_score + p.char_share + MAX_LIFT
+    out = np.where(f.n_pairs > 0, bound, 0.0)
+    rows = np.flatnonzero((f.n_pairs > 0) & ~(bound < floor))
+    if not len(rows):
+        return out
+    ts = token_score[rows]
+    score = (1 - p.char_share) * ts + p.char_share * char_score(rows)
+    person, n_pairs, q_extra, c_extra = f.person[rows], f.n_pairs[rows], f.q_extra[rows], f.c_extra[rows]
+    mw = f.matched_weight[rows]
+    score = np.where(f.numbers_differ[rows], score * p.number_mismatch, score)
+    score = np.where(~person & c_extra & (n_pairs <= 2) & (mw < p.distinctive_min), score * p.generic_only, score)
+    score = np.where(q_extra & c_extra, score * p.substitution, score)
+    score = np.where(person & (f.n_ct[rows] > 1) & (n_pairs < 2), score * p.person_one_token, score)
+    left = f.c_extra_weight[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        weak = 1 - p.person_partial * np.minimum(1.0, 2 * (left / (mw + left)))
+    score = np.where(person & c_extra & (n_pairs >= 1) & f.all_common[rows], score * weak, score)
+    score = np.where(~person & (f.n_ct[rows] == 1) & f.q_extra_own[rows], score * p.one_word, score)
+    score = np.where(f.thing[rows] & (f.q_legal[rows] | q_extra), score * p.thing_kind, score)
+    score = np.where(f.legal_differs[rows], score + -p.legal_mismatch, score)
+    out[rows] = np.minimum(1.0, np.maximum(0.0, score))
+    return out
+# ---- end of compare's tail ---------------------------------------------------------------------------------
+
+
+def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pair_name: np.ndarray,
+                pair_kind: np.ndarray, params: Params, *, floor: float = 0.0, workers: int = 1) -> np.ndarray:
+    """`compare(forms[pair_form[p]], form(pair_name[p]), weight, params, kind=..., floor=floor).score` for
+    every pair p, as float64. `pair_kind` holds watchlist type codes."""
+    P = len(pair_form)
+    out = np.zeros(P, np.float64)
+    if P == 0:
+        return out
+    pair_form = np.asarray(pair_form, np.int64)
+    pair_name = np.asarray(pair_name, np.int64)
+    pair_kind = np.asarray(pair_kind, np.int64)
+    V, vocab = ix.V, ix.vocab
+    # the query side: tokens, keys, and what could make the twin re-cut a pair's tokens
+    local: dict[str, int] = {}
+    f_tokens: list[list[int]] = []
+    join_codes: list[int] = []  # (form, listed token) where the token joins two words of the query
+    legal_codes: list[int] = []  # (form, legal class of the query)
+    split_rows: list[tuple[int, int, int]] = []  # (form, o, r): a query word is listed words o + r
+    f_legal_set = np.empty(len(forms), np.int64)
+    f_abjad = np.zeros(len(forms), bool)
+    f_len = np.empty(len(forms), np.int64)
+    f_digits: list[frozenset[str]] = []
+    for fi, q in enumerate(forms):
+        ids = [local.setdefault(t, len(local)) for t in q.tokens]
+        f_tokens.append(ids)
+        f_len[fi] = len(ids)
+        f_abjad[fi] = q.abjad
+        f_legal_set[fi] = ix.legal_sets.get(frozenset(q.legal), -1 - fi)
+        side = set(q.tokens).union(q.legal)
+        for a in side:
+            for b in side:
+                got = vocab.get(a + b)
+                if got is not None:
+                    join_codes.append(fi * V + got)
+        for t in q.legal:
+            if (got := vocab.get(t)) is not None:
+                legal_codes.append(fi * V + got)
+        for t in set(q.tokens):
+            for k in range(1, len(t)):
+                o, r = vocab.get(t[:k]), vocab.get(t[k:])
+                if o is not None and r is not None:
+                    split_rows.append((fi, o, r))
+        f_digits.append(frozenset(t for t in q.tokens if not t.isalpha()))
+    qtext = list(local)
+    qt = _token_arrays(qtext, ix.key_ids, ix.weight, grow=False)
+    q_listed = np.array([vocab.get(t, -1) for t in qtext], np.int64)
+    q_patr = np.array([bool(_PATRONYMIC.search(t)) for t in qtext], bool)
+    q_own = np.array([t not in AFFILIATION for t in qtext], bool)
+    q_prior = np.array([NAME_PRIOR.get(t, 0.0) >= params.common_name for t in qtext], bool)
+    # Python's own power, as the twin takes it: numpy's vector pow differs from libm's in the last bit
+    q_pow = np.array([w ** params.extra_power for w in qt.weight.tolist()], np.float64)
+
+    n_len = ix.name_len[pair_name]
+    q_len = f_len[pair_form]
+    empty = (q_len == 0) | (n_len == 0)
+    twin = ~empty & (f_abjad[pair_form] | (q_len > MAX_TOKENS) | (n_len > MAX_TOKENS))
+    live = np.flatnonzero(~empty & ~twin)
+    Qm = int(q_len[live].max()) if len(live) else 0
+    Cm = int(n_len[live].max()) if len(live) else 0
+    if len(live):
+        qf, nm = pair_form[live], pair_name[live]
+        QTf = np.full((len(forms), max(Qm, 1)), -1, np.int64)
+        for fi, ids in enumerate(f_tokens):
+            if len(ids) <= Qm:
+                QTf[fi, : len(ids)] = ids
+        QT = QTf[qf][:, :Qm]
+        q_valid = QT >= 0
+        idx = ix.name_ptr[nm][:, None] + np.arange(Cm)[None, :]
+        c_valid = np.arange(Cm)[None, :] < n_len[live][:, None]
+        CT = np.where(c_valid, ix.name_tok[np.minimum(idx, len(ix.name_tok) - 1)], -1)
+        # pairs the twin would re-cut: a listed word that joins two query words, a query word that is
+        # two listed words, a word that is the other side's legal form
+        recut = np.zeros(len(live), bool)
+        codes_c = qf[:, None] * V + CT
+        if join_codes:
+            recut |= (_isin(codes_c, np.unique(np.array(join_codes, np.int64))) & c_valid).any(axis=1)
+        if legal_codes:
+            recut |= (_isin(codes_c, np.unique(np.array(legal_codes, np.int64))) & c_valid).any(axis=1)
+        QL = np.where(q_valid, q_listed[np.maximum(QT, 0)], -1)
+        has_ql = (QL >= 0) & q_valid
+        recut |= (_isin(nm[:, None] * V + QL, ix.legal_codes) & has_ql).any(axis=1)
+        if split_rows:
+            sp = np.array(split_rows, np.int64)
+            order = np.argsort(sp[:, 0], kind="stable")
+            sp = sp[order]
+            counts = np.bincount(sp[:, 0], minlength=len(forms))
+            starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            per = counts[qf]
+            if per.sum():
+                rep = np.repeat(np.arange(len(live)), per)
+                within = np.arange(len(rep)) - np.repeat(np.cumsum(per) - per, per)
+                rowi = starts[qf[rep]] + within
+                both = (_isin(nm[rep] * V + sp[rowi, 1], ix.other_codes)
+                        & _isin(nm[rep] * V + sp[rowi, 2], ix.other_codes))
+                recut |= np.bincount(rep[both], minlength=len(live)) > 0
+        twin[live[recut]] = True
+        keep = ~recut
+        live, qf, nm = live[keep], qf[keep], nm[keep]
+        QT, q_valid, CT, c_valid = QT[keep], q_valid[keep], CT[keep], c_valid[keep]
+    if len(live):
+        L = len(live)
+        # token similarities over the batch's distinct (query token, listed token) combinations
+        cell = q_valid[:, :, None] & c_valid[:, None, :]
+        codes = (np.maximum(QT, 0)[:, :, None] * V + np.maximum(CT, 0)[:, None, :])[cell]
+        uniq, inverse = np.unique(codes, return_inverse=True)
+        sims = _similarities(qt, q_listed, ix, uniq // V, uniq % V)
+        S = np.zeros((L, Qm, Cm), np.float64)
+        S[cell] = sims[inverse.ravel()]
+        # greedy one-to-one alignment, best similarity first, ties by query then listed position
+        wq = np.where(q_valid, qt.weight[np.maximum(QT, 0)], 0.0)
+        wc = np.where(c_valid, ix.tokens.weight[np.maximum(CT, 0)], 0.0)
+        prior_q = np.where(q_valid, q_prior[np.maximum(QT, 0)], False)
+        matched = np.zeros(L)
+        total = np.zeros(L)
+        n_pairs = np.zeros(L, np.int64)
+        paired_q = np.zeros((L, Qm), bool)
+        paired_c = np.zeros((L, Cm), bool)
+        all_common = np.ones(L, bool)
+        flat = S.reshape(L, Qm * Cm)
+        rows_all = np.arange(L)
+        for _ in range(min(Qm, Cm)):
+            k = flat.argmax(axis=1)
+            s = flat[rows_all, k]
+            act = np.flatnonzero(s > 0)
+            if not len(act):
+                break
+            i, j, s = k[act] // Cm, k[act] % Cm, s[act]
+            w = np.minimum(wq[act, i], wc[act, j])  # a typo must not make a common word rare
+            matched[act] += s * w
+            total[act] += w
+            n_pairs[act] += 1
+            paired_q[act, i] = True
+            paired_c[act, j] = True
+            all_common[act] &= prior_q[act, i]
+            S[act, i, :] = 0.0
+            S[act, :, j] = 0.0
+        person = pair_kind[live] == PERSON
+        q_extra = q_valid & ~paired_q
+        c_extra = c_valid & ~paired_c
+        patr = np.where(q_valid, q_patr[np.maximum(QT, 0)], False)
+        own = np.where(q_valid, q_own[np.maximum(QT, 0)], False)
+        # sums in token order, as the twin adds them
+        q_patronymic = np.zeros(L)
+        q_cost = np.zeros(L)
+        cost = q_extra & ~(patr & person[:, None])
+        patr_extra = q_extra & patr & person[:, None]
+        wq_pow = np.where(person[:, None], wq, np.where(q_valid, q_pow[np.maximum(QT, 0)], 0.0))  # power 1 for persons
+        for i in range(Qm):
+            q_patronymic = q_patronymic + np.where(patr_extra[:, i], wq[:, i], 0.0)
+            q_cost = q_cost + np.where(cost[:, i], wq_pow[:, i], 0.0)
+        c_extra_weight = np.zeros(L)
+        for j in range(Cm):
+            c_extra_weight = c_extra_weight + np.where(c_extra[:, j], wc[:, j], 0.0)
+        numbers = np.zeros(L, bool)
+        digit_rows = np.flatnonzero(ix.name_digit[nm] | np.array([bool(f_digits[f]) for f in qf.tolist()], bool))
+        for r in digit_rows.tolist():
+            c_num = frozenset(t for t in ix.form(int(nm[r])).tokens if not t.isalpha())
+            q_num = f_digits[int(qf[r])]
+            numbers[r] = bool(q_num or c_num) and q_num != c_num
+        q_has_legal = np.array([bool(forms[f].legal) for f in range(len(forms))], bool)[qf]
+        legal_differs = q_has_legal & ix.name_has_legal[nm] & (f_legal_set[qf] != ix.name_legal_set[nm])
+        feats = Features(
+            person=person, thing=np.isin(pair_kind[live], THINGS), matched=matched, matched_weight=total,
+            q_patronymic=q_patronymic, q_cost=q_cost, c_extra_weight=c_extra_weight, n_pairs=n_pairs,
+            n_ct=n_len[live], q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common,
+            q_extra_own=(q_extra & own).any(axis=1), numbers_differ=numbers, q_legal=q_has_legal,
+            legal_differs=legal_differs,
+        )
+
+        def char_score(rows: np.ndarray) -> np.ndarray:
+            fr, nr = qf[rows].tolist(), nm[rows].tolist()
+            core = cpdist([forms[f].core for f in fr], [ix.form(j).core for j in nr], scorer=fuzz.ratio,
+                          dtype=np.float64, workers=workers)
+            srt = cpdist([" ".join(sorted(forms[f].tokens)) for f in fr], [ix.sorted_tokens(j) for j in nr],
+                         scorer=fuzz.ratio, dtype=np.float64, workers=workers)
+            return np.maximum(core, srt) / 100
+
+        out[live] = compose(feats, params, floor, char_score)
+    for p in np.flatnonzero(twin).tolist():
+        out[p] = compare(forms[pair_form[p]], ix.form(int(pair_name[p])), ix.weight, params,
+                         kind=_KIND_NAMES[int(pair_kind[p])], floor=floor).score
+    return out
+
+
+_KIND_NAMES = {v: k for k, v in TYPE_CODES.items()}
