@@ -35,13 +35,13 @@ from rigour.text import metaphone
 
 from .normalise import NameForm
 from .scoring import (
+    _PATRONYMIC,
     ABBREVIATIONS,
     AFFILIATION,
     COMMON,
     MAX_LIFT,
     NAME_PRIOR,
     Params,
-    _PATRONYMIC,
     _interior_deletion,
     _is_abbrev,
     _skeleton,
@@ -64,51 +64,31 @@ def token_keys(t: str) -> tuple[str, str, str, str, str]:
     return _stem(t), _squeeze(t), _translit_key(t), _skeleton(t), metaphone(t)
 
 
+# Columns of a token row: its listed id (-1 for a query token nobody lists), length, first and last
+# letter, digit and abbreviation-key flags, skeleton length, then the rule keys' ids (-1: no listed
+# token has that key).
+ID, LEN, FIRST, LAST, DIGIT, ABBREV, SKL, STEM, SQUEEZE, TRANSLIT, SKELETON, METAPHONE = range(12)
+
+
 @dataclass
 class _Tokens:
     """Per-token arrays: one row per token."""
 
     text: list[str]
-    length: np.ndarray
-    first: np.ndarray
-    last: np.ndarray
-    digit: np.ndarray
-    abbrev_key: np.ndarray  # the token is a key of scoring.ABBREVIATIONS
-    skeleton_len: np.ndarray
-    keys: dict[str, np.ndarray]  # key name -> key id (equal ids, equal keys)
-    weight: np.ndarray
+    mat: np.ndarray  # int64 (tokens x 12), the columns above
+    weight: np.ndarray  # float64
 
 
-def _token_arrays(tokens: list[str], key_ids: dict[str, dict[str, int]], weight: Callable[[str], float],
-                  grow: bool) -> _Tokens:
-    """Arrays for `tokens`. With `grow` new key strings get new ids; without, an unknown key gets an id
-    of its own (negative), equal to nothing listed."""
-    n = len(tokens)
-    keys = {k: np.empty(n, np.int64) for k in _KEYS}
-    skl = np.empty(n, np.int16)
-    for i, t in enumerate(tokens):
-        tk = token_keys(t)
-        for name, value in zip(_KEYS, tk, strict=True):
-            ids = key_ids[name]
-            got = ids.get(value)
-            if got is None:
-                if grow:
-                    got = ids[value] = len(ids)
-                else:
-                    got = -1 - i
-            keys[name][i] = got
-        skl[i] = len(tk[3])
-    return _Tokens(
-        text=tokens,
-        length=np.array([len(t) for t in tokens], np.int64),
-        first=np.array([ord(t[0]) for t in tokens], np.int64),
-        last=np.array([ord(t[-1]) for t in tokens], np.int64),
-        digit=np.array([not t.isalpha() for t in tokens], bool),
-        abbrev_key=np.array([t in ABBREVIATIONS for t in tokens], bool),
-        skeleton_len=skl,
-        keys=keys,
-        weight=np.array([weight(t) for t in tokens], np.float64),
-    )
+def _token_row(t: str, listed: int, key_ids: dict[str, dict[str, int]], grow: bool) -> tuple[int, ...]:
+    keys = token_keys(t)
+    ids = []
+    for name, value in zip(_KEYS, keys, strict=True):
+        table = key_ids[name]
+        got = table.get(value)
+        if got is None:
+            got = table.setdefault(value, len(table)) if grow else -1
+        ids.append(got)
+    return (listed, len(t), ord(t[0]), ord(t[-1]), int(not t.isalpha()), int(t in ABBREVIATIONS), len(keys[3]), *ids)
 
 
 class Index:
@@ -136,7 +116,11 @@ class Index:
         self.vocab = vocab
         self.legal_sets = legal_sets
         self.key_ids: dict[str, dict[str, int]] = {k: {} for k in _KEYS}
-        self.tokens = _token_arrays(list(vocab), self.key_ids, weight, grow=True)
+        text = list(vocab)
+        rows = [_token_row(t, i, self.key_ids, grow=True) for i, t in enumerate(text)]
+        self.tokens = _Tokens(text, np.array(rows, np.int64).reshape(len(text), 12),
+                              np.array([weight(t) for t in text], np.float64))
+        self._query_rows: dict[str, tuple[int, ...]] = {}
         self.V = max(1, len(vocab))
         self.name_tok = np.array(tok, np.int64)
         self.name_ptr = np.array(ptr, np.int64)
@@ -149,9 +133,23 @@ class Index:
         token_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), self.name_len)
         self.legal_codes = np.unique(legal_codes)  # (name, legal class) present
         self.other_codes = np.unique(np.concatenate([token_names * self.V + self.name_tok, legal_codes]))
-        digit_tok = self.tokens.digit[self.name_tok] if len(tok) else np.zeros(0, bool)
+        digit_tok = self.tokens.mat[self.name_tok, DIGIT] > 0 if len(tok) else np.zeros(0, bool)
         self.name_digit = np.bincount(token_names[digit_tok], minlength=len(ptr) - 1) > 0
         self._sorted: dict[int, str] = {}
+
+    def query_tokens(self, tokens: list[str]) -> _Tokens:
+        """Rows for query tokens; remembered per token (up to a bound)."""
+        cache = self._query_rows
+        if len(cache) > 200_000:
+            cache.clear()
+        rows = []
+        for t in tokens:
+            row = cache.get(t)
+            if row is None:
+                row = cache[t] = _token_row(t, self.vocab.get(t, -1), self.key_ids, grow=False)
+            rows.append(row)
+        return _Tokens(tokens, np.array(rows, np.int64).reshape(len(tokens), 12),
+                       np.array([self.weight(t) for t in tokens], np.float64))
 
     def sorted_tokens(self, j: int) -> str:
         s = self._sorted.get(j)
@@ -167,64 +165,68 @@ def _isin(codes: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
     return sorted_codes[pos] == codes
 
 
-def _similarities(qt: _Tokens, q_listed: np.ndarray, ix: Index, qa: np.ndarray, cb: np.ndarray) -> np.ndarray:
+# Edits allowed by the length of the shorter word, as scoring._edit_similarity allows them.
+_BUDGET = np.array([0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3], np.int64)
+SMALL = 64  # below this many strings a Python loop over rapidfuzz beats one cpdist call
+# Below this many pairs the array program's fixed cost (a few hundred numpy calls) exceeds the twin's
+# cost per pair (benchmarks/bench_matcher.py prints both): such batches go to the twin whole.
+TWIN_BELOW = 48
+
+
+def _similarities(qt: _Tokens, ct: _Tokens, qa: np.ndarray, cb: np.ndarray, workers: int = 1) -> np.ndarray:
     """`scoring.token_similarity(query token qa, listed token cb)` for arrays of combinations."""
-    ct = ix.tokens
-    la, lb = qt.length[qa], ct.length[cb]
-    fa, fb = qt.first[qa], ct.first[cb]
+    A, B = qt.mat[qa], ct.mat[cb]
+    eq = A == B
+    la, lb = A[:, LEN], B[:, LEN]
+    first = eq[:, FIRST]
     out = np.zeros(len(qa), np.float64)
-    same = q_listed[qa] == cb
+    same = eq[:, ID]
     out[same] = 1.0
-    rest = ~same & ~qt.digit[qa] & ~ct.digit[cb]  # numbers must agree exactly
-
-    def key(name: str) -> np.ndarray:
-        return qt.keys[name][qa] == ct.keys[name][cb]
-
-    hit = rest & (key("stem") | ((np.abs(la - lb) == 1) & key("squeeze")))
+    rest = ~same & (A[:, DIGIT] == 0) & (B[:, DIGIT] == 0)  # numbers must agree exactly
+    hit = rest & (eq[:, STEM] | ((np.abs(la - lb) == 1) & eq[:, SQUEEZE]))
     out[hit] = 0.95
     rest &= ~hit
-    hit = rest & key("translit")
+    hit = rest & eq[:, TRANSLIT]
     out[hit] = 0.9
     rest &= ~hit
-    hit = rest & (fa == fb) & (qt.skeleton_len[qa] >= 4) & key("skeleton")
+    hit = rest & first & (A[:, SKL] >= 4) & eq[:, SKELETON]
     out[hit] = 0.85
     rest &= ~hit
-    a_short = la <= lb
     m, n = np.minimum(la, lb), np.maximum(la, lb)
-    # the abbreviation table: a handful of rows, looked up one by one
-    table = np.flatnonzero(rest & np.where(a_short, qt.abbrev_key[qa], ct.abbrev_key[cb]))
-    for r in table.tolist():
+    # the abbreviation table and an inner deletion: a handful of rows, looked up one by one
+    table = rest & np.where(la <= lb, A[:, ABBREV], B[:, ABBREV]).astype(bool)
+    inner = rest & (m == 4) & (n == 5) & first & eq[:, LAST]
+    for r in np.flatnonzero(table | inner).tolist():
         a, b = qt.text[qa[r]], ct.text[cb[r]]
         short, long = (a, b) if len(a) <= len(b) else (b, a)
-        if long in ABBREVIATIONS[short]:
+        if table[r] and long in ABBREVIATIONS[short]:
             out[r] = 0.9
             rest[r] = False
-    # the edit similarity
-    inner = np.flatnonzero(rest & (m == 4) & (n == 5) & (fa == fb) & (qt.last[qa] == ct.last[cb]))
-    for r in inner.tolist():
-        a, b = qt.text[qa[r]], ct.text[cb[r]]
-        short, long = (a, b) if len(a) <= len(b) else (b, a)
-        if _interior_deletion(short, long):
+        elif inner[r] and _interior_deletion(short, long):  # the table comes first, then the edit similarity
             out[r] = 0.8
             rest[r] = False
-    budget = np.where(m <= 4, 0, np.where(m <= 7, 1, np.where(m <= 10, 2, 3)))
-    edit = rest & (budget > 0) & ~((m <= 6) & (fa != fb))
-    rows = np.flatnonzero(edit)
+    # the edit similarity
+    budget = _BUDGET[np.minimum(m, len(_BUDGET) - 1)]
+    rows = np.flatnonzero(rest & (budget > 0) & (first | (m > 6)))
     if len(rows):
-        d = cpdist([qt.text[i] for i in qa[rows].tolist()], [ct.text[i] for i in cb[rows].tolist()],
-                   scorer=OSA.distance, score_cutoff=4, dtype=np.int64)
-        bud, mm, nn = budget[rows], m[rows], n[rows]
-        coef = np.where(mm <= 6, 1.0, 0.6)
-        sounds = (fa[rows] == fb[rows]) & (qt.keys["metaphone"][qa[rows]] == ct.keys["metaphone"][cb[rows]])
+        a_s, b_s = [qt.text[i] for i in qa[rows].tolist()], [ct.text[i] for i in cb[rows].tolist()]
+        if len(rows) < SMALL:  # cpdist's own overhead outweighs a short loop
+            d = np.array([OSA.distance(a, b, score_cutoff=4) for a, b in zip(a_s, b_s, strict=True)], np.int64)
+        else:
+            d = cpdist(a_s, b_s, scorer=OSA.distance, score_cutoff=4, dtype=np.int64, workers=workers)
+        bud, nn = budget[rows], n[rows]
+        coef = np.where(m[rows] <= 6, 1.0, 0.6)
+        sounds = first[rows] & eq[rows, METAPHONE]
         out[rows] = np.where(d <= bud, 1.0 - coef * d / nn, np.where((d == bud + 1) & sounds, 0.8, 0.0))
     # a contraction or prefix of a common word ("tech", "shpg"): only where the longer word is common
-    w_long = np.where(la > lb, qt.weight[qa], ct.weight[cb])
-    abbrev = np.flatnonzero(rest & (n >= m + 2) & (m >= 3) & (fa == fb) & (w_long <= COMMON) & (out < 0.9))
-    for r in abbrev.tolist():
-        a, b = qt.text[qa[r]], ct.text[cb[r]]
-        short, long = (a, b) if len(a) <= len(b) else (b, a)
-        if _is_abbrev(short, long):
-            out[r] = 0.9
+    cand = rest & (n >= m + 2) & (m >= 3) & first & (out < 0.9)
+    if cand.any():
+        w_long = np.where(la > lb, qt.weight[qa], ct.weight[cb])
+        for r in np.flatnonzero(cand & (w_long <= COMMON)).tolist():
+            a, b = qt.text[qa[r]], ct.text[cb[r]]
+            short, long = (a, b) if len(a) <= len(b) else (b, a)
+            if _is_abbrev(short, long):
+                out[r] = 0.9
     return out
 
 
@@ -262,8 +264,7 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
     total = total + p.person_name_extra * f.q_patronymic  # zero for all but persons
     total = total + p.query_extra * f.q_cost
     total = total + np.where(f.person, p.person_name_extra, p.name_extra) * f.c_extra_weight
-    with np.errstate(divide="ignore", invalid="ignore"):
-        token_score = np.where(f.n_pairs > 0, f.matched / np.where(f.n_pairs > 0, total, 1.0), 0.0)
+    token_score = np.where(f.n_pairs > 0, f.matched / np.where(f.n_pairs > 0, total, 1.0), 0.0)  # total > 0 there
     bound = (1 - p.char_share) * token_score + p.char_share + MAX_LIFT
     out = np.where(f.n_pairs > 0, bound, 0.0)
     rows = np.flatnonzero((f.n_pairs > 0) & ~(bound < floor))
@@ -278,8 +279,7 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
     score = np.where(q_extra & c_extra, score * p.substitution, score)
     score = np.where(person & (f.n_ct[rows] > 1) & (n_pairs < 2), score * p.person_one_token, score)
     left = f.c_extra_weight[rows]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        weak = 1 - p.person_partial * np.minimum(1.0, 2 * (left / (mw + left)))
+    weak = 1 - p.person_partial * np.minimum(1.0, 2 * (left / (mw + left)))  # mw > 0: every row has a pair
     score = np.where(person & c_extra & (n_pairs >= 1) & f.all_common[rows], score * weak, score)
     score = np.where(~person & (f.n_ct[rows] == 1) & f.q_extra_own[rows], score * p.one_word, score)
     score = np.where(f.thing[rows] & (f.q_legal[rows] | q_extra), score * p.thing_kind, score)
@@ -290,13 +290,19 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
 
 
 def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pair_name: np.ndarray,
-                pair_kind: np.ndarray, params: Params, *, floor: float = 0.0, workers: int = 1) -> np.ndarray:
+                pair_kind: np.ndarray, params: Params, *, floor: float = 0.0, workers: int = 1,
+                twin_below: int = TWIN_BELOW) -> np.ndarray:
     """`compare(forms[pair_form[p]], form(pair_name[p]), weight, params, kind=..., floor=floor).score` for
-    every pair p, as float64. `pair_kind` holds watchlist type codes."""
+    every pair p, as float64. `pair_kind` holds watchlist type codes. A batch of fewer than `twin_below`
+    pairs is scored by the twin (the same scores, cheaper at that size)."""
     P = len(pair_form)
     out = np.zeros(P, np.float64)
     if P == 0:
         return out
+    if P < twin_below:
+        return np.array([compare(forms[f], ix.form(j), ix.weight, params, kind=_KIND_NAMES[k], floor=floor).score
+                         for f, j, k in zip(np.asarray(pair_form).tolist(), np.asarray(pair_name).tolist(),
+                                            np.asarray(pair_kind).tolist(), strict=True)], np.float64)
     pair_form = np.asarray(pair_form, np.int64)
     pair_name = np.asarray(pair_name, np.int64)
     pair_kind = np.asarray(pair_kind, np.int64)
@@ -332,9 +338,10 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
                 if o is not None and r is not None:
                     split_rows.append((fi, o, r))
         f_digits.append(frozenset(t for t in q.tokens if not t.isalpha()))
+    f_sorted = [" ".join(sorted(q.tokens)) for q in forms]
     qtext = list(local)
-    qt = _token_arrays(qtext, ix.key_ids, ix.weight, grow=False)
-    q_listed = np.array([vocab.get(t, -1) for t in qtext], np.int64)
+    qt = ix.query_tokens(qtext)
+    q_listed = qt.mat[:, ID]
     q_patr = np.array([bool(_PATRONYMIC.search(t)) for t in qtext], bool)
     q_own = np.array([t not in AFFILIATION for t in qtext], bool)
     q_prior = np.array([NAME_PRIOR.get(t, 0.0) >= params.common_name for t in qtext], bool)
@@ -393,10 +400,12 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         # token similarities over the batch's distinct (query token, listed token) combinations
         cell = q_valid[:, :, None] & c_valid[:, None, :]
         codes = (np.maximum(QT, 0)[:, :, None] * V + np.maximum(CT, 0)[:, None, :])[cell]
-        uniq, inverse = np.unique(codes, return_inverse=True)
-        sims = _similarities(qt, q_listed, ix, uniq // V, uniq % V)
         S = np.zeros((L, Qm, Cm), np.float64)
-        S[cell] = sims[inverse.ravel()]
+        if len(codes) > 2048:  # a large batch repeats combinations: score each once
+            uniq, inverse = np.unique(codes, return_inverse=True)
+            S[cell] = _similarities(qt, ix.tokens, uniq // V, uniq % V, workers)[inverse.ravel()]
+        else:
+            S[cell] = _similarities(qt, ix.tokens, codes // V, codes % V, workers)
         # greedy one-to-one alignment, best similarity first, ties by query then listed position
         wq = np.where(q_valid, qt.weight[np.maximum(QT, 0)], 0.0)
         wc = np.where(c_valid, ix.tokens.weight[np.maximum(CT, 0)], 0.0)
@@ -451,7 +460,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         q_has_legal = np.array([bool(forms[f].legal) for f in range(len(forms))], bool)[qf]
         legal_differs = q_has_legal & ix.name_has_legal[nm] & (f_legal_set[qf] != ix.name_legal_set[nm])
         feats = Features(
-            person=person, thing=np.isin(pair_kind[live], THINGS), matched=matched, matched_weight=total,
+            person=person, thing=(pair_kind[live] == THINGS[0]) | (pair_kind[live] == THINGS[1]),
+            matched=matched, matched_weight=total,
             q_patronymic=q_patronymic, q_cost=q_cost, c_extra_weight=c_extra_weight, n_pairs=n_pairs,
             n_ct=n_len[live], q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common,
             q_extra_own=(q_extra & own).any(axis=1), numbers_differ=numbers, q_legal=q_has_legal,
@@ -460,11 +470,13 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
 
         def char_score(rows: np.ndarray) -> np.ndarray:
             fr, nr = qf[rows].tolist(), nm[rows].tolist()
-            core = cpdist([forms[f].core for f in fr], [ix.form(j).core for j in nr], scorer=fuzz.ratio,
-                          dtype=np.float64, workers=workers)
-            srt = cpdist([" ".join(sorted(forms[f].tokens)) for f in fr], [ix.sorted_tokens(j) for j in nr],
-                         scorer=fuzz.ratio, dtype=np.float64, workers=workers)
-            return np.maximum(core, srt) / 100
+            qs = [forms[f].core for f in fr] + [f_sorted[f] for f in fr]
+            cs = [ix.form(j).core for j in nr] + [ix.sorted_tokens(j) for j in nr]
+            if len(qs) < SMALL:
+                both = np.array([fuzz.ratio(a, b) for a, b in zip(qs, cs, strict=True)], np.float64)
+            else:
+                both = cpdist(qs, cs, scorer=fuzz.ratio, dtype=np.float64, workers=workers)
+            return np.maximum(both[: len(fr)], both[len(fr) :]) / 100
 
         out[live] = compose(feats, params, floor, char_score)
     for p in np.flatnonzero(twin).tolist():
