@@ -151,8 +151,11 @@ class Matcher:
         """The listed names' tokens and rule keys for the array scorer; built on first use."""
         return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form)
 
-    def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float) -> list[list[float]]:
-        """Stage 2's name scores of every candidate, in one array program over the batch."""
+    def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float) -> list[list[float]] | None:
+        """Stage 2's name scores of every candidate, in one array program over the batch; None for a batch
+        too small to gain from it (the twin scores it, candidate by candidate)."""
+        if sum(len(c) for c in cands) < stage2.TWIN_BELOW:
+            return None
         wl, forms, pf, pn, pk = self.wl, [], [], [], []
         for q, cand in zip(queries, cands, strict=True):
             kinds = wl.entity_type[wl.name_entity[cand]].astype(np.int64) if len(cand) else np.empty(0, np.int64)
@@ -165,8 +168,6 @@ class Matcher:
             pf.append(fi)
             pn.append(cand)
             pk.append(kinds)
-        if not forms or not sum(len(c) for c in cands):
-            return [[] for _ in cands]
         scores = stage2.score_pairs(self.stage2, forms, np.concatenate(pf), np.concatenate(pn), np.concatenate(pk),
                                     self.options.params, floor=floor, workers=self.options.workers).tolist()
         out, at = [], 0

@@ -1,0 +1,212 @@
+"""The array program of stage 2 (screening.stage2) against its slow twin (scoring.compare).
+
+Random pairs built from words that trigger every rule of the token similarity (plurals, doubled
+letters, transliteration swaps, skeletons, abbreviations, contractions, typos, numbers, joined and
+split words, legal forms), and real pairs: the candidates the matcher retrieves from the shared OFAC
+SDN and OpenSanctions lists for the development-set queries in ../shared/eval-dev. The scores must
+equal the twin's within 1e-9, and Matcher.match's hits, their order and their explanations must be
+the same with the array program on and off.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import shared_path
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from screening import stage2
+from screening.importer import import_lists
+from screening.matcher import Matcher, QueryForm
+from screening.normalise import NameForm, name_form
+from screening.scoring import Params, compare
+from screening.watchlist import TYPE_CODES, TYPE_NAMES, Watchlist
+
+WORDS = (
+    "mohammed muhamad mohamed muhammad mhmd hassan hasan hussein husein ali aly umar omar qasim kasim "
+    "industries industry intl international tech technology technologies techn shpg shipping trdg trading "
+    "co company corp sinno sino crss cross bank bankinter alpha king pai kingpai jsc argument jscargument "
+    "llc 3hc 2017 2018 ivanovich vladimirovich volodymyrovych igorevna branch shanghai hong kong abc a b c "
+    "hezbollah hizballah zolqadr zolkadr chen cheng kone cone maria garcia juan carlos cruz ovalle luis "
+    "mfg manufacturing svcs services elec electronics group grp holding hldg petrol petroleum al rahman"
+).split()
+LEGAL = ("llc", "jsc", "sp", "gp")
+COMMON_WORDS = {"company", "trading", "shipping", "industries", "industry", "international", "technology",
+                "technologies", "services", "group", "holding", "electronics", "manufacturing", "petroleum",
+                "bank", "branch", "co", "corp", "al", "a", "b", "c"}
+
+
+def weight(token: str) -> float:
+    """A fixed rarity for every token: generic words common, the rest spread over (0.5, 1]."""
+    if token in COMMON_WORDS:
+        return 0.02 + (len(token) % 5) * 0.1
+    return 0.5 + int(hashlib.sha256(token.encode()).hexdigest()[:4], 16) / 0xFFFF / 2
+
+
+def _mutate(draw: st.DrawFn, word: str) -> str:
+    how = draw(st.sampled_from(("same", "same", "typo", "drop", "double", "swap", "plural", "join")))
+    if how == "typo" and len(word) > 1:
+        i = draw(st.integers(0, len(word) - 1))
+        return word[:i] + draw(st.sampled_from("aeiouykcqsz")) + word[i + 1 :]
+    if how == "drop" and len(word) > 2:
+        i = draw(st.integers(1, len(word) - 2))
+        return word[:i] + word[i + 1 :]
+    if how == "double":
+        i = draw(st.integers(0, len(word) - 1))
+        return word[:i] + word[i] + word[i:]
+    if how == "swap" and len(word) > 3:
+        i = draw(st.integers(1, len(word) - 3))
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    if how == "plural":
+        return word + "s"
+    if how == "join":
+        return word + draw(st.sampled_from(WORDS))
+    return word
+
+
+@st.composite
+def tokens(draw: st.DrawFn) -> list[str]:
+    words = draw(st.lists(st.one_of(st.sampled_from(WORDS), st.text("abcdehikmnorsuyz0", min_size=1, max_size=12)),
+                          min_size=0, max_size=7))
+    return [w for w in (_mutate(draw, w) for w in words) if w]
+
+
+@st.composite
+def name_pair(draw: st.DrawFn) -> tuple[NameForm, list[str], tuple[str, ...], int]:
+    qt = draw(tokens())
+    ct = draw(tokens())
+    if draw(st.booleans()):  # the listed name shares words with the query
+        ct = ct + [w for w in qt if draw(st.booleans())]
+    ct = ct or ["alpha"]
+    q_legal = tuple(sorted(set(draw(st.lists(st.sampled_from(LEGAL), max_size=2)))))
+    c_legal = tuple(sorted(set(draw(st.lists(st.sampled_from(LEGAL), max_size=2)))))
+    core = " ".join(qt)
+    q = NameForm(full=" ".join([core, *q_legal]).strip(), core=core, tokens=tuple(qt), legal=q_legal)
+    kind = draw(st.sampled_from(sorted(TYPE_CODES.values())))
+    return q, ct, c_legal, kind
+
+
+def _listed(ct: list[str], legal: tuple[str, ...]) -> tuple[str, str]:
+    core = " ".join(ct)
+    return core, " ".join([core, *legal])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(name_pair(), min_size=1, max_size=40), st.floats(0.0, 0.95))
+def test_random_pairs_score_as_the_twin(pairs: list, floor: float) -> None:
+    listed = [_listed(ct, legal) for _, ct, legal, _ in pairs]
+    forms = {i: NameForm(full=full, core=core, tokens=tuple(core.split()),
+                         legal=tuple(full[len(core) + 1 :].split()) if len(full) > len(core) else ())
+             for i, (core, full) in enumerate(listed)}
+    ix = stage2.Index([c for c, _ in listed], [f for _, f in listed], weight, forms.__getitem__)
+    qs = [q for q, _, _, _ in pairs]
+    kinds = np.array([k for _, _, _, k in pairs])
+    got = stage2.score_pairs(ix, qs, np.arange(len(qs)), np.arange(len(qs)), kinds, Params(), floor=floor,
+                             twin_below=0)
+    want = [compare(q, forms[i], weight, Params(), kind=TYPE_NAMES[int(k)], floor=floor).score
+            for i, (q, k) in enumerate(zip(qs, kinds, strict=True))]
+    assert np.abs(got - np.array(want)).max() <= 1e-9, [(q, forms[i]) for i, q in enumerate(qs)
+                                                       if abs(got[i] - want[i]) > 1e-9][:3]
+
+
+def test_the_array_path_covers_the_rules() -> None:
+    """Pairs the array program scores itself (not handed to the twin), one per rule of the similarity."""
+    cases = [("mohammed", "muhamad"), ("industries", "industry"), ("hassan", "hasan"), ("umar", "omar"),
+             ("mohamed", "muhammad"), ("intl", "international"), ("crss", "cross"), ("shpg", "shipping"),
+             ("tech", "technology"), ("chen", "cheng"), ("kone", "cone"), ("3hc", "3hc"), ("3hc", "4hc")]
+    listed = [_listed([b, "zyx"], ()) for _, b in cases]
+    forms = {i: NameForm(full=f, core=c, tokens=tuple(c.split()), legal=()) for i, (c, f) in enumerate(listed)}
+    ix = stage2.Index([c for c, _ in listed], [f for _, f in listed], weight, forms.__getitem__)
+    qs = [NameForm(full=f"{a} zyx", core=f"{a} zyx", tokens=(a, "zyx"), legal=()) for a, _ in cases]
+    calls = []
+    real = stage2.compare
+    try:
+        stage2.compare = lambda *a, **k: calls.append(a) or real(*a, **k)  # type: ignore[assignment]
+        got = stage2.score_pairs(ix, qs, np.arange(len(qs)), np.arange(len(qs)), np.ones(len(qs), int), Params(),
+                                 twin_below=0)
+    finally:
+        stage2.compare = real  # type: ignore[assignment]
+    assert not calls  # none of these needs the twin
+    want = [compare(q, forms[i], weight, Params()).score for i, q in enumerate(qs)]
+    assert got.tolist() == want
+    assert len(set(want)) > 5  # the rules give different scores: the comparison says something
+
+
+def _dev_queries(step: int) -> list[QueryForm]:
+    out = []
+    for name in ("positives.csv", "negatives.csv"):
+        with shared_path("eval-dev", name).open(encoding="utf-8", newline="") as f:
+            for row in list(csv.DictReader(f))[::step]:
+                n = row["query_name"]
+                out.append(QueryForm(name_form(n), row.get("query_type") or None, row.get("query_country") or None,
+                                     raw=n))
+    return out
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Watchlist:
+    lists = [shared_path("data", "lists", "ofac-sdn"), shared_path("data", "lists", "opensanctions")]
+    target = tmp_path_factory.mktemp("stage2") / "real.wl"
+    import_lists(lists, target)
+    return Watchlist(target)
+
+
+def test_real_pairs_score_as_the_twin(real: Watchlist) -> None:
+    m = Matcher(real)
+    queries = _dev_queries(5)
+    forms, pf, pn, pk = [], [], [], []
+    for q, cand in zip(queries, m.candidates(queries), strict=True):
+        for form in {q.form, q.person_form}:
+            forms.append(form)
+            pf += [len(forms) - 1] * len(cand)
+            pn += cand.tolist()
+            pk += real.entity_type[real.name_entity[cand]].tolist()
+    assert len(pf) > 5000
+    calls = []
+    twin = stage2.compare
+    try:
+        stage2.compare = lambda *a, **k: calls.append(a) or twin(*a, **k)  # type: ignore[assignment]
+        for floor in (0.0, 0.68):
+            got = stage2.score_pairs(m.stage2, forms, np.array(pf), np.array(pn), np.array(pk), m.options.params,
+                                     floor=floor)
+            want = np.array([twin(forms[f], real.form(j), real.weights, m.options.params, kind=TYPE_NAMES[k],
+                                  floor=floor).score for f, j, k in zip(pf, pn, pk, strict=True)])
+            assert np.abs(got - want).max() <= 1e-9
+            assert (want >= 0.8).sum() > 100  # real hits among them
+    finally:
+        stage2.compare = twin  # type: ignore[assignment]
+    assert len(calls) < 0.1 * 2 * len(pf)  # the array program scored at least 90% of the pairs itself
+
+
+def _hits(results: list, wl: Watchlist, queries: list[QueryForm]) -> list:
+    return [[(m.entity, m.name, m.score, m.adjustments, m.explanation(wl, q.form)) for m in hits]
+            for q, hits in zip(queries, results, strict=True)]
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.8])
+def test_hits_are_the_same_with_the_array_program_on_and_off(real: Watchlist, threshold: float) -> None:
+    queries = _dev_queries(4)
+    on = Matcher(real)
+    off = Matcher(real, replace(on.options, vectorised=False))
+    assert on.options.vectorised
+    a = _hits(on.match(queries, threshold=threshold, limit=10), real, queries)
+    b = _hits(off.match(queries, threshold=threshold, limit=10), real, queries)
+    assert sum(map(len, b)) > 500
+    assert a == b
+    few = queries[:40]  # one query at a time: below the array program's batch size, the twin scores
+    assert [h for q in few for h in _hits(on.match([q], threshold=threshold, limit=10), real, [q])] == \
+        [h for q in few for h in _hits(off.match([q], threshold=threshold, limit=10), real, [q])]
+
+
+def test_the_index_reads_the_listed_names_as_the_watchlist_does(real: Watchlist) -> None:
+    ix = Matcher(real).stage2
+    for j in range(0, real.n_names, 997):
+        f = real.form(j)
+        toks = ix.name_tok[ix.name_ptr[j] : ix.name_ptr[j + 1]]
+        assert [ix.tokens.text[t] for t in toks] == list(f.tokens)
+        assert bool(ix.name_has_legal[j]) == bool(f.legal)
