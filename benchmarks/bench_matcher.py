@@ -2,7 +2,14 @@
 
 Run from the repository root:  .venv/bin/python benchmarks/bench_matcher.py [--quick]
 
-Two watchlists: the committed seed list (watchlists/seed.wl) and a synthetic list of 50,000
+First the full shared list set (../shared/data/lists plus the seeds, compiled once into
+benchmarks/out/combined.wl by benchmarks/common.py), with two mixes of names: the development set
+(../shared/eval-dev positives and negatives, a fixed-seed sample) and the synthetic counterparty mix
+of bench_batch/bench_single. There the matcher itself is timed, both stages and each stage, with the
+array program of stage 2 (screening.stage2) on and off (off: scoring.compare per candidate, the slow
+twin), in batches and one name at a time, against the naive extractOne+WRatio loop in the same run.
+
+Then two more watchlists: the committed seed list (watchlists/seed.wl) and a synthetic list of 50,000
 company-like names (--sizes), generated with a fixed seed and compiled with compile_watchlist.
 On each, three things are timed on the same queries in the same run, in every repeat:
 
@@ -38,9 +45,16 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import csv  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+from common import combined_watchlist, counterparties, listed_names  # noqa: E402
+
 from screening import kernel, ngrams  # noqa: E402
 from screening.config import DEFAULT_WATCHLIST, Settings  # noqa: E402
-from screening.matcher import MatchOptions  # noqa: E402
+from screening.matcher import Matcher, MatchOptions, QueryForm  # noqa: E402
 from screening.model import Alias, Entity  # noqa: E402
 from screening.normalise import name_form  # noqa: E402
 from screening.service import Query, Service  # noqa: E402
@@ -289,6 +303,99 @@ def report(reps: list[Repeat]) -> None:
         print(f"    {key:<38} {statistics.median(r.ratios[key] for r in reps):8.2f}x")
 
 
+# --- the full shared list set: the matcher, both stages and each ---------------------------------
+
+EVAL_DEV = ROOT.parent / "shared" / "eval-dev"
+
+
+def dev_mix(n: int, seed: int) -> list[tuple[str, str | None, str | None]]:
+    """(name, type, country) of n development-set queries (positives and negatives), a fixed-seed sample."""
+    rows = []
+    for name in ("positives.csv", "negatives.csv"):
+        with (EVAL_DEV / name).open(encoding="utf-8", newline="") as f:
+            rows += [(r["query_name"], r.get("query_type") or None, r.get("query_country") or None)
+                     for r in csv.DictReader(f)]
+    return random.Random(seed).sample(rows, min(n, len(rows)))
+
+
+def bench_stages(wl: Watchlist, label: str, mix: list[tuple[str, str | None, str | None]], repeats: int,
+                 workers: int, n_base: int, batch: int) -> dict[str, float]:
+    """Stage 1, stage 2 (array program and twin), the whole matcher in batches and one name at a time,
+    and the naive baseline, on the same queries, every repeat. Returns the medians."""
+    forms = [QueryForm(name_form(n), t, c, raw=n) for n, t, c in mix]
+    on = Matcher(wl, MatchOptions(workers=workers))
+    off = Matcher(wl, replace(on.options, vectorised=False))
+    t = time.perf_counter()
+    on.stage2  # noqa: B018 -- built once per watchlist, on first use; timed here, not in the repeats
+    build = time.perf_counter() - t
+    names = wl.display.to_list()
+    base = [n for n, _, _ in mix[:n_base]]
+    blocks = [forms[i : i + batch] for i in range(0, len(forms), batch)]
+    for m in (on, off):
+        m.match(forms[:50], threshold=0.8, limit=10)  # warm-up: postings, token weights, first calls
+    process.extractOne(base[0], names, scorer=fuzz.WRatio)
+    cands = [on.candidates(b) for b in blocks]
+    pairs = sum(len(c) for cs in cands for c in cs)
+    hits = sum(len(h) for b in blocks for h in on.match(b, threshold=0.8, limit=10))
+    print(f"\n## full shared list set, {label}: {len(forms)} names x {wl.n_names:,} listed names "
+          f"({wl.n_entities:,} entities)")
+    print(f"matcher: threshold 0.8, limit 10, workers={workers}, batches of {batch}; {pairs / len(forms):.1f} "
+          f"candidates a name; {hits} hits; stage-2 index built in {build:.2f} s (once per watchlist, not timed below)")
+    print(f"baseline: extractOne(name, names, scorer=fuzz.WRatio) on the first {len(base)} names")
+
+    def stage2_only(m: Matcher) -> float:
+        t = time.perf_counter()
+        for b, c in zip(blocks, cands, strict=True):
+            m.candidates = lambda qs, c=c: c  # stage 1 done already: time the scoring alone
+            m.match(b, threshold=0.8, limit=10)
+        dt = time.perf_counter() - t
+        del m.candidates
+        return dt
+
+    def single(m: Matcher) -> np.ndarray:
+        return np.array([timed(lambda f=f: m.match([f], threshold=0.8, limit=10)) for f in forms])
+
+    rows: dict[str, list[float]] = {}
+    for r in range(repeats):
+        gc.collect()
+        rep = {
+            "stage 1 (candidates), batches": len(forms) / timed(lambda: [on.candidates(b) for b in blocks]),
+            "stage 2, array program, batches": len(forms) / stage2_only(on),
+            "stage 2, twin, batches": len(forms) / stage2_only(off),
+            "matcher, array program, batches": len(forms) / timed(
+                lambda: [on.match(b, threshold=0.8, limit=10) for b in blocks]),
+            "matcher, twin, batches": len(forms) / timed(lambda: [off.match(b, threshold=0.8, limit=10) for b in blocks]),
+        }
+        lat_on, lat_off = single(on), single(off)
+        lat_base = per_query(lambda q: process.extractOne(q, names, scorer=fuzz.WRatio), base)
+        rep |= {"matcher, one name at a time, array program on": len(forms) / lat_on.sum(),
+                "matcher, one name at a time, off": len(forms) / lat_off.sum(),
+                "baseline extractOne WRatio": len(base) / lat_base.sum(),
+                "p50 on": float(np.percentile(lat_on, 50)) * 1e3, "p99 on": float(np.percentile(lat_on, 99)) * 1e3,
+                "p50 off": float(np.percentile(lat_off, 50)) * 1e3, "p99 off": float(np.percentile(lat_off, 99)) * 1e3,
+                "p50 base": float(np.percentile(lat_base, 50)) * 1e3}
+        for k, v in rep.items():
+            rows.setdefault(k, []).append(v)
+        print(f"  repeat {r + 1}/{repeats}: " + ", ".join(f"{k} {v:,.0f} q/s" for k, v in rep.items()
+                                                          if not k.startswith("p")) + f"; load average "
+              f"{os.getloadavg()[0]:.1f}", flush=True)
+    med = {k: statistics.median(v) for k, v in rows.items()}
+    ratio = {k: statistics.median(a / b for a, b in zip(v, rows["baseline extractOne WRatio"], strict=True))
+             for k, v in rows.items() if not k.startswith("p")}
+    print(f"\n  | measure (median of {repeats} repeats) | names/s | × baseline |")
+    print("  |---|---:|---:|")
+    for k in ratio:
+        print(f"  | {k} | {med[k]:,.0f} | {ratio[k]:,.1f}× |")
+    print(f"  one name at a time: p50 {med['p50 on']:.3f} ms, p99 {med['p99 on']:.3f} ms (array program on); "
+          f"p50 {med['p50 off']:.3f} ms, p99 {med['p99 off']:.3f} ms (off); baseline p50 {med['p50 base']:.1f} ms")
+    s2 = statistics.median(a / b for a, b in zip(rows["stage 2, array program, batches"], rows["stage 2, twin, batches"],
+                                                 strict=True))
+    m2 = statistics.median(a / b for a, b in zip(rows["matcher, array program, batches"], rows["matcher, twin, batches"],
+                                                 strict=True))
+    print(f"  array program ÷ twin (median of per-repeat ratios): stage 2 {s2:.2f}×, whole matcher {m2:.2f}×")
+    return med
+
+
 def machine() -> None:
     cpu = "unknown"
     try:
@@ -301,7 +408,8 @@ def machine() -> None:
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print("# Matcher benchmark")
     print(f"machine: {platform.platform()}; CPU {cpu}; {os.cpu_count()} cores ({usable} usable)")
-    print(f"python {platform.python_version()}, numpy {np.__version__}, rapidfuzz {rapidfuzz.__version__}")
+    print(f"python {platform.python_version()}, numpy {np.__version__}, rapidfuzz {rapidfuzz.__version__}; "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the shared machine)")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -315,6 +423,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=Settings().workers,
                     help="rapidfuzz cdist threads for kernel and service (default: the service default)")
     ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--names", type=int, help="names of each mix on the full shared list set (default 2000; 600 "
+                    "with --quick)")
+    ap.add_argument("--batch", type=int, default=Settings().max_batch, help="names per matcher batch (default: "
+                    "the service's max_batch)")
+    ap.add_argument("--lists-only", action="store_true", help="only the full shared list set")
     args = ap.parse_args(argv)
     n_queries = args.queries or (80 if args.quick else 300)
     repeats = args.repeats or (3 if args.quick else 5)
@@ -323,6 +436,18 @@ def main(argv: list[str] | None = None) -> None:
 
     started = time.perf_counter()
     machine()
+    n_names = args.names or (600 if args.quick else 2000)
+    wl = Watchlist(combined_watchlist())
+    print(f"full shared list set: {wl.path.name}, {wl.n_entities:,} entities, {wl.n_names:,} names; "
+          f"{n_names} names of each mix, {repeats} repeats, fixed seed {args.seed}")
+    bench_stages(wl, "dev-set mix (eval-dev positives + negatives)", dev_mix(n_names, args.seed), repeats,
+                 args.workers, n_base, args.batch)
+    mix = [(n, None, c or None) for n, c, _ in counterparties(n_names, listed_names(wl), args.seed + 1)]
+    bench_stages(wl, "synthetic counterparty mix (benchmarks/common.py)", mix, repeats, args.workers, n_base,
+                 args.batch)
+    if args.lists_only:
+        print(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
+        return
     print(f"workload: {n_queries} queries x names of each watchlist (seed list, then synthetic {sizes}); "
           f"{repeats} repeats; fixed seed {args.seed}")
     print("queries: 80% ordinary company names not on any list, 20% variants of listed names "
