@@ -121,13 +121,13 @@ def cosine_topk(
             threshold=float(threshold), density=1.0, A_data=queries.data, A_indptr=queries.indptr,
             A_indices=queries.indices, B_data=names_t.data, B_indptr=names_t.indptr, B_indices=names_t.indices,
         )
-        prod = csr_matrix((data, indices, indptr), shape=(queries.shape[0], names_t.shape[1]))
+        # the raw (data, indices, indptr) as they are: a csr_matrix around them only costs its checks
     else:
         prod = sp_matmul_topn(queries, names_t, top_n=k, threshold=threshold, sort=False,
                               n_threads=threads if threads > 1 else None,
                               idx_dtype=it)
+        indptr, indices, data = prod.indptr, prod.indices, prod.data
     out = []
-    indptr, indices, data = prod.indptr, prod.indices, prod.data
     for r in range(queries.shape[0]):
         idx = indices[indptr[r] : indptr[r + 1]].astype(np.int32)
         val = data[indptr[r] : indptr[r + 1]].astype(np.float32)
