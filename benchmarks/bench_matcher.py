@@ -8,6 +8,7 @@ benchmarks/out/combined.wl by benchmarks/common.py), with two mixes of names: th
 of bench_batch/bench_single. There the matcher itself is timed, both stages and each stage, with the
 array program of stage 2 (screening.stage2) on and off (off: scoring.compare per candidate, the slow
 twin), in batches and one name at a time, against the naive extractOne+WRatio loop in the same run.
+Every row starts with the token-similarity and token-key caches cleared (names not seen before).
 
 Then two more watchlists: the committed seed list (watchlists/seed.wl) and a synthetic list of 50,000
 company-like names (--sizes), generated with a fixed seed and compiled with compile_watchlist.
@@ -52,7 +53,7 @@ from dataclasses import replace  # noqa: E402
 
 from common import combined_watchlist, counterparties, listed_names  # noqa: E402
 
-from screening import kernel, ngrams  # noqa: E402
+from screening import kernel, ngrams, scoring, stage2  # noqa: E402
 from screening.config import DEFAULT_WATCHLIST, Settings  # noqa: E402
 from screening.matcher import Matcher, MatchOptions, QueryForm  # noqa: E402
 from screening.model import Alias, Entity  # noqa: E402
@@ -355,18 +356,30 @@ def bench_stages(wl: Watchlist, label: str, mix: list[tuple[str, str | None, str
     def single(m: Matcher) -> np.ndarray:
         return np.array([timed(lambda f=f: m.match([f], threshold=0.8, limit=10)) for f in forms])
 
+    def cold() -> None:
+        """Each row starts with cold caches of token similarities and token keys: names not seen before."""
+        scoring._similarity.cache_clear()
+        stage2.token_keys.cache_clear()
+        on.stage2._query_rows.clear()
+        gc.collect()
+
+    def row(fn: Callable[[], object]) -> float:
+        cold()
+        return len(forms) / timed(fn)
+
     rows: dict[str, list[float]] = {}
     for r in range(repeats):
-        gc.collect()
         rep = {
-            "stage 1 (candidates), batches": len(forms) / timed(lambda: [on.candidates(b) for b in blocks]),
-            "stage 2, array program, batches": len(forms) / stage2_only(on),
-            "stage 2, twin, batches": len(forms) / stage2_only(off),
-            "matcher, array program, batches": len(forms) / timed(
-                lambda: [on.match(b, threshold=0.8, limit=10) for b in blocks]),
-            "matcher, twin, batches": len(forms) / timed(lambda: [off.match(b, threshold=0.8, limit=10) for b in blocks]),
+            "stage 1 (candidates), batches": row(lambda: [on.candidates(b) for b in blocks]),
+            "stage 2, array program, batches": (cold(), len(forms) / stage2_only(on))[1],
+            "stage 2, twin, batches": (cold(), len(forms) / stage2_only(off))[1],
+            "matcher, array program, batches": row(lambda: [on.match(b, threshold=0.8, limit=10) for b in blocks]),
+            "matcher, twin, batches": row(lambda: [off.match(b, threshold=0.8, limit=10) for b in blocks]),
         }
-        lat_on, lat_off = single(on), single(off)
+        cold()
+        lat_on = single(on)
+        cold()
+        lat_off = single(off)
         lat_base = per_query(lambda q: process.extractOne(q, names, scorer=fuzz.WRatio), base)
         rep |= {"matcher, one name at a time, array program on": len(forms) / lat_on.sum(),
                 "matcher, one name at a time, off": len(forms) / lat_off.sum(),
