@@ -291,11 +291,12 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
 
 def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pair_name: np.ndarray,
                 pair_kind: np.ndarray, params: Params, *, floor: float = 0.0, workers: int = 1,
-                twin_below: int = TWIN_BELOW) -> np.ndarray:
+                twin_below: int | None = None) -> np.ndarray:
     """`compare(forms[pair_form[p]], form(pair_name[p]), weight, params, kind=..., floor=floor).score` for
     every pair p, as float64. `pair_kind` holds watchlist type codes. A batch of fewer than `twin_below`
-    pairs is scored by the twin (the same scores, cheaper at that size)."""
+    pairs (default TWIN_BELOW) is scored by the twin (the same scores, cheaper at that size)."""
     P = len(pair_form)
+    twin_below = TWIN_BELOW if twin_below is None else twin_below
     out = np.zeros(P, np.float64)
     if P == 0:
         return out
