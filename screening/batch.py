@@ -699,6 +699,24 @@ class _Workers:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
+    """Renumber the "row N:" error messages of a chunk screened with partition-local row numbers."""
+    if not offset or "row " not in text:
+        return text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    changed = False
+    for r in rows:
+        if r[error_col]:
+            new = _ROW_PREFIX.sub(lambda m: f"row {int(m.group(1)) + offset}:", r[error_col], count=1)
+            changed |= new != r[error_col]
+            r[error_col] = new
+    if not changed:
+        return text
+    buf = io.StringIO()
+    csv_writer(buf).writerows(rows)
+    return buf.getvalue()
+
+
 # --- process pool -------------------------------------------------------------------------------
 
 _worker_service: Service | None = None  # one per pool worker process, set by its initializer
