@@ -175,8 +175,8 @@ _BAD_TEXT = re.compile("[\ufffd\udc80-\udcff]")  # a replaced character, or an u
 
 
 def _bad_text(values: list[str]) -> bool:
-    search = _BAD_TEXT.search
-    return any(not v.isascii() and search(v) for v in values)
+    text = "".join(values)
+    return not text.isascii() and _BAD_TEXT.search(text) is not None
 
 
 def sniff_delimiter(sample: str) -> str:
