@@ -807,7 +807,7 @@ def _make_pool(service: Service, jobs: int) -> ProcessPoolExecutor:
     settings = replace(service.settings, watchlist=service.watchlist.path, workers=1)
     # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["screening.service"])
+    ctx.set_forkserver_preload(["screening.workerboot", "screening.service"])
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(settings, os.getpid()))
 
