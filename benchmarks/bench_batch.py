@@ -1,44 +1,52 @@
-"""Batch throughput: 100,000 counterparty names (a realistic mix) against the combined official lists + seeds.
+"""Batch throughput: `screen file` end to end against the full shared list set, on the dev-set mix and a synthetic mix.
 
-Run from the repository root:  .venv/bin/python benchmarks/bench_batch.py [--quick]
+Run from the repository root:  .venv/bin/python benchmarks/bench_batch.py [--quick] [--before /path/to/old/screen]
 
 Measured in one run, on the same names:
-  service    Service.screen_valid in chunks of screening.batch.CHUNK, one process (what each
-             `screen file` worker runs); the median over slices of the names, and the whole pass;
-  file       screen_file end to end (CSV in, CSV out) with --jobs 1 and --jobs 2, median of repeats;
-  baseline   rapidfuzz.process.extractOne(name, names, scorer=fuzz.WRatio) per name, on a sample;
-             nomenklatura logic-v2 per name against every listed entity, on a time-bounded sample
-             (when nomenklatura is installed).
-Target (issue 5): >= 20,000 names/s. Results also go to benchmarks/out/bench_batch.json.
+  file       the real `screen` binary, `screen file IN -o OUT --jobs 1` and `--jobs 2` (CSV in, CSV out),
+             timed by the wall clock (process start included) and by the run's own summary line;
+             median of repeats, on two workloads:
+               dev      100,000 rows sampled (fixed seed, with replacement) from the queries of
+                        ../shared/eval-dev positives.csv + negatives.csv: name, country, type as given.
+                        5,754 queries, so most names recur (as counterparties recur in real files);
+               synth    the synthetic counterparty mix of benchmarks/common.py (nearly all names distinct);
+             with --before, the same runs with another checkout's `screen` (e.g. main's) as the before figure;
+  service    Service.screen_valid in chunks of screening.batch.CHUNK, one process, on distinct dev-set names
+             (what the matcher costs per distinct name, without files);
+  baseline   rapidfuzz.process.extractOne(name, names, scorer=fuzz.WRatio) per name, on a sample.
+Outputs of --jobs 1 and --jobs 2 (and --before) are compared byte for byte.
+Target (issue 14): >= 20,000 names/s with --jobs 2 on the dev mix; --jobs 2 >= 1.8x --jobs 1.
+Results also go to benchmarks/out/bench_batch.json.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import io
 import json
 import os
+import random
+import re
+import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from common import OUT, SEED, combined_watchlist, counterparties, listed_names, machine, median  # noqa: E402
+from common import OUT, SCREEN, SEED, combined_watchlist, counterparties, listed_names, machine, median  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
 
 from screening import batch  # noqa: E402
-from screening.batch import FileOptions, screen_file  # noqa: E402
 from screening.config import Settings  # noqa: E402
 from screening.normalise import name_form  # noqa: E402
 from screening.service import Query, Service  # noqa: E402
 
 TARGET = 20_000
+EVAL_DEV = ROOT.parent / "shared" / "eval-dev"
 
 
 def service_pass(svc: Service, queries: list[Query], threshold: float) -> tuple[float, list[str]]:
@@ -51,11 +59,38 @@ def service_pass(svc: Service, queries: list[Query], threshold: float) -> tuple[
     return time.perf_counter() - start, statuses
 
 
-def file_pass(svc: Service, path: Path, jobs: int) -> float:
-    name_form.cache_clear()
-    out = io.StringIO()
-    summary = screen_file(svc, path, out, FileOptions(), jobs=jobs)
-    return summary.seconds
+def dev_mix(n: int, seed: int) -> list[tuple[str, str, str]]:
+    """`n` queries (name, country, type) drawn with replacement from the dev set's positives and negatives."""
+    qs: list[tuple[str, str, str]] = []
+    for f in ("positives.csv", "negatives.csv"):
+        with open(EVAL_DEV / f, encoding="utf-8", newline="") as fh:
+            qs += [(r["query_name"], r["query_country"], r["query_type"]) for r in csv.DictReader(fh)]
+    rng = random.Random(seed)
+    return [rng.choice(qs) for _ in range(n)]
+
+
+def write_csv(path: Path, rows: list[tuple[str, ...]], header: list[str]) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id", *header])
+        w.writerows([f"CP-{i:06d}", *r] for i, r in enumerate(rows))
+    return path
+
+
+_IN = re.compile(r" in ([0-9.]+) s ")
+
+
+def file_run(screen: Path, wl: Path, path: Path, out: Path, jobs: int) -> tuple[float, float]:
+    """(wall seconds, the run's own seconds from its summary line) of one `screen file`."""
+    env = {**os.environ, "SCREENING_WATCHLIST": str(wl)}
+    start = time.perf_counter()
+    res = subprocess.run([str(screen), "file", str(path), "-o", str(out), "--jobs", str(jobs)], env=env,
+                         capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if res.returncode not in (0, 1):
+        sys.exit(f"{screen} file failed ({res.returncode}): {res.stderr}")
+    m = _IN.search(res.stderr)
+    return wall, float(m.group(1)) if m else wall
 
 
 def extract_one_baseline(names: list[str], choices: list[str]) -> float:
@@ -105,89 +140,88 @@ def nomenklatura_baseline(svc: Service, names: list[str], seconds: float) -> tup
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--names", type=int, default=100_000)
-    ap.add_argument("--slices", type=int, default=5, help="service throughput: median over this many slices")
-    ap.add_argument("--file-names", type=int, default=20_000, help="rows in the end-to-end screen_file runs")
-    ap.add_argument("--repeats", type=int, default=3, help="end-to-end runs per --jobs setting")
+    ap.add_argument("--names", type=int, default=100_000, help="rows of the dev-mix file")
+    ap.add_argument("--synth-names", type=int, default=20_000, help="rows of the synthetic-mix file")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per --jobs setting")
+    ap.add_argument("--service-names", type=int, default=2_000, help="distinct dev names for the service figure")
     ap.add_argument("--sample", type=int, default=200, help="names for the extractOne baseline")
-    ap.add_argument("--nk-seconds", type=float, default=20.0, help="time bound of the nomenklatura baseline")
-    ap.add_argument("--quick", action="store_true", help="20,000 names, 5,000 end to end, 2 repeats")
+    ap.add_argument("--before", type=Path, help="another checkout's screen binary, run the same way")
+    ap.add_argument("--quick", action="store_true", help="20,000 dev rows, 5,000 synthetic, 1 repeat")
     ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args()
     if args.quick:
-        args.names, args.file_names, args.repeats, args.sample, args.nk_seconds = 20_000, 5_000, 2, 100, 10.0
+        args.names, args.synth_names, args.repeats, args.sample = 20_000, 5_000, 1, 100
 
     wl_path = combined_watchlist()
     svc = Service(Settings(watchlist=wl_path, reload_interval=0))
     wl = svc.watchlist
     threshold = svc.settings.threshold
-    mix = counterparties(args.names, listed_names(wl), args.seed)
-    queries = [Query(name=n, country=c or None) for n, c, _ in mix]
     print(f"machine: {machine()}")
     print(f"watchlist: {wl_path.name} {wl.version}: {wl.n_entities:,} entities, {wl.n_names:,} names")
-    print(f"workload: {args.names:,} counterparty names (seed {args.seed}), mix "
-          f"{dict(Counter(k for _, _, k in mix))}; threshold {threshold}, limit {svc.settings.limit}, "
-          f"chunks of {batch.CHUNK}")
-    svc.screen_valid(queries[:200], threshold=threshold, limit=svc.settings.limit)  # warm-up: lazy indexes
+    dev = dev_mix(args.names, args.seed)
+    synth = [(n, c) for n, c, _ in counterparties(args.synth_names, listed_names(wl), args.seed)]
+    print(f"workload: dev mix {len(dev):,} rows, {len(set(dev)):,} distinct (seed {args.seed}); synthetic mix "
+          f"{len(synth):,} rows, {len(set(synth)):,} distinct; threshold {threshold}, limit {svc.settings.limit}, "
+          f"chunks of {batch.CHUNK}", flush=True)
 
-    # service, one process, slice by slice
-    size = args.names // args.slices
-    rates, statuses = [], []
-    total = 0.0
-    for s in range(args.slices):
-        seconds, st = service_pass(svc, queries[s * size:(s + 1) * size], threshold)
-        rates.append(size / seconds)
-        statuses += st
-        total += seconds
-        print(f"  service slice {s + 1}/{args.slices}: {size / seconds:,.0f} names/s", flush=True)
-    hits = Counter((k, st) for (_, _, k), st in zip(mix, statuses, strict=False))
-    sanity = {k: f"{hits[(k, 'potential_match')]}/{hits[(k, 'potential_match')] + hits[(k, 'clear')]}"
-              for k in ("company", "person", "listed-exact", "listed-variant")}
-    print(f"  potential matches by kind (sanity, not accuracy): {sanity}")
+    # the matcher alone, per distinct name
+    distinct = list(dict.fromkeys(dev))[:args.service_names]
+    queries = [Query(name=n, country=c.strip() or None, type=t or None) for n, c, t in distinct
+               if not c.strip() or len(c.strip()) == 2]
+    svc.screen_valid(queries[:50], threshold=threshold, limit=svc.settings.limit)  # warm-up: lazy indexes
+    seconds, _ = service_pass(svc, queries, threshold)
+    svc_rate = len(queries) / seconds
+    print(f"  service, distinct dev names, 1 process: {svc_rate:,.0f} names/s on {len(queries):,}", flush=True)
 
-    # end to end: screen_file with 1 and 2 processes
+    binaries = {"after": SCREEN, **({"before": args.before} if args.before else {})}
+    results: dict[str, dict[str, dict[int, list[tuple[float, float]]]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "counterparties.csv"
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["id", "name", "country"])
-            w.writerows([f"CP-{i:06d}", n, c] for i, (n, c, _) in enumerate(mix[:args.file_names]))
-        e2e: dict[int, list[float]] = {1: [], 2: []}
-        for r in range(args.repeats):
-            for jobs in (1, 2):
-                rate = args.file_names / file_pass(svc, path, jobs)
-                e2e[jobs].append(rate)
-                print(f"  screen_file --jobs {jobs}, repeat {r + 1}: {rate:,.0f} rows/s (load average "
-                      f"{os.getloadavg()[0]:.1f})", flush=True)
+        files = {"dev": write_csv(Path(tmp) / "dev.csv", dev, ["name", "country", "type"]),
+                 "synth": write_csv(Path(tmp) / "synth.csv", synth, ["name", "country"])}
+        for mix, path in files.items():
+            outputs: dict[tuple[str, int], bytes] = {}
+            for r in range(args.repeats):
+                for label, screen in binaries.items():
+                    for jobs in (1, 2):
+                        out = Path(tmp) / f"out-{label}-{jobs}.csv"
+                        wall, own = file_run(screen, wl_path, path, out, jobs)
+                        results.setdefault(mix, {}).setdefault(label, {}).setdefault(jobs, []).append((wall, own))
+                        outputs[(label, jobs)] = out.read_bytes()
+                        rows = len(dev) if mix == "dev" else len(synth)
+                        print(f"  {mix} {label} --jobs {jobs}, repeat {r + 1}: {rows / wall:,.0f} rows/s wall "
+                              f"({wall:.2f} s; {rows / own:,.0f} rows/s by its summary), load average "
+                              f"{os.getloadavg()[0]:.1f}", flush=True)
+            same = len(set(outputs.values())) == 1
+            print(f"  {mix}: outputs of {', '.join(f'{a} --jobs {j}' for a, j in outputs)} "
+                  f"{'byte-identical' if same else 'DIFFER'}", flush=True)
 
-    # baselines
     choices = list(wl.display)
-    sample = [n for n, _, _ in mix[:args.sample]]
+    sample = [n for n, _, _ in distinct[:args.sample]]
     base_rate = len(sample) / extract_one_baseline(sample, choices)
-    print(f"  baseline extractOne+WRatio: {base_rate:,.1f} names/s on {len(sample)} names", flush=True)
-    nk = nomenklatura_baseline(svc, sample, args.nk_seconds)
-    nk_rate = nk[0] / nk[1] if nk else None
-    print("  baseline nomenklatura logic-v2: " + (f"{nk_rate:,.2f} names/s on {nk[0]} names" if nk else
-                                                 "not installed, skipped"), flush=True)
+    print(f"  baseline extractOne+WRatio: {base_rate:,.1f} names/s on {len(sample)} dev names", flush=True)
 
-    svc_rate = median(rates)
-    rows = [
-        ("service, 1 process (median of slices)", svc_rate),
-        (f"service, 1 process (whole {args.names:,})", args.names / total),
-        ("screen_file --jobs 1 (CSV in/out, median)", median(e2e[1])),
-        ("screen_file --jobs 2 (CSV in/out, median)", median(e2e[2])),
-    ]
-    print(f"\n| measure | names/s | target | × extractOne+WRatio ({base_rate:,.1f}/s)"
-          + (f" | × nomenklatura logic-v2 ({nk_rate:,.2f}/s)" if nk_rate else "") + " |")
-    print("|---|---:|---:|---:|" + ("---:|" if nk_rate else ""))
-    for label, rate in rows:
-        print(f"| {label} | {rate:,.0f} | {TARGET:,} | {rate / base_rate:,.0f}×"
-              + (f" | {rate / nk_rate:,.0f}×" if nk_rate else "") + " |")
-    print(f"\n--jobs 2 ÷ --jobs 1: {median(e2e[2]) / median(e2e[1]):.2f}×")
+    print(f"\n| workload | screen | --jobs 1 rows/s | --jobs 2 rows/s | --jobs 2 / --jobs 1 | --jobs 2 × baseline "
+          f"({base_rate:,.1f}/s) |")
+    print("|---|---|---:|---:|---:|---:|")
+    summary = {}
+    for mix, by_label in results.items():
+        rows = len(dev) if mix == "dev" else len(synth)
+        for label, by_jobs in by_label.items():
+            r1 = rows / median([w for w, _ in by_jobs[1]])
+            r2 = rows / median([w for w, _ in by_jobs[2]])
+            summary[f"{mix}/{label}"] = {"jobs1": r1, "jobs2": r2}
+            print(f"| {mix} ({rows:,} rows) | {label} | {r1:,.0f} | {r2:,.0f} | {r2 / r1:.2f}× | {r2 / base_rate:,.0f}× |")
+    if "before" in binaries:
+        for mix in results:
+            a, b = summary[f"{mix}/after"], summary[f"{mix}/before"]
+            print(f"{mix}: after / before, --jobs 1 {a['jobs1'] / b['jobs1']:.2f}×, --jobs 2 {a['jobs2'] / b['jobs2']:.2f}×")
+    print(f"service (matcher, distinct dev names, 1 process): {svc_rate:,.0f} names/s; target {TARGET:,} rows/s "
+          f"end to end with --jobs 2; load average at the end {os.getloadavg()}")
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bench_batch.json").write_text(json.dumps({
-        "machine": machine(), "names": args.names, "service_rates": rates, "file_rates": e2e,
-        "extractone_rate": base_rate, "nomenklatura_rate": nk_rate, "sanity": sanity}, indent=2))
+        "machine": machine(), "results": {m: {lab: {str(j): v for j, v in bj.items()} for lab, bj in bl.items()}
+                                          for m, bl in results.items()},
+        "summary": summary, "service_rate": svc_rate, "extractone_rate": base_rate}, indent=2))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import islice
 from pathlib import Path
@@ -25,7 +26,7 @@ from .config import Settings
 from .csvrows import BadRow, csv_records
 from .errors import InputFileError, LimitError, ResumeError, ScreeningError
 from .matcher import MATCHER_VERSION
-from .service import Query, Result, Service, country_code_of, country_problem
+from .service import _NOT_TEXT, Query, Result, Service, country_code_of, country_problem
 
 # The run columns (watchlist id and version, threshold, matcher) say on every row what it was screened with,
 # so a file never mixes runs unseen: --resume compares them with its own run. `error` stays last.
@@ -60,6 +61,10 @@ class _CsvWriter:
     def writerow(self, row) -> None:
         row = list(row)
         (self._quoted if any("\r" in str(v) for v in row) else self._plain).writerow(row)
+
+    def writetext(self, row: list[str]) -> None:
+        """writerow for a row of strings (the hot path of a file's output)."""
+        (self._quoted if "\r" in "".join(row) else self._plain).writerow(row)
 
     def writerows(self, rows) -> None:
         for row in rows:
@@ -166,8 +171,12 @@ def _text_stream(raw: IO[bytes], encoding: str) -> IO[str]:
     return io.TextIOWrapper(raw, encoding=encoding, errors=decode_errors(encoding), newline="")
 
 
+_BAD_TEXT = re.compile("[\ufffd\udc80-\udcff]")  # a replaced character, or an undecodable byte held as a surrogate
+
+
 def _bad_text(values: list[str]) -> bool:
-    return any("\ufffd" in v or any("\udc80" <= ch <= "\udcff" for ch in v) for v in values)
+    text = "".join(values)
+    return not text.isascii() and _BAD_TEXT.search(text) is not None
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -457,29 +466,237 @@ def render_chunk(service: Service, rows: list[tuple[int, list[str]]], errors: li
     return ChunkOut(len(rows), buf.getvalue(), counts)
 
 
-def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> tuple[Query | None, str]:
-    """The row's query, or None and the reason it can't be screened (always starting "row N:")."""
+# What a row's screening depends on: its name, country and type as written, and its ref only when
+# validation would refuse it (a NUL; otherwise a ref is echoed, never matched). Rows with one key get
+# the same result columns.
+Key = tuple[str, str | None, str | None, str | None]
+_TYPES = frozenset(("person", "company", "vessel", "aircraft"))
+
+
+def _row_key(n: int, values: list[str], layout: Layout, *, ref: bool = False) -> Key | str:
+    """The row's key (with its ref if `ref`), or the reason it can't be screened (always starting "row N:")."""
     width = layout.width
     if isinstance(values, BadRow):
-        return None, f"row {n}: {values.error}"
+        return f"row {n}: {values.error}"
     if len(values) != width:
         shown = "; extra values: " + ", ".join(values[width:]) if len(values) > width else ""
-        return None, f"row {n}: {len(values)} fields, the header has {width}{shown}"
+        return f"row {n}: {len(values)} fields, the header has {width}{shown}"
     if _bad_text(values):
-        return None, f"row {n}: bytes that are not valid in the file's encoding"
-    name = values[layout.name_i].strip()
+        return f"row {n}: bytes that are not valid in the file's encoding"
+    country = values[layout.country_i].strip() or None if layout.country_i is not None else None
+    kind = values[layout.type_i].strip().lower() or None if layout.type_i is not None else None
+    given = values[layout.ref_i].strip() or None if layout.ref_i is not None else None
+    return (values[layout.name_i].strip(), country, kind if kind in _TYPES else None,
+            given if ref or (given and _NOT_TEXT.search(given)) else None)
+
+
+def _query_of(key: Key) -> Query:
+    name, country, kind, ref = key
+    if country and country_problem(country):  # a country written out in a file: its code, counted in the summary
+        country = country_code_of(country) or country
+    return Query(name=name, country=country, type=kind, ref=ref)
+
+
+def _row_query(service: Service, n: int, values: list[str], layout: Layout) -> tuple[Query | None, str]:
+    """The row's query, or None and the reason it can't be screened (always starting "row N:")."""
+    key = _row_key(n, values, layout, ref=True)
+    if isinstance(key, str):
+        return None, key
     try:
-        country = values[layout.country_i].strip() or None if layout.country_i is not None else None
-        if country and country_problem(country):  # a country written out in a file: its code, counted in the summary
-            country = country_code_of(country) or country
-        kind = values[layout.type_i].strip().lower() or None if layout.type_i is not None else None
-        ref = values[layout.ref_i].strip() or None if layout.ref_i is not None else None
-        q = Query(name=name, country=country, type=kind if kind in ("person", "company", "vessel", "aircraft")
-                  else None, ref=ref)
+        q = _query_of(key)
         service.validate(q, f"row {n}")
     except ScreeningError as exc:
         return None, exc.message
     return q, ""
+
+
+# --- screening a file that is not recorded: each distinct key once --------------------------------
+
+# A key's outcome: (status, its result cells escaped, the query's country), or (None, why it can't be screened, None)
+Outcome = tuple[str | None, Any, str | None]
+MEMO_KEYS = 50_000  # keys remembered per run (then forgotten all at once): memory stays bounded
+_CLEAR_CELLS = ["clear", "", "", "", "", "", "0", "0"]
+
+
+def screen_keys(service: Service, keys: list[Key], layout: Layout) -> list[Outcome]:
+    """Validate and screen distinct keys: each one's result cells (the top hit, as render_chunk writes it)."""
+    out: list[Outcome] = [(None, "", None)] * len(keys)
+    valid: list[Query] = []
+    at: list[int] = []
+    for i, key in enumerate(keys):
+        q = _query_of(key)
+        try:
+            service.validate(q, "")  # the message gets each row's own "row N: " when rendered
+        except ScreeningError as exc:
+            out[i] = (None, exc.message, None)
+            continue
+        valid.append(q)
+        at.append(i)
+    if valid:
+        _, matches = service.match_valid(valid, threshold=layout.threshold, limit=service.settings.limit)
+        wl = service.watchlist
+        for i, q, hits in zip(at, valid, matches, strict=True):
+            out[i] = ("potential_match" if hits else "clear", _top_cells(wl, hits) if hits else _CLEAR_CELLS, q.country)
+    return out
+
+
+def _top_cells(wl: Any, hits: list[Any]) -> list[str]:
+    """The result cells of an unrecorded row with hits, as Service._hit builds the top Hit (no hit is suppressed)."""
+    m = hits[0]
+    members = wl.group_members[wl.entity_group_list[m.entity]]
+    own = wl.entity(members[0])
+    return [escape_cell(v) for v in ("potential_match", f"{round(m.score, 4):.4f}", own.entity_id,
+                                     "; ".join(wl.entity(i).entity_id for i in members), own.name,
+                                     wl.display[m.name], str(len(hits)), "0")]
+
+
+@dataclass
+class _Planned:
+    """A chunk's rows, each with its key (or error) and the dict its outcome is (or will be) in."""
+
+    items: list[tuple[int, list[str], Any, dict[Key, Outcome] | None]]
+    holder: dict[Key, Outcome]  # the outcomes of `new`, once screened
+    new: list[Key]  # the keys first seen in this chunk
+    jobs: list[tuple[list[Key], Future[list[Outcome]]]] = field(default_factory=list)
+
+
+class _Plans:
+    """Keys already seen in this run, and which chunk's outcomes hold them."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.memo: dict[Key, dict[Key, Outcome]] = {}
+
+    def plan(self, chunk: list[tuple[int, list[str]]]) -> _Planned:
+        holder: dict[Key, Outcome] = {}
+        new: list[Key] = []
+        items: list[tuple[int, list[str], Any, dict[Key, Outcome] | None]] = []
+        memo, layout = self.memo, self.layout
+        for n, values in chunk:
+            key = _row_key(n, values, layout)
+            if isinstance(key, str):
+                items.append((n, values, key, None))
+                continue
+            h = memo.get(key)
+            if h is None:
+                if len(memo) >= MEMO_KEYS:
+                    memo.clear()  # the chunks planned so far keep their holders
+                h = memo[key] = holder
+                new.append(key)
+            items.append((n, values, key, h))
+        return _Planned(items, holder, new)
+
+
+def _render_planned(p: _Planned, layout: Layout, run: list[str]) -> ChunkOut:
+    """A planned chunk's output, as render_chunk writes it, from its keys' outcomes."""
+    for keys, future in p.jobs:
+        p.holder.update(zip(keys, future.result(), strict=True))
+    width = layout.width
+    counts = dict.fromkeys(STATUSES, 0)
+    named = 0
+    buf = io.StringIO()
+    writer = csv_writer(buf)
+    error_cells = ["error", "", "", "", "", "", "", "", *run]
+    country_i = layout.country_i
+    for n, values, key, holder in p.items:
+        if len(values) != width:
+            values = (values + [""] * width)[:width]
+        row = [escape_cell(v) for v in values]
+        if holder is None:
+            counts["error"] += 1
+            row += [*error_cells, escape_cell(key)]
+        else:
+            status, cells, country = holder[key]
+            if status is None:
+                counts["error"] += 1
+                row += [*error_cells, escape_cell(f"row {n}: {cells}")]
+            else:
+                counts[status] += 1
+                if country and country_i is not None and values[country_i].strip() != country:
+                    named += 1  # "China" screened as CN
+                row += [*cells, *run, ""]
+        writer.writetext(row)
+    if named:
+        counts["countries_named"] = named
+    return ChunkOut(len(p.items), buf.getvalue(), counts)
+
+
+KEYS_PER_JOB = 250  # new keys per pool task: the first chunks of a file hold most of them, shared out evenly
+
+
+def _run_unrecorded(service: Service, chunks: Iterator[list[tuple[int, list[str]]]], layout: Layout,
+                    jobs: int) -> Iterator[ChunkOut]:
+    """Each chunk's output, in input order; a key is screened once (on `jobs` processes when there are several)."""
+    plans = _Plans(layout)
+    run = [escape_cell(v) for v in RunInfo.of(service, layout.threshold).cells()]
+    head = list(islice(chunks, POOL_MIN_CHUNKS))
+    if jobs <= 1 or len(head) < POOL_MIN_CHUNKS:  # a short file: starting processes would cost more than it saves
+        for chunk in _prepend(head, chunks):
+            p = plans.plan(chunk)
+            if p.new:
+                p.holder.update(zip(p.new, screen_keys(service, p.new, layout), strict=True))
+            yield _render_planned(p, layout, run)
+        return
+    with _Workers(service, jobs) as workers:
+        pending: deque[_Planned] = deque()
+        outstanding = 0  # pool tasks not yet rendered
+        for chunk in _prepend(head, chunks):
+            p = plans.plan(chunk)
+            for i in range(0, len(p.new), KEYS_PER_JOB):
+                keys = p.new[i:i + KEYS_PER_JOB]
+                p.jobs.append((keys, workers.submit(keys, layout)))
+            outstanding += len(p.jobs)
+            pending.append(p)
+            # a bounded window keeps memory constant; a chunk is written as soon as its outcomes are in
+            while pending and (outstanding >= 4 * jobs or len(pending) > 8 * jobs
+                               or all(f.done() for _, f in pending[0].jobs)):
+                outstanding -= len(pending[0].jobs)
+                yield _render_planned(pending.popleft(), layout, run)
+        while pending:
+            yield _render_planned(pending.popleft(), layout, run)
+
+
+class _Workers:
+    """A process pool started in the background: until its workers are up, tasks run in this process.
+
+    Starting the pool (the fork server, then each worker loading the watchlist and warming its
+    matcher) takes a second or two, which the first keys of a file would otherwise wait for.
+    """
+
+    def __init__(self, service: Service, jobs: int) -> None:
+        self.service = service
+        self.pool: ProcessPoolExecutor | None = None
+        self.failure: BaseException | None = None
+        self.ready = threading.Event()
+        self._starter = threading.Thread(target=self._start, args=(jobs,), name="pool-start", daemon=True)
+        self._starter.start()
+
+    def _start(self, jobs: int) -> None:
+        try:
+            pool = self.pool = _make_pool(self.service, jobs)
+            for f in [pool.submit(_worker_ready) for _ in range(jobs)]:
+                f.result()
+        except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread, at its next task
+            self.failure = exc
+        self.ready.set()
+
+    def submit(self, keys: list[Key], layout: Layout) -> Future[list[Outcome]]:
+        if self.ready.is_set():
+            if self.failure is not None:
+                raise self.failure
+            assert self.pool is not None
+            return self.pool.submit(_keys_in_worker, keys, layout)
+        done: Future[list[Outcome]] = Future()
+        done.set_result(screen_keys(self.service, keys, layout))
+        return done
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._starter.join()
+        if self.pool is not None:  # on an error or Ctrl-C, don't wait for the tasks still queued
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
@@ -510,6 +727,12 @@ def _init_worker(settings: Settings, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the pool)
     exit_with(parent)
     _worker_service = Service(settings)
+    # the matcher's lazy indexes are built now, while the parent still reads, not on the first chunk
+    _worker_service.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)
+
+
+def _worker_ready() -> bool:
+    return _worker_service is not None
 
 
 def exit_with(pid: int) -> None:
@@ -542,6 +765,11 @@ def exit_with(pid: int) -> None:
     threading.Thread(target=wait, name="exit-with-parent", daemon=True).start()
 
 
+def _keys_in_worker(keys: list[Key], layout: Layout) -> list[Outcome]:
+    assert _worker_service is not None, "the pool initializer did not run"
+    return screen_keys(_worker_service, keys, layout)
+
+
 def _screen_in_worker(rows: list[tuple[int, list[str]]], layout: Layout, keep_results: bool) -> ChunkOut:
     assert _worker_service is not None, "the pool initializer did not run"
     return screen_rows(_worker_service, rows, layout, keep_results=keep_results)
@@ -564,13 +792,7 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
         for chunk in _prepend(head, chunks):
             yield screen_rows(service, chunk, layout, keep_results=keep_results)
         return
-    settings = replace(service.settings, watchlist=service.watchlist.path, workers=1)
-    # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["screening.service"])
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                               initargs=(settings, os.getpid()))
-    try:
+    with _pool(service, jobs) as pool:
         pending: deque[Future[ChunkOut]] = deque()
         for chunk in _prepend(head, chunks):
             pending.append(pool.submit(_screen_in_worker, chunk, layout, keep_results))
@@ -578,6 +800,23 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _make_pool(service: Service, jobs: int) -> ProcessPoolExecutor:
+    """`jobs` worker processes, each with its own Service on the same watchlist file (mapped, not copied)."""
+    settings = replace(service.settings, watchlist=service.watchlist.path, workers=1)
+    # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["screening.workerboot", "screening.service"])
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(settings, os.getpid()))
+
+
+@contextmanager
+def _pool(service: Service, jobs: int) -> Iterator[ProcessPoolExecutor]:
+    pool = _make_pool(service, jobs)
+    try:
+        yield pool
     finally:  # on an error or Ctrl-C, don't wait for the chunks still queued
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -645,7 +884,10 @@ def screen_file(
         skipped = sum(1 for _ in islice(rows, skip_rows))
         if skipped < skip_rows:
             raise InputFileError(f"{label}: has {skipped} data rows, but the output already holds {skip_rows}")
-        for chunk in _run_chunks(service, chunks_of(rows, chunk_size or CHUNK), layout, jobs, on_results is not None):
+        chunks = chunks_of(rows, chunk_size or CHUNK)
+        engine = (_run_chunks(service, chunks, layout, jobs, True) if on_results is not None
+                  else _run_unrecorded(service, chunks, layout, jobs))
+        for chunk in engine:
             if on_results and chunk.results is not None:  # recorded first, then written as recorded
                 recorded = on_results(chunk.results, threshold)
                 assert chunk.source is not None and chunk.errors is not None
