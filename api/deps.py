@@ -14,6 +14,7 @@ so a route declared on a plain router is still protected.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -40,9 +41,9 @@ def role(needed: str) -> Callable[..., str]:
     if needed not in ROLES:
         raise ValueError(f"role {needed!r}: must be one of {', '.join(ROLES)}")
 
-    def check(request: Request, _bearer_key: HTTPAuthorizationCredentials | None = Depends(_bearer),
-              _header_key: str | None = Depends(_header)) -> str:
-        return authorize(request, needed)
+    async def check(request: Request, _bearer_key: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                    _header_key: str | None = Depends(_header)) -> str:
+        return await authorize_async(request, needed)  # async: no thread hop when the route class has checked
 
     check.role = needed  # type: ignore[attr-defined]
     check.__name__ = f"role_{needed}"
@@ -71,10 +72,11 @@ def _token(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def authorize(request: Request, needed: str) -> str:
+def authorize(request: Request, needed: str, key: dict[str, Any] | None = None) -> str:
     """Set request.state.caller and .identity for a key with role `needed`; AuthError (401) or ForbiddenError (403).
 
     The identity is who acts: the key's person or system, or with auth off the server's OS user.
+    `key`, when given, is the presented key's record already looked up (authorize_async).
     """
     state = request.state
     if getattr(state, "authorized_for", None) == needed:
@@ -84,7 +86,7 @@ def authorize(request: Request, needed: str) -> str:
         state.caller = "local:" + os_caller().split(":", 1)[1]
         state.identity = os_caller()  # one local user: the same identity as that user's CLI
     else:
-        key = getattr(state, "key", None) or wf.authenticate(_token(request))
+        key = getattr(state, "key", None) or key or wf.authenticate(_token(request))
         state.key = key
         route = request.scope.get("route")
         path = getattr(route, "path", request.url.path)
@@ -93,6 +95,21 @@ def authorize(request: Request, needed: str) -> str:
         state.identity = key["identity"]
     state.authorized_for = needed
     return state.caller
+
+
+async def authorize_async(request: Request, needed: str) -> str:
+    """`authorize` on the event loop when it needs no I/O (checked already, auth off, or the key cached);
+    otherwise on a request thread, where the key is read from the store."""
+    state = request.state
+    if getattr(state, "authorized_for", None) == needed:
+        return state.caller
+    wf: Workflow = request.app.state.workflow
+    if wf.settings.auth == "off" or getattr(state, "key", None) is not None:
+        return authorize(request, needed)
+    key = wf.cached_key(_token(request))
+    if key is not None:
+        return authorize(request, needed, key)
+    return await run_in_threadpool(authorize, request, needed)
 
 
 class KeyFirstRoute(APIRoute):
@@ -109,7 +126,7 @@ class KeyFirstRoute(APIRoute):
 
         async def key_first(request: Request) -> Response:
             if needed is not None and needed != PUBLIC:
-                await run_in_threadpool(authorize, request, needed)
+                await authorize_async(request, needed)
             if expects is not None:
                 await check_body(request, expects=expects)
             return await handler(request)
@@ -163,6 +180,29 @@ def audit(request: Request, service: Service, resp: ScreenResponse, channel: str
     return resp.model_copy(update={"results": outcome.results}) if outcome.results else resp
 
 
+async def audit_async(request: Request, service: Service, resp: ScreenResponse, channel: str = "api") -> ScreenResponse:
+    """`audit` for an async route: the record is handed to the audit writer and awaited on the event loop (no
+    request thread waits for the commit); the response is what was recorded, and only once it is committed."""
+    wf = workflow_of(request)
+    start = time.perf_counter()
+    try:
+        # shield: a client that goes away does not cancel the record (the screening was done; it is kept)
+        outcome = await asyncio.shield(asyncio.wrap_future(wf.record_soon(
+            service, resp.results, threshold=resp.threshold, caller=caller_of(request), identity=identity_of(request),
+            channel=channel)))
+    except Exception:
+        _failed(request)
+        raise
+    _observe(request, channel, resp.results, time.perf_counter() - start)
+    return resp.model_copy(update={"results": outcome.results}) if outcome.results else resp
+
+
+def screen_json(resp: ScreenResponse) -> Response:
+    """The answer of a screening route: the model's own JSON serializer (pydantic-core), with no second
+    validation of a response the service built (what FastAPI's response_model would do)."""
+    return Response(resp.model_dump_json().encode(), media_type="application/json")
+
+
 def file_audit(request: Request, service: Service) -> Callable[[list[Result], float], list[Result]]:
     """The audit hook of the upload route: records each chunk's results and hands them back as recorded."""
     wf = workflow_of(request)
@@ -188,8 +228,9 @@ def _failed(request: Request) -> None:
         metrics.audit_failures.inc()
 
 
-__all__ = ["PUBLIC", "KeyFirstRoute", "attachment", "audit", "authorize", "caller_of", "declared_role", "file_audit",
-           "holder_of", "identity_of", "public", "role", "sees_everything", "workflow_of"]
+__all__ = ["PUBLIC", "KeyFirstRoute", "attachment", "audit", "audit_async", "authorize", "authorize_async",
+           "caller_of", "declared_role", "file_audit", "holder_of", "identity_of", "public", "role", "screen_json",
+           "sees_everything", "workflow_of"]
 
 
 def attachment(filename: str) -> str:
