@@ -15,9 +15,11 @@ so a route declared on a plain router is still protected.
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request, params
 from fastapi.concurrency import run_in_threadpool
@@ -31,6 +33,7 @@ from screening.service import Result, ScreenResponse, Service
 from screening.workflow import ROLES, Workflow, os_caller
 
 PUBLIC = "public"
+T = TypeVar("T")
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <key> (from `screen keys create`)")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the same key in an X-API-Key header")
@@ -197,6 +200,20 @@ async def audit_async(request: Request, service: Service, resp: ScreenResponse, 
     return resp.model_copy(update={"results": outcome.results}) if outcome.results else resp
 
 
+async def on_thread(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` on one of the app's screening threads (SCREENING_THREADS of them), awaited.
+
+    A plain executor hop with the request's context (its request id in the logs): lighter than anyio's
+    run_in_threadpool, which costs a task group and a limiter per call. Without the app's pool (an app not
+    built by create_app), anyio's.
+    """
+    pool = getattr(request.app.state, "screen_pool", None)
+    if pool is None:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args, **kwargs))
+
+
 def screen_json(resp: ScreenResponse) -> Response:
     """The answer of a screening route: the model's own JSON serializer (pydantic-core), with no second
     validation of a response the service built (what FastAPI's response_model would do)."""
@@ -229,7 +246,7 @@ def _failed(request: Request) -> None:
 
 
 __all__ = ["PUBLIC", "KeyFirstRoute", "attachment", "audit", "audit_async", "authorize", "authorize_async",
-           "caller_of", "declared_role", "file_audit", "holder_of", "identity_of", "public", "role", "screen_json",
+           "caller_of", "declared_role", "file_audit", "holder_of", "identity_of", "on_thread", "public", "role", "screen_json",
            "sees_everything", "workflow_of"]
 
 

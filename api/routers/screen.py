@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Query as Q
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from api.deps import KeyFirstRoute, audit_async, holder_of, role, screen_json
+from api.deps import KeyFirstRoute, audit_async, holder_of, on_thread, role, screen_json
 from api.models import PROTECTED, WITH_BODY, ScreenRequest, errors
 from screening.model import EntityType
 from screening.service import Query, ScreenResponse
@@ -20,7 +19,7 @@ router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags
 async def screen(body: ScreenRequest, request: Request) -> Response:
     """Screen up to `max_batch` names in one call (recorded in the audit trail; a `ref` stores the counterparty)."""
     svc = holder_of(request).get()
-    resp = await run_in_threadpool(svc.screen, body.queries, threshold=body.threshold, limit=body.limit)
+    resp = await on_thread(request, svc.screen, body.queries, threshold=body.threshold, limit=body.limit)
     # as recorded: a counterparty's hits on the accept list come back suppressed; sent once its record is committed
     return screen_json(await audit_async(request, svc, resp))
 
@@ -40,5 +39,5 @@ async def screen_one(
     """Screen one name (recorded in the audit trail; a `ref` stores the counterparty)."""
     svc = holder_of(request).get()
     query = Query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier)
-    resp = await run_in_threadpool(svc.screen, [query], threshold=threshold, limit=limit)
+    resp = await on_thread(request, svc.screen, [query], threshold=threshold, limit=limit)
     return screen_json(await audit_async(request, svc, resp))
