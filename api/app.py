@@ -53,7 +53,12 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Screening is CPU-bound under one GIL per worker: a few threads keep the latency tail short
         # where anyio's default 40 let requests queue inside the process.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        # The screening routes have their own SCREENING_THREADS pool; the other sync routes (uploads, jobs, alerts, a
+        # key read from the store) keep at least 4, so a long upload never holds up a key check.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(settings.threads, 4)
+        # the threads that screen for GET/POST /v1/screen (api/deps.py: on_thread); other sync routes use anyio's
+        screen_pool = ThreadPoolExecutor(max_workers=max(1, settings.threads), thread_name_prefix="screen")
+        app.state.screen_pool = screen_pool
         await run_in_threadpool(workflow.upgrade)  # schema migrations, before the first request
         holder.load()
         holder.start_watching()
@@ -62,6 +67,7 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
         await run_in_threadpool(runner.close)  # a running job stops at its next chunk and resumes next start
         await run_in_threadpool(holder.stop_watching)
         await run_in_threadpool(workflow.close)  # the audit writer commits what it holds
+        app.state.screen_pool = None  # an app served again (tests) starts a new pool; without one, anyio's threads
         screen_pool.shutdown(wait=False)
 
     app = FastAPI(title="Sanctions screening", version="0.1.0", lifespan=lifespan,
@@ -70,9 +76,6 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
                               "needs an API key (`Authorization: Bearer <key>` or `X-API-Key`). Every error "
                               "is `{\"detail\": \"<one line>\"}`.")
     app.state.holder = holder
-    # the threads that screen for GET/POST /v1/screen (api/deps.py: on_thread); other sync routes use anyio's
-    screen_pool = ThreadPoolExecutor(max_workers=max(1, settings.threads), thread_name_prefix="screen")
-    app.state.screen_pool = screen_pool
     app.state.workflow = workflow
     app.state.jobs = runner
     app.state.metrics = metrics
