@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import anyio
@@ -14,6 +15,7 @@ from fastapi.routing import APIRoute
 from api import errors
 from api.deps import declared_role
 from api.edge import EdgeMiddleware
+from api.fastscreen import FastScreen, find_route
 from api.metrics import Metrics
 from api.routers import alerts, audit, files, health, jobs, keys, screen, watchlist, yente
 from api.routers.web import mount_web
@@ -51,7 +53,12 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI):
         # Screening is CPU-bound under one GIL per worker: a few threads keep the latency tail short
         # where anyio's default 40 let requests queue inside the process.
-        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
+        # The screening routes have their own SCREENING_THREADS pool; the other sync routes (uploads, jobs, alerts, a
+        # key read from the store) keep at least 4, so a long upload never holds up a key check.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = max(settings.threads, 4)
+        # the threads that screen for GET/POST /v1/screen (api/deps.py: on_thread); other sync routes use anyio's
+        screen_pool = ThreadPoolExecutor(max_workers=max(1, settings.threads), thread_name_prefix="screen")
+        app.state.screen_pool = screen_pool
         await run_in_threadpool(workflow.upgrade)  # schema migrations, before the first request
         holder.load()
         holder.start_watching()
@@ -60,6 +67,8 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
         await run_in_threadpool(runner.close)  # a running job stops at its next chunk and resumes next start
         await run_in_threadpool(holder.stop_watching)
         await run_in_threadpool(workflow.close)  # the audit writer commits what it holds
+        app.state.screen_pool = None  # an app served again (tests) starts a new pool; without one, anyio's threads
+        screen_pool.shutdown(wait=False)
 
     app = FastAPI(title="Sanctions screening", version="0.1.0", lifespan=lifespan,
                   description="Screen names against sanctions watchlists. Scores are in [0, 1]; "
@@ -71,10 +80,11 @@ def create_app(settings: Settings, *, warn_auth_off: bool = True) -> FastAPI:
     app.state.jobs = runner
     app.state.metrics = metrics
     errors.install(app)
-    app.add_middleware(EdgeMiddleware, max_body=settings.max_upload, metrics=metrics)
-
     for router in ROUTERS:
         app.include_router(router)
+    # GET /v1/screen without FastAPI's per-request machinery (api/fastscreen.py), inside the edge's id, log and metrics
+    app.add_middleware(FastScreen, route=find_route(screen.router.routes), enabled=settings.fast_screen)
+    app.add_middleware(EdgeMiddleware, max_body=settings.max_upload, metrics=metrics)
     app.add_middleware(yente.ReconcileCORS)  # CORS (and ?api_key=) on /reconcile/* only
     check_routes_declare_roles(app)
     mount_web(app, holder, settings)  # the page for compliance staff, at /web: its own sessions guard it

@@ -14,9 +14,12 @@ so a route declared on a plain router is still protected.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import functools
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, Request, params
 from fastapi.concurrency import run_in_threadpool
@@ -30,6 +33,7 @@ from screening.service import Result, ScreenResponse, Service
 from screening.workflow import ROLES, Workflow, os_caller
 
 PUBLIC = "public"
+T = TypeVar("T")
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <key> (from `screen keys create`)")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the same key in an X-API-Key header")
@@ -40,9 +44,9 @@ def role(needed: str) -> Callable[..., str]:
     if needed not in ROLES:
         raise ValueError(f"role {needed!r}: must be one of {', '.join(ROLES)}")
 
-    def check(request: Request, _bearer_key: HTTPAuthorizationCredentials | None = Depends(_bearer),
-              _header_key: str | None = Depends(_header)) -> str:
-        return authorize(request, needed)
+    async def check(request: Request, _bearer_key: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                    _header_key: str | None = Depends(_header)) -> str:
+        return await authorize_async(request, needed)  # async: no thread hop when the route class has checked
 
     check.role = needed  # type: ignore[attr-defined]
     check.__name__ = f"role_{needed}"
@@ -71,10 +75,11 @@ def _token(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def authorize(request: Request, needed: str) -> str:
+def authorize(request: Request, needed: str, key: dict[str, Any] | None = None) -> str:
     """Set request.state.caller and .identity for a key with role `needed`; AuthError (401) or ForbiddenError (403).
 
     The identity is who acts: the key's person or system, or with auth off the server's OS user.
+    `key`, when given, is the presented key's record already looked up (authorize_async).
     """
     state = request.state
     if getattr(state, "authorized_for", None) == needed:
@@ -84,7 +89,7 @@ def authorize(request: Request, needed: str) -> str:
         state.caller = "local:" + os_caller().split(":", 1)[1]
         state.identity = os_caller()  # one local user: the same identity as that user's CLI
     else:
-        key = getattr(state, "key", None) or wf.authenticate(_token(request))
+        key = getattr(state, "key", None) or key or wf.authenticate(_token(request))
         state.key = key
         route = request.scope.get("route")
         path = getattr(route, "path", request.url.path)
@@ -93,6 +98,21 @@ def authorize(request: Request, needed: str) -> str:
         state.identity = key["identity"]
     state.authorized_for = needed
     return state.caller
+
+
+async def authorize_async(request: Request, needed: str) -> str:
+    """`authorize` on the event loop when it needs no I/O (checked already, auth off, or the key cached);
+    otherwise on a request thread, where the key is read from the store."""
+    state = request.state
+    if getattr(state, "authorized_for", None) == needed:
+        return state.caller
+    wf: Workflow = request.app.state.workflow
+    if wf.settings.auth == "off" or getattr(state, "key", None) is not None:
+        return authorize(request, needed)
+    key = wf.cached_key(_token(request))
+    if key is not None:
+        return authorize(request, needed, key)
+    return await run_in_threadpool(authorize, request, needed)
 
 
 class KeyFirstRoute(APIRoute):
@@ -109,7 +129,7 @@ class KeyFirstRoute(APIRoute):
 
         async def key_first(request: Request) -> Response:
             if needed is not None and needed != PUBLIC:
-                await run_in_threadpool(authorize, request, needed)
+                await authorize_async(request, needed)
             if expects is not None:
                 await check_body(request, expects=expects)
             return await handler(request)
@@ -163,6 +183,43 @@ def audit(request: Request, service: Service, resp: ScreenResponse, channel: str
     return resp.model_copy(update={"results": outcome.results}) if outcome.results else resp
 
 
+async def audit_async(request: Request, service: Service, resp: ScreenResponse, channel: str = "api") -> ScreenResponse:
+    """`audit` for an async route: the record is handed to the audit writer and awaited on the event loop (no
+    request thread waits for the commit); the response is what was recorded, and only once it is committed."""
+    wf = workflow_of(request)
+    start = time.perf_counter()
+    try:
+        # shield: a client that goes away does not cancel the record (the screening was done; it is kept)
+        outcome = await asyncio.shield(asyncio.wrap_future(wf.record_soon(
+            service, resp.results, threshold=resp.threshold, caller=caller_of(request), identity=identity_of(request),
+            channel=channel)))
+    except Exception:
+        _failed(request)
+        raise
+    _observe(request, channel, resp.results, time.perf_counter() - start)
+    return resp.model_copy(update={"results": outcome.results}) if outcome.results else resp
+
+
+async def on_thread(request: Request, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(*args, **kwargs)` on one of the app's screening threads (SCREENING_THREADS of them), awaited.
+
+    A plain executor hop with the request's context (its request id in the logs): lighter than anyio's
+    run_in_threadpool, which costs a task group and a limiter per call. Without the app's pool (an app not
+    built by create_app), anyio's.
+    """
+    pool = getattr(request.app.state, "screen_pool", None)
+    if pool is None:
+        return await run_in_threadpool(fn, *args, **kwargs)
+    ctx = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(ctx.run, fn, *args, **kwargs))
+
+
+def screen_json(resp: ScreenResponse) -> Response:
+    """The answer of a screening route: the model's own JSON serializer (pydantic-core), with no second
+    validation of a response the service built (what FastAPI's response_model would do)."""
+    return Response(resp.model_dump_json().encode(), media_type="application/json")
+
+
 def file_audit(request: Request, service: Service) -> Callable[[list[Result], float], list[Result]]:
     """The audit hook of the upload route: records each chunk's results and hands them back as recorded."""
     wf = workflow_of(request)
@@ -188,8 +245,9 @@ def _failed(request: Request) -> None:
         metrics.audit_failures.inc()
 
 
-__all__ = ["PUBLIC", "KeyFirstRoute", "attachment", "audit", "authorize", "caller_of", "declared_role", "file_audit",
-           "holder_of", "identity_of", "public", "role", "sees_everything", "workflow_of"]
+__all__ = ["PUBLIC", "KeyFirstRoute", "attachment", "audit", "audit_async", "authorize", "authorize_async",
+           "caller_of", "declared_role", "file_audit", "holder_of", "identity_of", "on_thread", "public", "role", "screen_json",
+           "sees_everything", "workflow_of"]
 
 
 def attachment(filename: str) -> str:

@@ -64,16 +64,23 @@ def validation_message(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+def response_for(exc: ScreeningError) -> JSONResponse:
+    """The answer to a ScreeningError: its status, AuthError with `WWW-Authenticate: Bearer`; 5xx are logged."""
+    if isinstance(exc, AuthError):
+        return error(401, exc.message, {"WWW-Authenticate": "Bearer"})
+    if exc.status >= 500:
+        log.error("%s: %s", type(exc).__name__, clean(exc.message))
+    return error(exc.status, exc.message)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AuthError)
     async def auth_error(_request: Request, exc: AuthError) -> JSONResponse:
-        return error(401, exc.message, {"WWW-Authenticate": "Bearer"})
+        return response_for(exc)
 
     @app.exception_handler(ScreeningError)
     async def screening_error(_request: Request, exc: ScreeningError) -> JSONResponse:
-        if exc.status >= 500:
-            log.error("%s: %s", type(exc).__name__, clean(exc.message))
-        return error(exc.status, exc.message)
+        return response_for(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

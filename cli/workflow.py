@@ -248,7 +248,7 @@ def keys_list(as_json: Json = False) -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="Key name.")]) -> None:
-    """Revoke an API key: it is refused from the next request on."""
+    """Revoke an API key: a running server refuses it within SCREENING_KEY_CACHE seconds (1)."""
     with errors_to_exit():
         workflow().revoke_key(name)
     out.print(f"revoked key {name!r}", highlight=False)

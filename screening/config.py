@@ -25,7 +25,9 @@ class Settings:
     max_name_length: int = 300
     max_batch: int = 1000  # names per HTTP request
     workers: int = 1  # rapidfuzz cdist threads; -1 uses every core
-    threads: int = 4  # request threads per server worker process (CPU-bound work: few is faster)
+    threads: int = 2  # screening threads per server worker process (CPU-bound under one GIL: few is faster)
+    fast_screen: bool = True  # GET /v1/screen answered by api/fastscreen.py; false: by the FastAPI route alone
+    key_cache: float = 1.0  # seconds a server process trusts an API key it read; a key revoked elsewhere then fails
     reload_interval: float = 5.0  # seconds between checks of the artifact file for a swap; 0 turns it off
     sources: Path = ROOT / "watchlists" / "sources.toml"  # list URLs for `screen watchlist update`
     max_shrink: float = 0.2  # an update that shrinks a source by more than this share is refused

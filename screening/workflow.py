@@ -24,6 +24,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import pwd
 import queue
@@ -33,7 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -43,11 +44,12 @@ import sqlalchemy as sa
 
 from .batch import escape_cell
 from .config import Settings
-from .errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError
+from .errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError, ScreeningError, UnavailableError
 from .matcher import MATCHER_VERSION
 from .service import Query, Result, Service, Suppression
 from .store import Store, as_utc, utcnow
 
+log = logging.getLogger("screening.audit")
 ROLES = ("screener", "analyst", "admin")  # each may do what the ones before it may
 DECISIONS = ("false_positive", "true_match", "escalated")
 ALERT_STATUSES = ("open", "escalated", "false_positive", "true_match")
@@ -55,6 +57,7 @@ UNDECIDED = ("open", "escalated")
 RESCREEN_LIMIT = 50  # hits per name kept by a re-screen before filtering to changed entities
 RESCREEN_CHUNK = 2000
 MAX_NOTE = 4000
+MAX_CACHED_KEYS = 10_000  # live keys one process remembers (Workflow.authenticate)
 RETRIES = 3  # attempts of a transaction that lost a race for a unique key
 T = TypeVar("T")
 # RFC 4180 line ends: Python's csv quotes a field only for the characters of its own line terminator,
@@ -315,9 +318,16 @@ class RescreenSummary:
 
 
 class _GroupCommit:
-    """One writer thread that commits the audit records of concurrent requests together."""
+    """One writer thread that commits the audit records of concurrent requests together.
 
-    MAX_BATCH = 64
+    `submit` hands a record to the writer and returns a future at once; the future is settled only after the
+    transaction holding the record has committed (its outcome) or failed (an error). A caller answers only
+    once its future holds an outcome, so no answer leaves without its record, while one commit (one fsync)
+    serves every request that arrived meanwhile. An error that is not a ScreeningError becomes
+    UnavailableError (503): the caller says the screening could not be recorded, never that it was.
+    """
+
+    MAX_BATCH = 256
 
     def __init__(self, workflow: Workflow) -> None:
         self._wf = workflow
@@ -325,16 +335,17 @@ class _GroupCommit:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, job: RecordJob) -> RecordOutcome:
+    def submit(self, job: RecordJob) -> Future[RecordOutcome]:
+        future: Future[RecordOutcome] = Future()
         if not job.results:
-            return RecordOutcome()
+            future.set_result(RecordOutcome())
+            return future
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
                 self._thread.start()
-        future: Future[RecordOutcome] = Future()
         self._queue.put((job, future))
-        return future.result()
+        return future
 
     def close(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -357,13 +368,41 @@ class _GroupCommit:
                     break
                 batch.append(nxt)
             try:
-                outcomes = self._wf.record_many([job for job, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - every waiting request gets the error
+                outcomes = self._wf.record_together([job for job, _ in batch])
+            except sa.exc.IntegrityError:  # a key race (or a refusing database): each on its own, with its retries
+                for job, future in batch:
+                    try:
+                        _settle(future, self._wf.record_job(job))
+                    except Exception as exc:  # noqa: BLE001 - this request gets the error, not an answer
+                        _settle(future, error=exc if isinstance(exc, ScreeningError) else _unrecorded(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - every waiting request gets the error, none an answer
+                error = exc if isinstance(exc, ScreeningError) else _unrecorded(exc)
                 for _, future in batch:
-                    future.set_exception(exc)
+                    _settle(future, error=error)
                 continue
             for (_, future), outcome in zip(batch, outcomes, strict=True):
-                future.set_result(outcome)
+                _settle(future, outcome)
+
+
+def _unrecorded(exc: BaseException) -> UnavailableError:
+    log.error("audit records not written: %s: %s", type(exc).__name__, " ".join(str(exc).split())[:500])
+    return UnavailableError("the screening could not be recorded in the audit trail, so it is not answered; "
+                            "the server log has the database's reason")
+
+
+def _settle(future: Future[RecordOutcome], outcome: RecordOutcome | None = None, *,
+            error: BaseException | None = None) -> None:
+    """Settle a record's future; one its waiter gave up on (a client gone) is left as it is."""
+    if future.done():
+        return
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(outcome)  # type: ignore[arg-type]
+    except InvalidStateError:  # cancelled meanwhile by its waiter
+        pass
 
 
 class Workflow:
@@ -373,6 +412,9 @@ class Workflow:
         self.settings = settings
         self.store = store or Store(settings.db_url)
         self._group = _GroupCommit(self)
+        # key hash -> (key view, when read): a request's key check is a dict lookup, not a database read
+        self._keys: dict[str, tuple[dict[str, Any], float]] = {}
+        self._revoked = 0  # revocations through this process: a read that overlapped one is not cached
 
     def record_grouped(self, service: Service, results: list[Result], *, threshold: float, caller: str,
                        channel: str, identity: str | None = None) -> RecordOutcome:
@@ -381,6 +423,15 @@ class Workflow:
         Returns only after the transaction holding this record has committed, so a response is
         never sent for a screening that is not in the audit trail; under load one commit (and one
         fsync) serves many requests instead of each request queueing for the database's write lock.
+        """
+        return self.record_soon(service, results, threshold=threshold, caller=caller, channel=channel,
+                                identity=identity).result()
+
+    def record_soon(self, service: Service, results: list[Result], *, threshold: float, caller: str, channel: str,
+                    identity: str | None = None) -> Future[RecordOutcome]:
+        """`record_grouped` without waiting: a future that holds the outcome once the record has committed.
+
+        The HTTP routes await it on the event loop, so no request thread sits waiting for a commit.
         """
         return self._group.submit(RecordJob(service, results, threshold, caller, channel, identity))
 
@@ -433,11 +484,42 @@ class Workflow:
 
     def record_many(self, jobs: list[RecordJob]) -> list[RecordOutcome]:
         """Several `record` calls in one transaction; on a key race, one by one (each with its retries)."""
-        now = utcnow()
         try:
-            return self._transact(lambda conn: [self._record(conn, job, now) for job in jobs], attempts=1)
+            return self.record_together(jobs)
         except sa.exc.IntegrityError:
-            return [self._transact(lambda conn, j=j: self._record(conn, j, utcnow())) for j in jobs]
+            return [self.record_job(j) for j in jobs]
+
+    def record_together(self, jobs: list[RecordJob]) -> list[RecordOutcome]:
+        """Several `record` calls in one transaction, tried once (an IntegrityError on a key race is raised).
+
+        Jobs without a counterparty reference (no counterparty, no alert, nothing to read first) have their
+        audit records written together: one insert and one read-back for all of them.
+        """
+        now = utcnow()
+        return self._transact(lambda conn: self._record_batch(conn, jobs, now), attempts=1)
+
+    def record_job(self, job: RecordJob) -> RecordOutcome:
+        """One `record` call in its own transaction, run again on a key race."""
+        return self._transact(lambda conn: self._record(conn, job, utcnow()))
+
+    def _record_batch(self, conn: sa.Connection, jobs: list[RecordJob], now: datetime) -> list[RecordOutcome]:
+        outcomes: list[RecordOutcome | None] = [None] * len(jobs)
+        plain: list[int] = []
+        for i, job in enumerate(jobs):
+            if any(_ref(r) for r in job.results):
+                outcomes[i] = self._record(conn, job, now)
+            else:
+                plain.append(i)
+        groups = []
+        for i in plain:
+            job = jobs[i]
+            self._ensure_version(conn, job.service)
+            entity_hash_of = job.service.watchlist.entity_hash_of
+            groups.append([_audit_row(job, r, None, [Unreferenced(entity_hash_of(h.entity_id)) for h in r.hits], [], now)
+                           for r in job.results])
+        for i, ids in zip(plain, self.store.insert_screening_groups(conn, groups), strict=True):
+            outcomes[i] = RecordOutcome(results=list(jobs[i].results), screening_ids=ids)
+        return outcomes  # type: ignore[return-value]
 
     def _known(self, conn: sa.Connection, counterparty_ids: set[int]) -> Known:
         by_key: dict[tuple[int, str, str, str], dict[str, Any]] = {}
@@ -731,14 +813,41 @@ class Workflow:
         return _key_view(row), token
 
     def authenticate(self, token: str | None) -> dict[str, Any]:
-        """The key record for a presented key; AuthError when it is missing, unknown or revoked."""
+        """The key record for a presented key; AuthError when it is missing, unknown or revoked.
+
+        A key found live is trusted for `settings.key_cache` seconds without reading the store again; a key
+        revoked through this process (`revoke_key`) is refused from the next request on, one revoked by
+        another process (the CLI, another server worker) once that time has passed. Unknown or revoked keys
+        are never cached: each try reads the store.
+        """
         if not token:
             raise AuthError("an API key is required (Authorization: Bearer <key> or X-API-Key)")
+        digest = key_hash(token)
+        cached = self._cached(digest)
+        if cached is not None:
+            return cached
+        revoked = self._revoked
         with self.store.connect() as conn:
-            row = self.store.key_by_hash(conn, key_hash(token))
+            row = self.store.key_by_hash(conn, digest)
         if row is None or row["revoked_at"] is not None:
+            self._keys.pop(digest, None)
             raise AuthError("unknown or revoked API key")
-        return _key_view(row)
+        view = _key_view(row)
+        if self.settings.key_cache > 0 and revoked == self._revoked:
+            if len(self._keys) >= MAX_CACHED_KEYS:
+                self._keys.clear()
+            self._keys[digest] = (view, time.monotonic())
+        return view
+
+    def cached_key(self, token: str | None) -> dict[str, Any] | None:
+        """The key record for a presented key when it is in the cache and fresh; None otherwise (no I/O)."""
+        return self._cached(key_hash(token)) if token else None
+
+    def _cached(self, digest: str) -> dict[str, Any] | None:
+        hit = self._keys.get(digest)
+        if hit is None or time.monotonic() - hit[1] >= self.settings.key_cache:
+            return None
+        return hit[0]
 
     @staticmethod
     def authorize(key: dict[str, Any], needed: str, action: str) -> None:
@@ -753,6 +862,10 @@ class Workflow:
         with self.store.begin() as conn:
             if not self.store.revoke_key(conn, name, utcnow()):
                 raise NotFoundError(f"no active API key named {name!r}")
+        self._revoked += 1
+        for digest, (view, _) in list(self._keys.items()):  # refused by this process from the next request on
+            if view["name"] == name:
+                self._keys.pop(digest, None)
 
 
 # ---- rows and files -------------------------------------------------------------------------------

@@ -30,6 +30,6 @@ def create_key(request: Request, body: KeyRequest) -> dict[str, Any]:
 @router.delete("/v1/keys/{name}", status_code=204, responses=errors(404),
              dependencies=[Depends(role("admin"))])
 def revoke_key(request: Request, name: str) -> Response:
-    """Revoke a key; it is refused from the next request on."""
+    """Revoke a key; this server worker refuses it from the next request on, the others within SCREENING_KEY_CACHE s."""
     workflow_of(request).revoke_key(name)
     return Response(status_code=204)

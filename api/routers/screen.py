@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi import Query as Q
+from fastapi.responses import Response
 
-from api.deps import KeyFirstRoute, audit, holder_of, role
+from api.deps import KeyFirstRoute, audit_async, holder_of, on_thread, role, screen_json
 from api.models import PROTECTED, WITH_BODY, ScreenRequest, errors
 from screening.model import EntityType
 from screening.service import Query, ScreenResponse
@@ -15,15 +16,16 @@ router = APIRouter(route_class=KeyFirstRoute, responses=errors(*PROTECTED), tags
 
 @router.post("/v1/screen", response_model=ScreenResponse, responses=errors(*WITH_BODY),
              dependencies=[Depends(role("screener"))])
-def screen(body: ScreenRequest, request: Request) -> ScreenResponse:
+async def screen(body: ScreenRequest, request: Request) -> Response:
     """Screen up to `max_batch` names in one call (recorded in the audit trail; a `ref` stores the counterparty)."""
     svc = holder_of(request).get()
-    resp = svc.screen(body.queries, threshold=body.threshold, limit=body.limit)
-    return audit(request, svc, resp)  # as recorded: a counterparty's hits on the accept list come back suppressed
+    resp = await on_thread(request, svc.screen, body.queries, threshold=body.threshold, limit=body.limit)
+    # as recorded: a counterparty's hits on the accept list come back suppressed; sent once its record is committed
+    return screen_json(await audit_async(request, svc, resp))
 
 
 @router.get("/v1/screen", response_model=ScreenResponse, dependencies=[Depends(role("screener"))])
-def screen_one(
+async def screen_one(
     request: Request,
     name: str = Q(examples=["Sino Electronics Co., Ltd"]),
     country: str | None = Q(default=None, examples=["HK"]),
@@ -33,9 +35,9 @@ def screen_one(
     ref: str | None = Q(default=None, examples=["CP-0003"]),
     dob: str | None = Q(default=None, pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$", examples=["1971-05-02"]),
     identifier: list[str] = Q(default=[], examples=[["IMO 9187629"]]),
-) -> ScreenResponse:
+) -> Response:
     """Screen one name (recorded in the audit trail; a `ref` stores the counterparty)."""
     svc = holder_of(request).get()
     query = Query(name=name, country=country, type=type, ref=ref, dob=dob, identifiers=identifier)
-    resp = svc.screen([query], threshold=threshold, limit=limit)
-    return audit(request, svc, resp)
+    resp = await on_thread(request, svc.screen, [query], threshold=threshold, limit=limit)
+    return screen_json(await audit_async(request, svc, resp))

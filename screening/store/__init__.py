@@ -368,6 +368,37 @@ class Store:
             raise StoreError(f"audit records of request {rid} did not read back in the order written")
         return [b.id for b in back]
 
+    def insert_screening_groups(self, conn: Connection, groups: list[list[dict[str, Any]]]) -> list[list[int]]:
+        """Append the audit records of several requests at once (each group shares a request id, no two groups
+        one); their ids, group by group, in order. One executemany and one read-back for them all, checked
+        row by row like `insert_screenings`."""
+        rids = [g[0]["request_id"] if g else None for g in groups]
+        if any(r["request_id"] != rid for g, rid in zip(groups, rids, strict=True) for r in g):
+            raise StoreError("audit records written together must share one request id")
+        wanted = [rid for rid in rids if rid is not None]
+        if len(set(wanted)) != len(wanted):
+            raise StoreError("two groups of audit records written together share a request id")
+        rows = [r for g in groups for r in g]
+        if not rows:
+            return [[] for _ in groups]
+        conn.execute(t.screenings.insert(), rows)
+        c = t.screenings.c
+        back: dict[str, list[Any]] = {rid: [] for rid in wanted}
+        for part in _chunks(wanted):
+            for b in conn.execute(sa.select(c.id, c.request_id, c.ref, c.name).where(c.request_id.in_(part))
+                                  .order_by(c.id)):
+                back[b.request_id].append(b)
+        out = []
+        for g, rid in zip(groups, rids, strict=True):
+            if rid is None:
+                out.append([])
+                continue
+            got = back[rid]
+            if len(got) != len(g) or any((b.ref, b.name) != (r["ref"], r["name"]) for b, r in zip(got, g, strict=True)):
+                raise StoreError(f"audit records of request {rid} did not read back in the order written")
+            out.append([b.id for b in got])
+        return out
+
     def iter_screenings(self, *, since: datetime | None = None, until: datetime | None = None,
                         batch: int = 1000) -> Iterator[dict[str, Any]]:
         """The audit trail in id order, read in pages so an export of millions of rows stays small."""
