@@ -87,8 +87,9 @@ class Params:
     person_partial: float = 0.12  # a person matched on common parts only loses up to this share, by how much is left out
     one_word: float = 0.8  # factor: a one-word listed name inside a query with other words of its own
     thing_kind: float = 0.75  # factor: a vessel or aircraft name against a query that says more
-    # The fitted score model (screening/data/score_model.json, by benchmarks/fit_scores.py); None: hand-set.
-    model: ScoreModel | None = field(default_factory=lambda: load_model())
+    # A fitted score model (screening.scoring.fitted_params(): screening/data/score_model.json, written by
+    # benchmarks/fit_scores.py) or None: the hand-set score, the default (see benchmarks/README.md "Accuracy").
+    model: ScoreModel | None = None
 
 
 @dataclass
@@ -447,7 +448,8 @@ MAX_LIFT = sum(a.lift for a in ADJUSTMENTS)  # no name-level adjustment of the h
 class ScoreModel:
     """A logistic model of "this listed name is the entity the query means", fitted on labelled
     pairs by benchmarks/fit_scores.py: P = 1 / (1 + exp(-(intercept + sum(weight * term)))), where a
-    term is a `Features` field or a product "a*b" of two. A pure function of the features."""
+    term is a `Features` field, a product "a*b" of two, or "handset": the hand-set score
+    (`handset_score`, itself a pure function of the features). A pure function of the features."""
 
     intercept: float
     terms: tuple[tuple[str, float], ...]
@@ -456,36 +458,37 @@ class ScoreModel:
     @classmethod
     def load(cls, path: Path) -> ScoreModel:
         data = json.loads(path.read_text(encoding="utf-8"))
-        unknown = {f for t in data["coefficients"] for f in t.split("*")} - set(FEATURE_NAMES)
+        unknown = {f for t in data["coefficients"] for f in t.split("*")} - set(FEATURE_NAMES) - {"handset"}
         if unknown:
             raise ValueError(f"{path}: unknown features {sorted(unknown)}")
         return cls(float(data["intercept"]), tuple((t, float(w)) for t, w in data["coefficients"].items()),
                    str(data.get("fitted_on", "")))
 
-    def logit(self, f: Features) -> float:
+    def logit(self, f: Features, params: Params) -> float:
         z = self.intercept
         for term, w in self.terms:
-            z += w * _term(f, term)
+            a, _, b = term.partition("*")
+            v = handset_score(f, params) if a == "handset" else getattr(f, a)
+            z += w * (v * getattr(f, b) if b else v)
         return z
 
-    def logit_bound(self, f: Features) -> float:
+    def logit_bound(self, f: Features, params: Params) -> float:
         """The largest logit any values of the late features could give, the early ones as in `f`.
-        Every feature is >= 0 and every late one at most 1, so a term's largest value is its known
-        part times 1 when the weight is positive, 0 otherwise."""
+        Every feature is >= 0 and every late one at most 1 (the hand-set score at most its own
+        bound), so a term's largest value is its known part times that maximum when the weight is
+        positive, 0 otherwise."""
         z = self.intercept
         for term, w in self.terms:
             parts = term.split("*")
             known = 1.0
             for name in parts:
-                if name not in LATE_FEATURES:
+                if name == "handset":
+                    known *= (1 - params.char_share) * f.token_score + params.char_share + MAX_LIFT
+                elif name not in LATE_FEATURES:
                     known *= getattr(f, name)
-            z += max(0.0, w * known) if any(n in LATE_FEATURES for n in parts) else w * known
+            late = any(n in LATE_FEATURES or n == "handset" for n in parts)
+            z += max(0.0, w * known) if late else w * known
         return z
-
-
-def _term(f: Features, term: str) -> float:
-    a, _, b = term.partition("*")
-    return getattr(f, a) * getattr(f, b) if b else getattr(f, a)
 
 
 def _sigmoid(z: float) -> float:
@@ -498,6 +501,14 @@ MODEL_PATH = Path(__file__).parent / "data" / "score_model.json"
 @lru_cache(maxsize=4)
 def load_model(path: Path = MODEL_PATH) -> ScoreModel | None:
     return ScoreModel.load(path) if path.exists() else None
+
+
+def fitted_params(path: Path = MODEL_PATH, **changes: float) -> Params:
+    """Params scoring with the fitted model (its probability is the name score)."""
+    model = load_model(path)
+    if model is None:
+        raise FileNotFoundError(f"{path}: no fitted score model (run benchmarks/fit_scores.py)")
+    return Params(model=model, **changes)
 
 
 def _exact(f: Features) -> bool:
@@ -516,7 +527,7 @@ def score_tail(f: Features, params: Params) -> tuple[float, list[tuple[str, floa
     if model is not None:
         if _exact(f):
             return 1.0, adjustments
-        z = model.logit(f)
+        z = model.logit(f, params)
         score = _sigmoid(z)
         weights = dict(model.terms)
         for a in ADJUSTMENTS:
@@ -524,20 +535,31 @@ def score_tail(f: Features, params: Params) -> tuple[float, list[tuple[str, floa
             if v:
                 adjustments.append((a.reason, round(score - _sigmoid(z - weights.get(a.feature, 0.0) * v), 4)))
         return score, adjustments
+    return _handset(f, params, adjustments), adjustments
+
+
+def handset_score(f: Features, params: Params) -> float:
+    """The hand-set score: (1 - char_share) * token score + char_share * char score, times the
+    adjustments' factors (and the legal-form shift), clamped to [0, 1]."""
+    return _handset(f, params, None)
+
+
+def _handset(f: Features, params: Params, shown: list[tuple[str, float]] | None) -> float:
     score = (1 - params.char_share) * f.token_score + params.char_share * f.char_score
     for a in ADJUSTMENTS:
         v = getattr(f, a.feature)
         if v:
             h = a.handset(v, params)
-            adjustments.append((a.reason, round(h, 4)))
+            if shown is not None:
+                shown.append((a.reason, round(h, 4)))
             score = score * h if a.factor else score + h
-    return min(1.0, max(0.0, score)), adjustments
+    return min(1.0, max(0.0, score))
 
 
 def score_bound(f: Features, params: Params) -> float:
     """The most `score_tail` could give for these early features, whatever the late ones turn out."""
     if params.model is not None:
-        return 1.0 if f.token_score >= 1.0 else _sigmoid(params.model.logit_bound(f))
+        return 1.0 if f.token_score >= 1.0 else _sigmoid(params.model.logit_bound(f, params))
     return (1 - params.char_share) * f.token_score + params.char_share + MAX_LIFT
 
 
