@@ -413,12 +413,22 @@ def _name_prior() -> dict[str, float]:
 NAME_PRIOR = _name_prior()
 
 
+def _short_form(ev: Evidence) -> bool:
+    """The query is the listed name's first and last parts and nothing else ("Jose Torres" for
+    "Jose Luis RUELAS TORRES"): how a name with middle names is usually shortened. Parts from the
+    middle ("Carlos Cruz" for "Juan Carlos CRUZ OVALLE") are not."""
+    paired = {j for _, j, _ in ev.pairs}
+    return not ev.q_extra and len(ev.pairs) >= 2 and 0 in paired and len(ev.ct) - 1 in paired
+
+
 def _weak_person_parts(ev: Evidence, p: Params) -> float:
     """A person's name matched only on parts many people bear, with more of the listed name left out
     ("Carlos Cruz" against "Juan Carlos CRUZ OVALLE"): weak evidence of the same person. The value
     is how much of the listed name the query left out (doubled, at most 1)."""
     if not (ev.kind == "person" and ev.c_extra and ev.pairs
             and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i, _, _ in ev.pairs)):
+        return 0.0
+    if _short_form(ev):
         return 0.0
     left = sum(ev.weight(t) for t in ev.c_extra)
     return min(1.0, 2 * left / (ev.matched_weight + left))

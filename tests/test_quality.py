@@ -98,6 +98,8 @@ LISTED = [
     _company("opensanctions:NK-dtYAMkQoUQs4gSaKkvsdg2", "PACIFIC", type="vessel"),
     _company("opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D", "Alpha LLC", countries=("RU",)),
     _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
+    _person("ofac-sdn:18957", "Jose Luis RUELAS TORRES", Alias(name="RUELAS TORRES, Jose Luis", kind="listed"),
+            countries=("MX",), dates=("1953-09-10",)),
     _person("ofac-sdn:11288", "Yu Liang PAO", Alias(name="PAO, Yu Liang", kind="listed")),
     _person("ofac-sdn:23224", "Na CHU", Alias(name="CHU, Na", kind="listed")),
     _company("ofac-sdn:23208", "KB LINES LIMITED"),
@@ -614,6 +616,18 @@ def test_common_parts_of_a_longer_persons_name_are_weak_evidence(quality: Servic
     loose = screen(quality, "Carlos Cruz", threshold=0.0).hits
     cruz = next(h for h in loose if h.entity_id == "ofac-sdn:26787")
     assert "common parts of a longer person's name" in reasons(cruz)
+
+
+def test_a_persons_first_and_last_name_is_the_usual_short_form_not_weak_evidence(quality: Service) -> None:
+    # "Jose Torres" for "Jose Luis RUELAS TORRES": the first and last names, the middle ones left out
+    hit = top(quality, "Jose Torres")
+    assert hit.entity_id == "ofac-sdn:18957", hits_of(screen(quality, "Jose Torres"))
+    assert "common parts of a longer person's name" not in reasons(hit)
+    # two parts from the middle of the same name are still weak evidence
+    loose = screen(quality, "Luis Torres", threshold=0.0).hits
+    middle = next(h for h in loose if h.entity_id == "ofac-sdn:18957")
+    assert "common parts of a longer person's name" in reasons(middle)
+    assert middle.score < hit.score
 
 
 @pytest.mark.parametrize(("query", "entity_id", "token"), [
