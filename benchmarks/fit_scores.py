@@ -111,6 +111,14 @@ def fit(X: np.ndarray, y: np.ndarray, w: np.ndarray, terms: tuple[tuple[str, int
     return float(res.x[0]), res.x[1:]
 
 
+def fit_calibrated(X: np.ndarray, y: np.ndarray, w: np.ndarray, positive_weight: float = POSITIVE_WEIGHT,
+                   terms: tuple[tuple[str, int], ...] = TERMS, l2: float = L2) -> tuple[float, np.ndarray]:
+    """`fit`, with the intercept moved back by log(positive_weight): weighting the positives k times
+    adds log k to every logit, so the model's probabilities are those of the pairs as they come."""
+    b, c = fit(X, y, w, terms, l2)
+    return b - float(np.log(positive_weight)), c
+
+
 def predict(intercept: float, coef: np.ndarray, X: np.ndarray, F: np.ndarray) -> np.ndarray:  # noqa: N803
     """The model's score on rows: its probability, 1.0 for the same name (screening.scoring.score_tail)."""
     p = 1 / (1 + np.exp(-(intercept + X @ coef)))
@@ -267,7 +275,7 @@ def out_of_fold(rows: dict, folds: int, terms=TERMS, l2: float = L2, positive_we
     pred = np.empty(len(y))
     for k in range(folds):
         tr = (fo != k) & (w > 0)
-        b, c = fit(X[tr], y[tr], w[tr], terms, l2)
+        b, c = fit_calibrated(X[tr], y[tr], w[tr], positive_weight, terms, l2)
         pred[~tr] = predict(b, c, X[~tr], F[~tr])
     return pred
 
@@ -317,7 +325,7 @@ def read_sample(path: Path = SAMPLE_PATH) -> tuple[np.ndarray, np.ndarray]:
 
 def fit_sample(path: Path = SAMPLE_PATH) -> dict[str, float]:
     F, y = read_sample(path)
-    b, c = fit(design(F[:, :-1], F[:, -1]), y, np.where(y == 1, POSITIVE_WEIGHT, 1.0))
+    b, c = fit_calibrated(design(F[:, :-1], F[:, -1]), y, np.where(y == 1, POSITIVE_WEIGHT, 1.0))
     return {"intercept": round(b, 6), **{t: round(float(v), 6) for (t, _), v in zip(TERMS, c, strict=True)}}
 
 
@@ -357,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
 
     X = design(rows["F"], rows["hand"])
     w = row_weights(rows)
-    b, c = fit(X[w > 0], rows["y"][w > 0].astype(float), w[w > 0])
+    b, c = fit_calibrated(X[w > 0], rows["y"][w > 0].astype(float), w[w > 0])
     print("\ncoefficients (all rows):")
     print(f"  {'intercept':<28} {b:+.4f}")
     for (t, _), v in zip(TERMS, c, strict=True):
@@ -366,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         write_sample(rows, SAMPLE_PATH)
         model = {
             "about": "Logistic name-score model: P(same entity) = 1/(1+exp(-(intercept + sum(coef * term)))); "
-                     "a term is a screening.scoring.Features field or a product a*b. Written by benchmarks/fit_scores.py.",
+                     "a term is a screening.scoring.Features field, a product a*b, or handset (the hand-set score, "
+                     "screening.scoring.handset_score). Written by benchmarks/fit_scores.py.",
             "fitted_on": f"{rows['watchlist']}; " + ", ".join(f"{name} {n}" for name, n in zip(SET_NAMES, n_by_set,
                                                                                              strict=True))
                          + f"; {len(rows['y'])} pairs; seed {SEED}",
