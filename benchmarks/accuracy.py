@@ -122,14 +122,16 @@ def _script(text: str) -> str:
 
 
 class Ours:
-    def __init__(self, svc: Service) -> None:
+    def __init__(self, svc: Service, floor: float = THRESHOLDS[0]) -> None:
         self.svc = svc
+        self.floor = floor  # the lowest threshold reported: hits below it are not kept
 
-    def run(self, qs: list[Query], threshold: float = THRESHOLDS[0], limit: int = 20) -> list[list[tuple[set[str], float]]]:
+    def run(self, qs: list[Query], threshold: float | None = None, limit: int = 20) -> list[list[tuple[set[str], float]]]:
         """Per query, (ids the hit answers to, score) best first: the hit's id and every listing's id."""
         out = []
         for i in range(0, len(qs), 500):
-            for r in self.svc.screen_valid(qs[i : i + 500], threshold=threshold, limit=limit):
+            for r in self.svc.screen_valid(qs[i : i + 500], threshold=self.floor if threshold is None else threshold,
+                                           limit=limit):
                 out.append([({h.entity_id, *(x.entity_id for x in h.listings)}, h.score) for h in r.hits])
         return out
 
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         from screening.scoring import fitted_params
 
         svc.matcher = Matcher(wl, replace(svc.matcher.options, params=fitted_params()))
-    ours = Ours(svc)
+    ours = Ours(svc, min(THRESHOLDS[0], t))
     rep(f"machine: {platform.platform()}, python {platform.python_version()}")
     rep(f"watchlist {wl.id} {wl.version} ({wl_path.name}): {wl.n_entities} entities, {wl.n_names} names, "
         f"sources {', '.join(s['source'] for s in wl.header['sources'])}")
@@ -290,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     # --- native script against the Latin-only lists
     latin_path, script_q = latin_watchlist(wl)
     lsvc = Service(Settings.from_env(watchlist=latin_path))
-    lours = Ours(lsvc)
+    lours = Ours(lsvc, min(THRESHOLDS[0], t))
     script_hits = lours.run([Query(name=q) for q, _, _, _ in script_q])
     script_ok = [{eid} for _, _, eid, _ in script_q]
 
