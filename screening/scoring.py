@@ -9,7 +9,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -327,7 +327,7 @@ class Evidence:
     weight: Weight
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Features:
     """Everything the score tail (`score_tail`) looks at, as plain numbers in [0, inf): the evidence
     of one query name against one listed name. Flags are 0.0 or 1.0. Every field is in the hit's
@@ -624,7 +624,10 @@ def _late_features(f: Features, al: _Aligned, q: NameForm, c: NameForm, weight: 
                    kind: str) -> Features:
     char = max(fuzz.ratio(q.core, c.core), fuzz.ratio(" ".join(sorted(al.qt)), " ".join(sorted(al.ct)))) / 100
     ev = Evidence(q, c, al.qt, al.ct, al.pairs, al.q_extra, al.c_extra, al.matched_weight, kind, weight)
-    return replace(f, char_score=char, **{a.feature: a.applies(ev, params) for a in ADJUSTMENTS})
+    f.char_score = char  # filled in place: a new record per candidate would cost more than the rest of the tail
+    for a in ADJUSTMENTS:
+        setattr(f, a.feature, a.applies(ev, params))
+    return f
 
 
 def features(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company"
