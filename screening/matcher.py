@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -93,6 +93,8 @@ class Match:
             "unmatched_query_tokens": d.query_extra,
             "unmatched_name_tokens": d.name_extra,
             "adjustments": [{"reason": r, "value": v} for r, v in d.adjustments + self.adjustments],
+            # every feature the name score was computed from (screening.scoring.Features)
+            "features": {k: round(v, 4) for k, v in asdict(d.features).items()} if d.features else {},
             "weak_alias": bool(flags & WEAK),
             "original_script": bool(flags & SCRIPT),
         }

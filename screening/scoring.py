@@ -5,6 +5,8 @@ Pure functions: two NameForms and a token-weight function in, a score with its e
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +87,9 @@ class Params:
     person_partial: float = 0.12  # a person matched on common parts only loses up to this share, by how much is left out
     one_word: float = 0.8  # factor: a one-word listed name inside a query with other words of its own
     thing_kind: float = 0.75  # factor: a vessel or aircraft name against a query that says more
+    # A fitted score model (screening.scoring.fitted_params(): screening/data/score_model.json, written by
+    # benchmarks/fit_scores.py) or None: the hand-set score, the default (see benchmarks/README.md "Accuracy").
+    model: ScoreModel | None = None
 
 
 @dataclass
@@ -96,6 +101,7 @@ class NameScore:
     query_extra: list[str] = field(default_factory=list)
     name_extra: list[str] = field(default_factory=list)
     adjustments: list[tuple[str, float]] = field(default_factory=list)
+    features: Features | None = None  # the evidence the score was computed from (None when pruned or unpaired)
 
 
 def _has_digit(t: str) -> bool:
@@ -321,36 +327,75 @@ class Evidence:
     weight: Weight
 
 
+@dataclass(slots=True)
+class Features:
+    """Everything the score tail (`score_tail`) looks at, as plain numbers in [0, inf): the evidence
+    of one query name against one listed name. Flags are 0.0 or 1.0. Every field is in the hit's
+    explanation; a vectorised stage 2 can hold each as one array."""
+
+    token_score: float = 0.0  # rarity-weighted token agreement: matched / (matched + weighted unmatched)
+    char_score: float = 0.0  # whole-string similarity, the better of as-normalised and tokens sorted
+    matched_weight: float = 0.0  # summed rarity weight of the paired tokens (the lesser of each pair's two)
+    query_extra_weight: float = 0.0  # summed rarity weight of the query's unpaired tokens
+    name_extra_weight: float = 0.0  # summed rarity weight of the listed name's unpaired tokens
+    pairs: float = 0.0  # tokens paired
+    person: float = 0.0  # the listed entity is a person
+    thing: float = 0.0  # ...a vessel or an aircraft
+    abjad: float = 0.0  # one side is written in an abjad (compared on consonant skeletons)
+    numbers_differ: float = 0.0
+    only_common: float = 0.0
+    substitution: float = 0.0
+    one_person_name: float = 0.0
+    weak_person: float = 0.0  # 0, or how much of a longer person's name its common parts left out, in (0, 1]
+    one_word_listed: float = 0.0
+    other_kind: float = 0.0
+    legal_differs: float = 0.0
+
+
+FEATURE_NAMES: tuple[str, ...] = tuple(Features.__dataclass_fields__)
+# Known only after the early exit of `compare`: the upper bound takes each at its most favourable value.
+LATE_FEATURES = frozenset({"char_score", "numbers_differ", "only_common", "substitution", "one_person_name",
+                           "weak_person", "one_word_listed", "other_kind", "legal_differs"})
+LATE_RANGE = (0.0, 1.0)  # every late feature lies in [0, 1]
+
+
 @dataclass(frozen=True)
 class Adjustment:
-    """One correction of the name score: `applies` decides, `value` is a factor (<= 1) or a shift.
+    """One correction of the name score, read from one flag of `Features`.
 
-    `lift` is the most it can raise a score: the matcher derives its early-exit floor from the
-    lifts, so an adjustment that could raise a score must declare it here."""
+    `applies` gives the flag's value (0 when it does not apply); `handset` the hand-set factor
+    (<= 1) or shift it makes. `lift` is the most it can raise a hand-set score: the matcher derives
+    its early-exit floor from the lifts, so an adjustment that could raise a score must declare it."""
 
     reason: str
-    applies: Callable[[Evidence, Params], bool]
-    value: Callable[[Evidence, Params], float]
+    feature: str
+    applies: Callable[[Evidence, Params], float]
+    handset: Callable[[float, Params], float]
     factor: bool = True
     lift: float = 0.0
 
 
-def _numbers_differ(ev: Evidence, p: Params) -> bool:
+def _numbers_differ(ev: Evidence, p: Params) -> float:
     q_num = {t for t in ev.qt if _has_digit(t)}
     c_num = {t for t in ev.ct if _has_digit(t)}
-    return bool(q_num or c_num) and q_num != c_num
+    return float(bool(q_num or c_num) and q_num != c_num)
 
 
-def _one_word_listed(ev: Evidence, p: Params) -> bool:
+def _only_common(ev: Evidence, p: Params) -> float:
+    """An organisation matched on two or fewer generic words, with more of the listed name left out."""
+    return float(ev.kind != "person" and bool(ev.c_extra) and len(ev.pairs) <= 2 and ev.matched_weight < p.distinctive_min)
+
+
+def _one_word_listed(ev: Evidence, p: Params) -> float:
     """A listed name of one word (legal form stripped) inside a query with other words of its own:
     "Alpha Bank" is not "Alpha LLC". A branch, group or place qualifier keeps it the same firm."""
-    return ev.kind != "person" and len(ev.ct) == 1 and any(t not in AFFILIATION for t in ev.q_extra)
+    return float(ev.kind != "person" and len(ev.ct) == 1 and any(t not in AFFILIATION for t in ev.q_extra))
 
 
-def _reads_as_other(ev: Evidence, p: Params) -> bool:
+def _reads_as_other(ev: Evidence, p: Params) -> float:
     """A vessel or aircraft name against a query that says more: a legal form or words of its own
     ("Pacific Trading Ltd", "Maria Garcia" against the vessel MARIA)."""
-    return ev.kind in ("vessel", "aircraft") and (bool(ev.q.legal) or bool(ev.q_extra))
+    return float(ev.kind in ("vessel", "aircraft") and (bool(ev.q.legal) or bool(ev.q_extra)))
 
 
 def _name_prior() -> dict[str, float]:
@@ -368,50 +413,186 @@ def _name_prior() -> dict[str, float]:
 NAME_PRIOR = _name_prior()
 
 
-def _weak_person_parts(ev: Evidence, p: Params) -> bool:
+def _short_form(ev: Evidence) -> bool:
+    """The query is the listed name's first and last parts and nothing else ("Jose Torres" for
+    "Jose Luis RUELAS TORRES"): how a name with middle names is usually shortened. Parts from the
+    middle ("Carlos Cruz" for "Juan Carlos CRUZ OVALLE") are not."""
+    paired = {j for _, j, _ in ev.pairs}
+    return not ev.q_extra and len(ev.pairs) >= 2 and 0 in paired and len(ev.ct) - 1 in paired
+
+
+def _weak_person_parts(ev: Evidence, p: Params) -> float:
     """A person's name matched only on parts many people bear, with more of the listed name left out
-    ("Carlos Cruz" against "Juan Carlos CRUZ OVALLE"): weak evidence of the same person."""
-    return (ev.kind == "person" and bool(ev.c_extra) and len(ev.pairs) >= 1
-            and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i, _, _ in ev.pairs))
-
-
-def _weak_person_factor(ev: Evidence, p: Params) -> float:
+    ("Carlos Cruz" against "Juan Carlos CRUZ OVALLE"): weak evidence of the same person. The value
+    is how much of the listed name the query left out (doubled, at most 1)."""
+    if not (ev.kind == "person" and ev.c_extra and ev.pairs
+            and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i, _, _ in ev.pairs)):
+        return 0.0
+    if _short_form(ev):
+        return 0.0
     left = sum(ev.weight(t) for t in ev.c_extra)
-    share = left / (ev.matched_weight + left)  # how much of the listed name the query left out
-    return 1 - p.person_partial * min(1.0, 2 * share)
+    return min(1.0, 2 * left / (ev.matched_weight + left))
 
 
 ADJUSTMENTS: tuple[Adjustment, ...] = (
-    Adjustment("numbers differ", _numbers_differ, lambda ev, p: p.number_mismatch),
-    Adjustment("only common words matched",
-               lambda ev, p: ev.kind != "person" and bool(ev.c_extra) and len(ev.pairs) <= 2
-               and ev.matched_weight < p.distinctive_min, lambda ev, p: p.generic_only),
-    Adjustment("a word replaced by another", lambda ev, p: bool(ev.q_extra and ev.c_extra), lambda ev, p: p.substitution),
-    Adjustment("one name of a person matched", lambda ev, p: ev.kind == "person" and len(ev.ct) > 1 and len(ev.pairs) < 2,
-               lambda ev, p: p.person_one_token),
-    Adjustment("common parts of a longer person's name", _weak_person_parts, _weak_person_factor),
-    Adjustment("one-word listed name inside a longer name", _one_word_listed, lambda ev, p: p.one_word),
-    Adjustment("a vessel or aircraft name against another kind of name", _reads_as_other, lambda ev, p: p.thing_kind),
-    Adjustment("legal form differs", lambda ev, p: bool(ev.q.legal and ev.c.legal and set(ev.q.legal) != set(ev.c.legal)),
-               lambda ev, p: -p.legal_mismatch, factor=False),
+    Adjustment("numbers differ", "numbers_differ", _numbers_differ, lambda v, p: p.number_mismatch),
+    Adjustment("only common words matched", "only_common", _only_common, lambda v, p: p.generic_only),
+    Adjustment("a word replaced by another", "substitution", lambda ev, p: float(bool(ev.q_extra and ev.c_extra)),
+               lambda v, p: p.substitution),
+    Adjustment("one name of a person matched", "one_person_name",
+               lambda ev, p: float(ev.kind == "person" and len(ev.ct) > 1 and len(ev.pairs) < 2),
+               lambda v, p: p.person_one_token),
+    Adjustment("common parts of a longer person's name", "weak_person", _weak_person_parts,
+               lambda v, p: 1 - p.person_partial * v),
+    Adjustment("one-word listed name inside a longer name", "one_word_listed", _one_word_listed, lambda v, p: p.one_word),
+    Adjustment("a vessel or aircraft name against another kind of name", "other_kind", _reads_as_other,
+               lambda v, p: p.thing_kind),
+    Adjustment("legal form differs", "legal_differs",
+               lambda ev, p: float(bool(ev.q.legal and ev.c.legal and set(ev.q.legal) != set(ev.c.legal))),
+               lambda v, p: -p.legal_mismatch, factor=False),
 )
-MAX_LIFT = sum(a.lift for a in ADJUSTMENTS)  # no name-level adjustment raises a score
+MAX_LIFT = sum(a.lift for a in ADJUSTMENTS)  # no name-level adjustment of the hand-set score raises it
 
 
-def compare(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company",
-            floor: float = 0.0) -> NameScore:
-    """Score a query name against a listed name (both normalised) in [0, 1].
+@dataclass(frozen=True)
+class ScoreModel:
+    """A logistic model of "this listed name is the entity the query means", fitted on labelled
+    pairs by benchmarks/fit_scores.py: P = 1 / (1 + exp(-(intercept + sum(weight * term)))), where a
+    term is a `Features` field, a product "a*b" of two, or "handset": the hand-set score
+    (`handset_score`, itself a pure function of the features). A pure function of the features."""
 
-    `kind` is the listed entity's type. When even a perfect whole-string similarity and every
-    adjustment's largest lift could not lift the score to `floor`, the rest is skipped and that
-    upper bound returned: the caller discards it anyway.
-    """
+    intercept: float
+    terms: tuple[tuple[str, float], ...]
+    info: str = ""  # what it was fitted on (the data file's "fitted_on")
+
+    @classmethod
+    def load(cls, path: Path) -> ScoreModel:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        unknown = {f for t in data["coefficients"] for f in t.split("*")} - set(FEATURE_NAMES) - {"handset"}
+        if unknown:
+            raise ValueError(f"{path}: unknown features {sorted(unknown)}")
+        return cls(float(data["intercept"]), tuple((t, float(w)) for t, w in data["coefficients"].items()),
+                   str(data.get("fitted_on", "")))
+
+    def logit(self, f: Features, params: Params) -> float:
+        z = self.intercept
+        for term, w in self.terms:
+            a, _, b = term.partition("*")
+            v = handset_score(f, params) if a == "handset" else getattr(f, a)
+            z += w * (v * getattr(f, b) if b else v)
+        return z
+
+    def logit_bound(self, f: Features, params: Params) -> float:
+        """The largest logit any values of the late features could give, the early ones as in `f`.
+        Every feature is >= 0 and every late one at most 1 (the hand-set score at most its own
+        bound), so a term's largest value is its known part times that maximum when the weight is
+        positive, 0 otherwise."""
+        z = self.intercept
+        for term, w in self.terms:
+            parts = term.split("*")
+            known = 1.0
+            for name in parts:
+                if name == "handset":
+                    known *= (1 - params.char_share) * f.token_score + params.char_share + MAX_LIFT
+                elif name not in LATE_FEATURES:
+                    known *= getattr(f, name)
+            late = any(n in LATE_FEATURES or n == "handset" for n in parts)
+            z += max(0.0, w * known) if late else w * known
+        return z
+
+
+def _sigmoid(z: float) -> float:
+    return 1 / (1 + math.exp(-z)) if z > -700 else 0.0
+
+
+MODEL_PATH = Path(__file__).parent / "data" / "score_model.json"
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path = MODEL_PATH) -> ScoreModel | None:
+    return ScoreModel.load(path) if path.exists() else None
+
+
+def fitted_params(path: Path = MODEL_PATH, **changes: float) -> Params:
+    """Params scoring with the fitted model (its probability is the name score)."""
+    model = load_model(path)
+    if model is None:
+        raise FileNotFoundError(f"{path}: no fitted score model (run benchmarks/fit_scores.py)")
+    return Params(model=model, **changes)
+
+
+def _exact(f: Features) -> bool:
+    """The two names are the same once normalised, and nothing counts against them."""
+    return f.token_score >= 1.0 and f.char_score >= 1.0 and not any(getattr(f, a.feature) for a in ADJUSTMENTS)
+
+
+def score_tail(f: Features, params: Params) -> tuple[float, list[tuple[str, float]]]:
+    """The name score from the features, and the adjustments to show: (reason, how much it moved
+    the score). ONE pure function of plain numbers (a vectorised stage 2 mirrors it on arrays).
+
+    With a fitted model (`params.model`) the score is the model's probability, and exactly 1.0 for
+    the same name; without one, the hand-set blend of token and char score times the factors."""
+    adjustments: list[tuple[str, float]] = []
+    model = params.model
+    if model is not None:
+        if _exact(f):
+            return 1.0, adjustments
+        z = model.logit(f, params)
+        score = _sigmoid(z)
+        weights = dict(model.terms)
+        for a in ADJUSTMENTS:
+            v = getattr(f, a.feature)
+            if v:
+                adjustments.append((a.reason, round(score - _sigmoid(z - weights.get(a.feature, 0.0) * v), 4)))
+        return score, adjustments
+    return _handset(f, params, adjustments), adjustments
+
+
+def handset_score(f: Features, params: Params) -> float:
+    """The hand-set score: (1 - char_share) * token score + char_share * char score, times the
+    adjustments' factors (and the legal-form shift), clamped to [0, 1]."""
+    return _handset(f, params, None)
+
+
+def _handset(f: Features, params: Params, shown: list[tuple[str, float]] | None) -> float:
+    score = (1 - params.char_share) * f.token_score + params.char_share * f.char_score
+    for a in ADJUSTMENTS:
+        v = getattr(f, a.feature)
+        if v:
+            h = a.handset(v, params)
+            if shown is not None:
+                shown.append((a.reason, round(h, 4)))
+            score = score * h if a.factor else score + h
+    return min(1.0, max(0.0, score))
+
+
+def score_bound(f: Features, params: Params) -> float:
+    """The most `score_tail` could give for these early features, whatever the late ones turn out."""
+    if params.model is not None:
+        return 1.0 if f.token_score >= 1.0 else _sigmoid(params.model.logit_bound(f, params))
+    return (1 - params.char_share) * f.token_score + params.char_share + MAX_LIFT
+
+
+@dataclass(slots=True)
+class _Aligned:
+    pairs: list[tuple[int, int, float]]
+    qt: list[str]
+    ct: list[str]
+    q_extra: list[str]
+    c_extra: list[str]
+    matched_weight: float
+
+
+def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, kind: str
+                    ) -> tuple[Features, _Aligned] | _Aligned | None:
+    """The features known before the whole-string similarity and the flags (those stay 0), and the
+    alignment behind them; the bare alignment when no tokens pair; None when a side has no tokens."""
     if not q.tokens or not c.tokens:
-        return NameScore(0.0)
+        return None
     person = kind == "person"
     pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad)
     if not pairs:
-        return NameScore(0.0, query_extra=qt, name_extra=ct)
+        return _Aligned(pairs, qt, ct, qt, ct, 0.0)
     matched = total = 0.0
     for i, j, s in pairs:
         w = min(weight(qt[i]), weight(ct[j]))  # a typo must not make a common word rare
@@ -422,6 +603,7 @@ def compare(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(),
     paired_c = {j for _, j, _ in pairs}
     q_extra = [t for i, t in enumerate(qt) if i not in paired_q]
     c_extra = [t for j, t in enumerate(ct) if j not in paired_c]
+    c_w = sum(weight(t) for t in c_extra)
     # Unmatched words cost by the square of their rarity: an appended "Shanghai Branch" or
     # "(Hong Kong) Limited" costs little, an extra distinctive word ("Emma Daniels") a lot.
     power = 1.0 if person else params.extra_power  # every given name and surname of a person counts
@@ -431,19 +613,50 @@ def compare(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(),
     else:
         q_cost = q_extra
     total += params.query_extra * sum(weight(t) ** power for t in q_cost)
-    total += (params.person_name_extra if person else params.name_extra) * sum(weight(t) for t in c_extra)
-    token_score = matched / total
-    bound = (1 - params.char_share) * token_score + params.char_share + MAX_LIFT
+    total += (params.person_name_extra if person else params.name_extra) * c_w
+    f = Features(token_score=matched / total, matched_weight=matched_weight,
+                 query_extra_weight=float(sum(weight(t) for t in q_extra)), name_extra_weight=float(c_w), pairs=float(len(pairs)),
+                 person=float(person), thing=float(kind in ("vessel", "aircraft")), abjad=float(q.abjad or c.abjad))
+    return f, _Aligned(pairs, qt, ct, q_extra, c_extra, matched_weight)
+
+
+def _late_features(f: Features, al: _Aligned, q: NameForm, c: NameForm, weight: Weight, params: Params,
+                   kind: str) -> Features:
+    char = max(fuzz.ratio(q.core, c.core), fuzz.ratio(" ".join(sorted(al.qt)), " ".join(sorted(al.ct)))) / 100
+    ev = Evidence(q, c, al.qt, al.ct, al.pairs, al.q_extra, al.c_extra, al.matched_weight, kind, weight)
+    f.char_score = char  # filled in place: a new record per candidate would cost more than the rest of the tail
+    for a in ADJUSTMENTS:
+        setattr(f, a.feature, a.applies(ev, params))
+    return f
+
+
+def features(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company"
+             ) -> Features | None:
+    """The features of a query name against a listed name; None when no tokens pair."""
+    got = _early_features(q, c, weight, params, kind)
+    if not isinstance(got, tuple):
+        return None
+    return _late_features(*got, q, c, weight, params, kind)
+
+
+def compare(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company",
+            floor: float = 0.0) -> NameScore:
+    """Score a query name against a listed name (both normalised) in [0, 1].
+
+    `kind` is the listed entity's type. When the most the score tail could give for the features
+    known so far (`score_bound`) is below `floor`, the rest is skipped and that upper bound
+    returned: the caller discards it anyway.
+    """
+    got = _early_features(q, c, weight, params, kind)
+    if got is None:
+        return NameScore(0.0)
+    if not isinstance(got, tuple):
+        return NameScore(0.0, query_extra=got.qt, name_extra=got.ct)
+    f, al = got
+    bound = score_bound(f, params)
     if bound < floor:
-        return NameScore(bound, token_score)
-    char_score = max(fuzz.ratio(q.core, c.core), fuzz.ratio(" ".join(sorted(qt)), " ".join(sorted(ct)))) / 100
-    score = (1 - params.char_share) * token_score + params.char_share * char_score
-    result = NameScore(score, token_score, char_score, [(qt[i], ct[j], s) for i, j, s in pairs], q_extra, c_extra)
-    ev = Evidence(q, c, qt, ct, pairs, q_extra, c_extra, matched_weight, kind, weight)
-    for adj in ADJUSTMENTS:
-        if adj.applies(ev, params):
-            v = adj.value(ev, params)
-            result.adjustments.append((adj.reason, round(v, 4)))
-            result.score = result.score * v if adj.factor else result.score + v
-    result.score = min(1.0, max(0.0, result.score))
-    return result
+        return NameScore(bound, f.token_score)
+    f = _late_features(f, al, q, c, weight, params, kind)
+    score, adjustments = score_tail(f, params)
+    return NameScore(score, f.token_score, f.char_score, [(al.qt[i], al.ct[j], s) for i, j, s in al.pairs],
+                     al.q_extra, al.c_extra, adjustments, f)

@@ -98,6 +98,8 @@ LISTED = [
     _company("opensanctions:NK-dtYAMkQoUQs4gSaKkvsdg2", "PACIFIC", type="vessel"),
     _company("opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D", "Alpha LLC", countries=("RU",)),
     _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
+    _person("ofac-sdn:18957", "Jose Luis RUELAS TORRES", Alias(name="RUELAS TORRES, Jose Luis", kind="listed"),
+            countries=("MX",), dates=("1953-09-10",)),
     _person("ofac-sdn:11288", "Yu Liang PAO", Alias(name="PAO, Yu Liang", kind="listed")),
     _person("ofac-sdn:23224", "Na CHU", Alias(name="CHU, Na", kind="listed")),
     _company("ofac-sdn:23208", "KB LINES LIMITED"),
@@ -616,6 +618,18 @@ def test_common_parts_of_a_longer_persons_name_are_weak_evidence(quality: Servic
     assert "common parts of a longer person's name" in reasons(cruz)
 
 
+def test_a_persons_first_and_last_name_is_the_usual_short_form_not_weak_evidence(quality: Service) -> None:
+    # "Jose Torres" for "Jose Luis RUELAS TORRES": the first and last names, the middle ones left out
+    hit = top(quality, "Jose Torres")
+    assert hit.entity_id == "ofac-sdn:18957", hits_of(screen(quality, "Jose Torres"))
+    assert "common parts of a longer person's name" not in reasons(hit)
+    # two parts from the middle of the same name are still weak evidence
+    loose = screen(quality, "Luis Torres", threshold=0.0).hits
+    middle = next(h for h in loose if h.entity_id == "ofac-sdn:18957")
+    assert "common parts of a longer person's name" in reasons(middle)
+    assert middle.score < hit.score
+
+
 @pytest.mark.parametrize(("query", "entity_id", "token"), [
     ("Yu Liang Pao", "ofac-sdn:11288", "pao"), ("PAO Yu Liang", "ofac-sdn:11288", "yu"),
     ("Chu Na", "ofac-sdn:23224", "na"),
@@ -659,15 +673,19 @@ PRUNE_QUERIES = [
 ]
 
 
+@pytest.mark.parametrize("model", ["hand-set", "fitted"])
 @pytest.mark.parametrize("threshold", [0.8, 0.6, 0.35])
-def test_pruned_and_unpruned_scoring_give_the_same_hits(quality: Service, threshold: float) -> None:
+def test_pruned_and_unpruned_scoring_give_the_same_hits(quality: Service, threshold: float, model: str) -> None:
     from dataclasses import replace
 
     from screening.matcher import Matcher, QueryForm
     from screening.normalise import name_form
+    from screening.scoring import fitted_params
 
     forms = [QueryForm(name_form(n), None, c, d, (), n) for n, c, d in PRUNE_QUERIES]
     pruned = quality.matcher
+    if model == "fitted":  # the fitted model's own bound (score_bound) decides the early exit
+        pruned = Matcher(quality.watchlist, replace(pruned.options, params=fitted_params()))
     unpruned = Matcher(quality.watchlist, replace(pruned.options, prune=False))
     assert pruned.floor(threshold) > unpruned.floor(threshold) == 0.0
     a = pruned.match(forms, threshold=threshold, limit=20)
@@ -683,3 +701,96 @@ def test_the_early_exit_floor_is_derived_from_the_declared_lifts(quality: Servic
     o = quality.matcher.options
     assert MAX_LIFT == sum(a.lift for a in ADJUSTMENTS) == 0.0  # every name-level adjustment only lowers a score
     assert quality.matcher.floor(0.8) == pytest.approx(0.8 - o.country_match - 2 * o.date_match)
+
+
+# --- the fitted score model (screening/data/score_model.json, benchmarks/fit_scores.py) ---------------
+
+def _fit_scores():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "fit_scores.py"
+    spec = importlib.util.spec_from_file_location("fit_scores", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_fit_script_reproduces_the_committed_check_fit_from_its_sample() -> None:
+    import json
+
+    from screening.scoring import MODEL_PATH
+
+    fs = _fit_scores()
+    committed = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    again = fs.fit_sample()
+    assert again.keys() == committed["sample_check"]["fit"].keys()
+    for term, value in committed["sample_check"]["fit"].items():
+        assert again[term] == pytest.approx(value, abs=1e-3), term
+    # the committed coefficients keep the declared signs: evidence for never lowers the score
+    for term, sign in fs.TERMS:
+        assert sign * committed["coefficients"][term] >= 0, term
+
+
+def _f(**kw: float):
+    from screening.scoring import Features
+
+    return Features(**{"token_score": 0.8, "char_score": 0.8, "matched_weight": 0.8, "pairs": 2.0, **kw})
+
+
+@pytest.mark.parametrize("kind", [{"person": 1.0}, {}, {"thing": 1.0}])
+def test_the_fitted_models_probabilities_are_monotone_in_evidence(kind: dict[str, float]) -> None:
+    from screening.scoring import ADJUSTMENTS, fitted_params, score_tail
+
+    p = fitted_params()
+
+    def score(**kw: float) -> float:
+        return score_tail(_f(**kind, **kw), p)[0]
+
+    grid = [0.2, 0.4, 0.6, 0.8, 0.95]
+    for name in ("token_score", "char_score"):
+        scores = [score(**{name: v}) for v in grid]
+        assert scores == sorted(scores) and scores[0] < scores[-1], (name, scores)
+    for name in ("query_extra_weight", "name_extra_weight"):
+        scores = [score(**{name: v}) for v in grid]
+        assert scores == sorted(scores, reverse=True), (name, scores)
+    base = score()
+    for a in ADJUSTMENTS:  # every flag against a match lowers the probability, or leaves it
+        assert score(**{a.feature: 1.0}) <= base, a.reason
+    assert score(one_word_listed=1.0) < base and score(other_kind=1.0) < base
+    assert 0.0 < score(token_score=0.3, char_score=0.3) < score(token_score=0.99, char_score=0.99) < 1.0
+
+
+def test_the_score_bound_is_never_below_the_score_for_any_late_features() -> None:
+    import random
+    from dataclasses import replace
+
+    from screening.scoring import LATE_FEATURES, Params, fitted_params, score_bound, score_tail
+
+    rng = random.Random(3)
+    for params in (Params(), fitted_params()):
+        for _ in range(400):
+            early = _f(token_score=rng.random(), matched_weight=rng.random() * 3, query_extra_weight=rng.random(),
+                       name_extra_weight=rng.random(), pairs=float(rng.randint(1, 4)),
+                       person=float(rng.random() < 0.4), char_score=0.0)
+            late = {n: (rng.random() if n in ("char_score", "weak_person") else float(rng.random() < 0.3))
+                    for n in LATE_FEATURES}
+            assert score_tail(replace(early, **late), params)[0] <= score_bound(early, params) + 1e-12
+
+
+def test_every_feature_is_in_the_explanation_and_the_fitted_score_reads_from_them(quality: Service) -> None:
+    from dataclasses import replace
+
+    from screening.matcher import Matcher
+    from screening.scoring import FEATURE_NAMES, Features, fitted_params, score_tail
+
+    hit = top(quality, "Hong Pang Electronic Industries Company")
+    assert set(hit.explanation["features"]) == set(FEATURE_NAMES)
+    fitted = Service.__new__(Service)
+    fitted.__dict__.update(quality.__dict__)
+    fitted.matcher = Matcher(quality.watchlist, replace(quality.matcher.options, params=fitted_params()))
+    fhit = top(fitted, "Hong Pang Electronic Industries Company")
+    assert fhit.entity_id == hit.entity_id and fhit.explanation["features"] == hit.explanation["features"]
+    p = fitted_params()
+    name_score = score_tail(Features(**fhit.explanation["features"]), p)[0]
+    assert fhit.explanation["name_score"] == pytest.approx(name_score, abs=1e-3)
+    assert top(fitted, "HONG PANG ELECTRONIC INDUSTRY CO., LTD.").score == 1.0  # the same name is certain
