@@ -156,8 +156,8 @@ class Matcher:
     def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float) -> list[list[float]] | None:
         """Stage 2's name scores of every candidate, in one array program over the batch; None for a batch
         too small to gain from it (the twin scores it, candidate by candidate)."""
-        if sum(len(c) for c in cands) < stage2.TWIN_BELOW:
-            return None
+        if sum(len(c) for c in cands) < stage2.TWIN_BELOW or self.options.params.model is not None:
+            return None  # the array program mirrors the hand-set tail; a fitted model is scored by the twin
         wl, forms, pf, pn, pk = self.wl, [], [], [], []
         for q, cand in zip(queries, cands, strict=True):
             kinds = wl.entity_type[wl.name_entity[cand]].astype(np.int64) if len(cand) else np.empty(0, np.int64)

@@ -263,6 +263,7 @@ class Features:
     q_extra: np.ndarray  # bool: a query token is left unmatched
     c_extra: np.ndarray  # bool: a listed token is left unmatched
     all_common: np.ndarray  # bool: every matched query token is a common name part (NAME_PRIOR)
+    short_form: np.ndarray  # bool: the query is the listed name's first and last parts, nothing else (scoring._short_form)
     q_extra_own: np.ndarray  # bool: an unmatched query token is not an affiliation or place word
     numbers_differ: np.ndarray
     q_legal: np.ndarray  # bool: the query names a legal form
@@ -297,7 +298,7 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
     score = np.where(person & (f.n_ct[rows] > 1) & (n_pairs < 2), score * p.person_one_token, score)
     left = f.c_extra_weight[rows]
     weak = 1 - p.person_partial * np.minimum(1.0, 2 * (left / (mw + left)))  # mw > 0: every row has a pair
-    score = np.where(person & c_extra & (n_pairs >= 1) & f.all_common[rows], score * weak, score)
+    score = np.where(person & c_extra & (n_pairs >= 1) & f.all_common[rows] & ~f.short_form[rows], score * weak, score)
     score = np.where(~person & (f.n_ct[rows] == 1) & f.q_extra_own[rows], score * p.one_word, score)
     score = np.where(f.thing[rows] & (f.q_legal[rows] | q_extra), score * p.thing_kind, score)
     score = np.where(f.legal_differs[rows], score + -p.legal_mismatch, score)
@@ -480,11 +481,15 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             numbers[r] = bool(q_num or c_num) and q_num != c_num
         q_has_legal = np.array([bool(forms[f].legal) for f in range(len(forms))], bool)[qf]
         legal_differs = q_has_legal & ix.name_has_legal[nm] & (f_legal_set[qf] != ix.name_legal_set[nm])
+        n_ct = n_len[live]
+        last_paired = paired_c[rows_all, np.clip(n_ct - 1, 0, Cm - 1)]
+        short_form = ~q_extra.any(axis=1) & (n_pairs >= 2) & paired_c[:, 0] & last_paired
         feats = Features(
             person=person, thing=(pair_kind[live] == THINGS[0]) | (pair_kind[live] == THINGS[1]),
             matched=matched, matched_weight=total,
             q_patronymic=q_patronymic, q_cost=q_cost, c_extra_weight=c_extra_weight, n_pairs=n_pairs,
-            n_ct=n_len[live], q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common,
+            n_ct=n_ct, q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common,
+            short_form=short_form,
             q_extra_own=(q_extra & own).any(axis=1), numbers_differ=numbers, q_legal=q_has_legal,
             legal_differs=legal_differs,
         )
