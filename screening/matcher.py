@@ -14,6 +14,7 @@ from rapidfuzz import fuzz
 from . import kernel, ngrams
 from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
+from .scripts import KEYED
 from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
@@ -105,6 +106,17 @@ class Matcher:
     def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
         self.wl = wl
         self.options = options or MatchOptions()
+        self._key_index: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}  # per script, built on first use
+
+    def key_candidates(self, q: NameForm) -> np.ndarray:
+        """The names sharing comparison keys with a query written in a script compared on keys
+        (ngrams.key_topk): Arabic "hbyb al lh rshd" finds "Habibullah Reshad"."""
+        if q.script not in KEYED or not q.tokens:
+            return np.empty(0, np.int32)
+        index = self._key_index.get(q.script)
+        if index is None:
+            index = self._key_index[q.script] = ngrams.key_postings(self.wl.core, q.script)
+        return ngrams.key_topk(index, q.tokens, q.script, self.options.abjad_candidates)
 
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]
@@ -164,6 +176,8 @@ class Matcher:
         out = []
         for q, idx in zip(queries, found, strict=True):
             extra = [p for t in q.form.tokens if (p := post.get(t)) is not None and wl.weights(t) >= o.rare_token_weight]
+            if q.form.script in KEYED:
+                extra.append(self.key_candidates(q.form))
             out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
         return out
 
