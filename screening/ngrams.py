@@ -104,21 +104,24 @@ def vectorise(
 
 # --- retrieval by comparison key, for names written in a script compared on keys (scripts.key) -------
 
+_ARTICLES = frozenset({"al", "el", "ul"})
 KEY_MIN = 2  # keys shorter than this ("l" of "al") retrieve nothing
 KEY_MAX_SHARE = 0.1  # nor do keys this many of the names share ("l" of "al")
 
 
 def key_postings(cores: Sequence[str], script: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Key of a word (as a word romanised from `script` would be compared) -> the names holding a
-    word of that key; and each name's word count. "hbbl" -> the names with "habibullah"."""
+    word of that key, or two adjacent words that joined have it; and each name's word count.
+    "hbbl" -> the names with "habibullah"; "bdlmn" -> "abdul manan" (Arabic writes "عبدالمنان")."""
     post: dict[str, list[int]] = {}
     lengths = np.zeros(len(cores), dtype=np.float32)
     for j, core in enumerate(cores):
         tokens = core.split()
         lengths[j] = len(tokens)
-        for t in set(tokens):
+        plain = [t for t in tokens if t not in _ARTICLES]
+        for t in {*tokens, *("".join(plain[i : i + 2]) for i in range(len(plain) - 1))}:
             k = scripts.key(t, script)
-            if len(k) >= KEY_MIN and not k.isdigit():
+            if len(k) >= KEY_MIN and not k.isdigit() and (not post.get(k) or post[k][-1] != j):
                 post.setdefault(k, []).append(j)
     return {k: np.array(v, dtype=np.int32) for k, v in post.items()}, lengths
 
@@ -127,7 +130,7 @@ def query_keys(tokens: Sequence[str], script: str) -> set[str]:
     """The keys a query's words give: each word's, and those of two or three adjacent words joined,
     an article between them left out ("hbyb al lh" -> also "hbyblh", as in "habibullah")."""
     keys = {scripts.key(t, script) for t in tokens}
-    plain = [t for t in tokens if t not in ("al", "el", "ul")]
+    plain = [t for t in tokens if t not in _ARTICLES]
     for n in (2, 3):
         keys.update(scripts.key("".join(plain[i : i + n]), script) for i in range(len(plain) - n + 1))
     return {k for k in keys if len(k) >= KEY_MIN and not k.isdigit()}

@@ -268,8 +268,8 @@ def script_similarity(a: str, b: str, script: str) -> float:
     ka, kb = scripts.key(a, script), scripts.key(b, script)
     if ka != kb or not ka:
         return 0.0
-    if script == "Cyrl":
-        return 0.85 if len(ka) >= 3 else 0.0
+    if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less
+        return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
     if script == "Kana":
         return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
     if script == "Hang":

@@ -111,8 +111,9 @@ _HEBREW_RUN = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]+")
 _ARABIC_ARTICLE = re.compile("(?<![\\w\u0600-\u06ff])[\u0627\u0671]\u0644(?=[\u0600-\u06ff]{2,})")
 # Letters with no Latin sound of their own: ayn, hamza and its seats, tatweel; dropped.
 _ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
+# Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
 _ARABIC_SEATS = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0624": "\u0648",
-                               "\u0626": "\u064a"})
+                               "\u0626": "\u064a", "\u0629": "a"})
 # A lower-case letter of a cased non-Latin script followed by a capital: two words run together.
 _CASE_JOIN = re.compile("([\u0430-\u045f\u0461-\u052f\u03ac-\u03ce])(?=[\u0400-\u042f\u0460-\u052e\u0386-\u03ab])")
 
@@ -159,9 +160,11 @@ _ABJAD = str.maketrans({"q": "k", "c": "k", "p": "b", "v": "f", "$": "s", "a": N
 # Hebrew writes b/v with one letter, p/f with one, k/kh with one, and vav is v as well as o/u.
 _HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": None, "$": "s", "a": None,
                          "e": None, "i": None, "o": None, "u": None, "y": None, "w": None})
-_CYRILLIC_DIGRAPHS = (("shch", "$"), ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"),
+# dzh (Дж) is the j of the Latin spellings (Dzhamaldin / Jamaldin); a j otherwise is й, a vowel
+_CYRILLIC_DIGRAPHS = (("dzh", "J"), ("dj", "J"), ("shch", "$"), ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"),
                       ("kh", "h"), ("ks", "x"), ("ts", "c"), ("tz", "c"), ("ph", "f"))
-_CYRILLIC = str.maketrans({"w": "v", "a": None, "e": None, "i": None, "o": None, "u": None, "y": None, "j": None})
+# g and h together: Ukrainian г is h in its own romanisation, g in Russian-style ones (Hlib / Glib)
+_CYRILLIC = str.maketrans({"w": "v", "g": "h", "a": None, "e": None, "i": None, "o": None, "u": None, "y": None, "j": None})
 _KANA_DIGRAPHS = (("sh", "s"), ("ch", "t"), ("ts", "t"), ("zh", "j"), ("ph", "f"), ("th", "s"), ("x", "ks"))
 _KANA = str.maketrans({"l": "r", "v": "f", "c": "k", "q": "k", "h": "f", "a": None, "e": None, "i": None, "o": None,
                        "u": None, "y": None, "w": None})
@@ -178,7 +181,7 @@ def key(token: str, script: str) -> str:
         k = _fold(token, _ABJAD_DIGRAPHS, _HEBREW if script == "Hebr" else _ABJAD)
         return _FINAL_H.sub("", k)  # a ta marbuta or final he is written "a" or "ah" alike
     if script == "Cyrl":
-        return _fold(token, _CYRILLIC_DIGRAPHS, _CYRILLIC)
+        return _fold("J" + token[1:] if token[:1] == "j" else token, _CYRILLIC_DIGRAPHS, _CYRILLIC)
     if script == "Kana":  # a syllabary: vowels added after consonants, no l
         return _fold(token, _KANA_DIGRAPHS, _KANA)
     if script == "Hang":
