@@ -157,8 +157,8 @@ def _fold(token: str, digraphs: tuple[tuple[str, str], ...], table: dict[int, st
 _ABJAD_DIGRAPHS = (("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"))
 _ABJAD = str.maketrans({"q": "k", "c": "k", "p": "b", "v": "f", "$": "s", "a": None, "e": None, "i": None,
                         "o": None, "u": None, "y": None, "w": None})
-# Hebrew writes b/v with one letter, p/f with one, k/kh with one, and vav is v as well as o/u.
-_HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": None, "$": "s", "a": None,
+# Hebrew writes b/v with one letter, p/f with one, k/kh with one; vav (romanised w) is mostly o/u.
+_HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": "b", "$": "s", "a": None,
                          "e": None, "i": None, "o": None, "u": None, "y": None, "w": None})
 # dzh (Дж) is the j of the Latin spellings (Dzhamaldin / Jamaldin); a j otherwise is й, a vowel
 _CYRILLIC_DIGRAPHS = (("dzh", "J"), ("dj", "J"), ("shch", "$"), ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"),
