@@ -243,15 +243,18 @@ def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
     spelling, on their consonant skeletons. The abjad writes no short vowels, so the same
     skeleton is as close as the two can be: "tkryty" / "tikriti" 0.95; a short skeleton says less
-    ("ywsf" / "yusuf": "sf", 0.85); one consonant apart 0.75."""
+    ("ywsf" / "yusuf": "Ysf" 0.95, "lym" / "aleem": "lm" 0.75); one consonant apart 0.75."""
     sa, sb = scripts.key(a, script), scripts.key(b, script)
     if not sa or not sb or _has_digit(a) or _has_digit(b):
         return 0.0
     if sa == sb:
-        return 0.95 if len(sa) >= 3 else 0.85 if len(sa) == 2 else 0.6
+        return 0.95 if len(sa) >= 3 else 0.75 if len(sa) == 2 else 0.6
     if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1:
         return 0.75
     return 0.0
+
+
+_ARTICLES = frozenset({"al", "el", "ul"})
 
 
 @lru_cache(maxsize=1 << 18)
@@ -261,6 +264,8 @@ def script_similarity(a: str, b: str, script: str) -> float:
     consonants, the Russian and Ukrainian forms of a name differing mostly in vowels (Oleksandr /
     Aleksandr 0.85); kana on consonants with l = r (zara / zala); Hangul on voicing and vowel
     digraphs folded (jeong / jong, gil / kil 0.9)."""
+    if (a in _ARTICLES) != (b in _ARTICLES):  # the article is no consonant of a name ("ly" is not "al")
+        return 0.0
     if script in scripts.ABJADS or script == "Thai":
         return abjad_similarity(a, b, script)
     if _has_digit(a) or _has_digit(b):
@@ -275,9 +280,6 @@ def script_similarity(a: str, b: str, script: str) -> float:
     if script == "Hang":
         return 0.9
     return 0.0
-
-
-_ARTICLES = frozenset({"al", "el", "ul"})
 
 
 def script_char_similarity(qt: list[str], ct: list[str], script: str) -> float:
@@ -310,7 +312,11 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
                 continue
             plain = [t for t in run if t not in _ARTICLES] if n == 3 else run
             joined = "".join(plain)
-            if len(plain) > 1 and scripts.key(joined, script) in keys and joined not in other:
+            # A join of the whole name is one only across an article ("mty al lh" / "matiullah"): two
+            # names ("ly mwswy") are not one word; each part brings consonants, the join enough of them.
+            whole = n == len(tokens) and len(plain) == n
+            if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
+                    and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other):
                 out.append(joined)
                 i += n
                 break

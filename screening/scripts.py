@@ -178,7 +178,9 @@ _FINAL_H = re.compile(r"(?<=.)h$")
 def key(token: str, script: str) -> str:
     """The comparison key of a (romanised or Latin) word when one side was written in `script`."""
     if script in ABJADS or script == "Thai":  # Thai: vowels written around consonants, read off unsurely
-        k = _fold(token, _ABJAD_DIGRAPHS, _HEBREW if script == "Hebr" else _ABJAD)
+        # y and w are vowels but at the start of a word, where they are consonants (Yusuf, Wali)
+        head = token[:1].upper() if token[:1] in ("y", "w") else ""
+        k = head + _fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW if script == "Hebr" else _ABJAD)
         return _FINAL_H.sub("", k)  # a ta marbuta or final he is written "a" or "ah" alike
     if script == "Cyrl":
         return _fold("J" + token[1:] if token[:1] == "j" else token, _CYRILLIC_DIGRAPHS, _CYRILLIC)
