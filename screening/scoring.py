@@ -316,6 +316,7 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
             # names ("ly mwswy") are not one word; each part brings consonants, the join enough of them.
             whole = n == len(tokens) and len(plain) == n
             if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
+                    and scripts.key(run[0], script) not in keys  # its first word has its own match there
                     and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other):
                 out.append(joined)
                 i += n
