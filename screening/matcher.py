@@ -14,7 +14,6 @@ from rapidfuzz import fuzz
 from . import kernel, ngrams
 from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
-from .scripts import KEYED
 from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
@@ -111,12 +110,12 @@ class Matcher:
     def key_candidates(self, q: NameForm) -> np.ndarray:
         """The names sharing comparison keys with a query written in a script compared on keys
         (ngrams.key_topk): Arabic "hbyb al lh rshd" finds "Habibullah Reshad"."""
-        if q.script not in KEYED or not q.tokens:
+        if not ngrams.KEY_CANDIDATES.get(q.script) or not q.tokens:
             return np.empty(0, np.int32)
         index = self._key_index.get(q.script)
         if index is None:
             index = self._key_index[q.script] = ngrams.key_postings(self.wl.core, q.script)
-        return ngrams.key_topk(index, q.tokens, q.script, self.options.abjad_candidates)
+        return ngrams.key_topk(index, q.tokens, q.script, ngrams.KEY_CANDIDATES.get(q.script, 0))
 
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]
@@ -176,7 +175,7 @@ class Matcher:
         out = []
         for q, idx in zip(queries, found, strict=True):
             extra = [p for t in q.form.tokens if (p := post.get(t)) is not None and wl.weights(t) >= o.rare_token_weight]
-            if q.form.script in KEYED:
+            if q.form.script in ngrams.KEY_CANDIDATES:
                 extra.append(self.key_candidates(q.form))
             out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
         return out
