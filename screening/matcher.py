@@ -183,9 +183,14 @@ class Matcher:
     def _as_written_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
         # Spread: names that normalise alike still differ as written; only the listed
         # name exactly as written (up to case and spacing) keeps 1.0.
-        # A name in another script than the listed one has no written form to compare: no spread.
-        same_script = q.form.script == self.wl.form(j).script
-        written = fuzz.ratio(q.written, _as_written(self.wl.display[j])) / 100 if q.written and same_script else 1.0
+        # A name in another script than the listed one has no letters to compare with it: half the
+        # spread (comparing Arabic letters with Latin ones would cost every such name the whole of it).
+        if not q.written:
+            written = 1.0
+        elif q.form.script != self.wl.form(j).script:
+            written = 0.5
+        else:
+            written = fuzz.ratio(q.written, _as_written(self.wl.display[j])) / 100
         if written < 1:
             adj.append(("as written", -round(score * self.options.as_written * (1 - written), 4)))
             score += adj[-1][1]

@@ -357,7 +357,8 @@ class Watchlist:
         if f is None:
             core, full = self.core[j], self.full[j]
             legal = tuple(full[len(core) + 1 :].split()) if len(full) > len(core) else ()
-            script = scripts.script_of(self.display[j]) if self.name_flags[j] & SCRIPT else ""  # compared on its keys
+            display = self.display[j]
+            script = "" if display.isascii() else scripts.script_of(display)  # compared on its keys
             f = NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal, abjad=script in scripts.ABJADS,
                          script=script)
             if len(self._forms) < 500_000:
