@@ -108,6 +108,17 @@ class Matcher:
     def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
         self.wl = wl
         self.options = options or MatchOptions()
+        self._key_index: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}  # per script, built on first use
+
+    def key_candidates(self, q: NameForm) -> np.ndarray:
+        """The names sharing comparison keys with a query written in a script compared on keys
+        (ngrams.key_topk): Arabic "hbyb al lh rshd" finds "Habibullah Reshad"."""
+        if not ngrams.KEY_CANDIDATES.get(q.script) or not q.tokens:
+            return np.empty(0, np.int32)
+        index = self._key_index.get(q.script)
+        if index is None:
+            index = self._key_index[q.script] = ngrams.key_postings(self.wl.core, q.script)
+        return ngrams.key_topk(index, q.tokens, q.script, ngrams.KEY_CANDIDATES.get(q.script, 0))
 
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]
@@ -197,13 +208,22 @@ class Matcher:
         out = []
         for q, idx in zip(queries, found, strict=True):
             extra = [p for t in q.form.tokens if (p := post.get(t)) is not None and wl.weights(t) >= o.rare_token_weight]
+            if q.form.script in ngrams.KEY_CANDIDATES:
+                extra.append(self.key_candidates(q.form))
             out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
         return out
 
     def _as_written_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
         # Spread: names that normalise alike still differ as written; only the listed
         # name exactly as written (up to case and spacing) keeps 1.0.
-        written = fuzz.ratio(q.written, _as_written(self.wl.display[j])) / 100 if q.written else 1.0
+        # A name in another script than the listed one has no letters to compare with it: half the
+        # spread (comparing Arabic letters with Latin ones would cost every such name the whole of it).
+        if not q.written:
+            written = 1.0
+        elif q.form.script != self.wl.form(j).script:
+            written = 0.5
+        else:
+            written = fuzz.ratio(q.written, _as_written(self.wl.display[j])) / 100
         if written < 1:
             adj.append(("as written", -round(score * self.options.as_written * (1 - written), 4)))
             score += adj[-1][1]

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from scipy.sparse import csr_matrix
 
+from . import scripts
 from .normalise import skeleton
 
 N = 3
@@ -99,3 +100,63 @@ def vectorise(
         (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
         shape=(len(token_lists), len(idf)),
     )
+
+
+# --- retrieval by comparison key, for names written in a script compared on keys (scripts.key) -------
+
+_ARTICLES = frozenset({"al", "el", "ul"})
+# Names a query in such a script adds to its n-gram candidates. Fewer for Cyrillic: it writes its
+# vowels, and its n-grams find most Latin spellings; the keys find the other forms (Olena / Elena).
+KEY_CANDIDATES = {"Arab": 20, "Hebr": 20, "Thai": 20, "Kana": 20, "Hang": 20, "Cyrl": 5}
+KEY_MIN = 2  # keys shorter than this ("l" of "al") retrieve nothing
+KEY_MAX_SHARE = 0.1  # nor do keys this many of the names share ("l" of "al")
+
+
+def key_postings(cores: Sequence[str], script: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Key of a word (as a word romanised from `script` would be compared) -> the names holding a
+    word of that key, or two adjacent words that joined have it; and each name's word count.
+    "hbbl" -> the names with "habibullah"; "bdlmn" -> "abdul manan" (Arabic writes "عبدالمنان")."""
+    post: dict[str, list[int]] = {}
+    lengths = np.zeros(len(cores), dtype=np.float32)
+    for j, core in enumerate(cores):
+        tokens = core.split()
+        lengths[j] = len(tokens)
+        plain = [t for t in tokens if t not in _ARTICLES]
+        for t in {*tokens, *("".join(plain[i : i + 2]) for i in range(len(plain) - 1))}:
+            k = scripts.key(t, script)
+            if len(k) >= KEY_MIN and not k.isdigit() and (not post.get(k) or post[k][-1] != j):
+                post.setdefault(k, []).append(j)
+    return {k: np.array(v, dtype=np.int32) for k, v in post.items()}, lengths
+
+
+def query_keys(tokens: Sequence[str], script: str) -> set[str]:
+    """The keys a query's words give: each word's, and those of two or three adjacent words joined,
+    an article between them left out ("hbyb al lh" -> also "hbyblh", as in "habibullah")."""
+    keys = {scripts.key(t, script) for t in tokens}
+    plain = [t for t in tokens if t not in _ARTICLES]
+    for n in (2, 3):
+        keys.update(scripts.key("".join(plain[i : i + n]), script) for i in range(len(plain) - n + 1))
+    return {k for k in keys if len(k) >= KEY_MIN and not k.isdigit()}
+
+
+def key_topk(index: tuple[dict[str, np.ndarray], np.ndarray], tokens: Sequence[str], script: str, k: int) -> np.ndarray:
+    """The `k` names sharing the most distinctive keys with the query's words (IDF-weighted, shorter
+    names first on a tie of evidence), for queries whose letters n-grams can't find: Arabic "hbyb al lh
+    rshd" shares no 3-gram with "habibullah reshad", but both have the keys "hbbl" and "rsd"."""
+    post, lengths = index
+    n = max(len(lengths), 1)
+    hits: list[np.ndarray] = []
+    weights: list[float] = []
+    for key in query_keys(tokens, script):
+        p = post.get(key)
+        if p is not None and len(p) <= KEY_MAX_SHARE * n:
+            hits.append(p)
+            weights.append(float(np.log(n / len(p))))
+    if not hits:
+        return np.empty(0, np.int32)
+    idx = np.concatenate(hits)
+    w = np.repeat(np.array(weights, dtype=np.float32), [len(h) for h in hits])
+    names, inverse = np.unique(idx, return_inverse=True)
+    score = np.bincount(inverse, weights=w) / np.sqrt(lengths[names] + 1)
+    top = np.argsort(-score, kind="stable")[:k]
+    return names[top].astype(np.int32)

@@ -18,9 +18,12 @@ from pathlib import Path
 from anyascii import anyascii
 from rigour.names import extract_org_types, normalize_name
 
+from . import scripts
+
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _SPACES = re.compile(r"\s+")
-# Scripts written without spaces between syllables: give each character its own token.
+# Han, written without spaces between syllables: give each character its own token (kana and
+# Hangul are romanised by syllable before this, see scripts.prepare).
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 _DELETE = str.maketrans("", "", "'’‘`´.")
 
@@ -43,6 +46,7 @@ class NameForm:
     legal: tuple[str, ...]  # generic legal-form classes found ("llc",)
     abjad: bool = False  # written in a script without vowel letters (Arabic, Hebrew): compare consonant skeletons
     only_legal: bool = False  # the whole name is a legal form ("ПАО", "Company Limited"): nobody's name
+    script: str = ""  # the script it was written in, when not Latin ("Cyrl", "Arab", "Hang"...): see scripts.key
 
 
 def to_ascii(text: str) -> str:
@@ -51,7 +55,7 @@ def to_ascii(text: str) -> str:
     Apostrophes the transliteration writes for letters without a Latin sound (the Cyrillic soft
     sign, the Arabic ayn) are dropped, not read as word breaks: "Анатольевич" -> "anatolevich"."""
     text = _CJK.sub(r" \1 ", text)
-    text = anyascii(text).lower().replace("'", "")
+    text = anyascii(text).lower().replace("'", "").replace("`", "")
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
@@ -138,24 +142,22 @@ def _strip_legal(text: str) -> tuple[str, set[str]]:
     return text, legal
 
 
-# Arabic and Hebrew letters: scripts that write consonants and long vowels only.
-_ABJAD = re.compile("[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\ufb1d-\ufdff\ufe70-\ufefc]")
-# The Arabic article written onto the next word ("الرحمن"): a word of its own, as in "al-Rahman".
-_ARABIC_ARTICLE = re.compile("(?<![\\w\u0600-\u06ff])\u0627\u0644(?=[\u0600-\u06ff]{2,})")
 _DIGRAPHS = (("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"))
 _SKELETON_MAP = str.maketrans({"q": "k", "c": "k", "p": "b", "v": "f", "$": "s"})
 _SKELETON_DROP = str.maketrans("", "", "aeiouyw")
 _REPEATS = re.compile(r"(.)\1+")
+_FINAL_H = re.compile(r"(?<=.)h$")
 
 
 @lru_cache(maxsize=1 << 18)
 def skeleton(token: str) -> str:
     """The consonants of a word as an abjad writes them: vowels, and the letters that stand for
     vowels (w, y), dropped; sounds that transliterations spell differently folded together.
-    "yusuf" and Arabic "ywsf" -> "sf"; "hezbollah", "hizballah" -> "hzblh"; "zolqadr", "zolkadr" -> "zlkdr"."""
+    A final h goes too: a ta marbuta is written "a" or "ah" ("mazida", "mzydh" -> "mzd").
+    "yusuf" and Arabic "ywsf" -> "sf"; "hezbollah", "hizballah" -> "hzbl"; "zolqadr", "zolkadr" -> "zlkdr"."""
     for a, b in _DIGRAPHS:
         token = token.replace(a, b)
-    return _REPEATS.sub(r"\1", token.translate(_SKELETON_DROP).translate(_SKELETON_MAP))
+    return _FINAL_H.sub("", _REPEATS.sub(r"\1", token.translate(_SKELETON_DROP).translate(_SKELETON_MAP)))
 
 
 @lru_cache(maxsize=65536)
@@ -166,17 +168,17 @@ def name_form(text: str, person: bool = False) -> NameForm:
     transliteration ("Öy" -> "oy"), so normalising a normalised name changes nothing.
     A person's name (`person=True`) has no legal form: "Na", "Yu", "Sá" and "Pao" stay names.
     """
-    abjad = bool(_ABJAD.search(text))
-    if abjad:
-        text = _ARABIC_ARTICLE.sub("\u0627\u0644 ", text)
+    script = scripts.script_of(text)
+    abjad = script in scripts.ABJADS
+    text = scripts.prepare(text)
     if person:
         core = to_ascii(_LETTER_RUN.sub(_join_letters, normalize_name(
             unicodedata.normalize("NFKC", text).translate(_DELETE)) or ""))
         core = _LETTER_RUN.sub(_join_letters, core)  # letters transliteration left single ("A:A㐀" -> "a a qiu")
-        return NameForm(full=core, core=core, tokens=tuple(core.split()), legal=(), abjad=abjad)
+        return NameForm(full=core, core=core, tokens=tuple(core.split()), legal=(), abjad=abjad, script=script)
     pre = _prenormalise(text)
     if not pre:
-        return NameForm("", "", (), ())
+        return NameForm("", "", (), (), script=script)
     rest, legal = _strip_legal(pre)
     core = to_ascii(rest)
     only_legal = False
@@ -200,4 +202,5 @@ def name_form(text: str, person: bool = False) -> NameForm:
         core = " ".join(words[:-1])
     legal_t = tuple(sorted(legal))
     full = " ".join([core, *legal_t]).strip()
-    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t, abjad=abjad, only_legal=only_legal)
+    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t, abjad=abjad, only_legal=only_legal,
+                    script=script)

@@ -17,7 +17,8 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rigour.text import metaphone
 
-from .normalise import NameForm, skeleton
+from . import scripts
+from .normalise import NameForm
 
 Weight = Callable[[str], float]
 COMMON = 0.5  # tokens weighing no more than this are generic words (trading, technology, shipping)
@@ -244,29 +245,106 @@ def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
 
 
 @lru_cache(maxsize=1 << 18)
-def abjad_similarity(a: str, b: str) -> float:
+def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
     spelling, on their consonant skeletons. The abjad writes no short vowels, so the same
     skeleton is as close as the two can be: "tkryty" / "tikriti" 0.95; a short skeleton says less
-    ("ywsf" / "yusuf": "sf", 0.85); one consonant apart 0.75."""
-    sa, sb = skeleton(a), skeleton(b)
+    ("ywsf" / "yusuf": "Ysf" 0.95, "lym" / "aleem": "lm" 0.75); one consonant apart 0.75."""
+    sa, sb = scripts.key(a, script), scripts.key(b, script)
     if not sa or not sb or _has_digit(a) or _has_digit(b):
         return 0.0
     if sa == sb:
-        return 0.95 if len(sa) >= 3 else 0.85 if len(sa) == 2 else 0.6
+        return 0.95 if len(sa) >= 3 else 0.75 if len(sa) == 2 else 0.6
     if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1:
         return 0.75
     return 0.0
 
 
+_ARTICLES = frozenset({"al", "el", "ul"})
+
+
+@lru_cache(maxsize=1 << 18)
+def script_similarity(a: str, b: str, script: str) -> float:
+    """Similarity of a word romanised from `script` and a Latin spelling, on the script's comparison
+    key (scripts.key): abjads and Thai on consonant skeletons (abjad_similarity); Cyrillic on the
+    consonants, the Russian and Ukrainian forms of a name differing mostly in vowels (Oleksandr /
+    Aleksandr 0.85); kana on consonants with l = r (zara / zala); Hangul on voicing and vowel
+    digraphs folded (jeong / jong, gil / kil 0.9)."""
+    if (a in _ARTICLES) != (b in _ARTICLES):  # the article is no consonant of a name ("ly" is not "al")
+        return 0.0
+    if script in scripts.ABJADS or script == "Thai":
+        return abjad_similarity(a, b, script)
+    if _has_digit(a) or _has_digit(b):
+        return 0.0
+    ka, kb = scripts.key(a, script), scripts.key(b, script)
+    if ka != kb or not ka:
+        return 0.0
+    if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less
+        return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
+    if script == "Kana":
+        return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
+    if script == "Hang":
+        return 0.9
+    return 0.0
+
+
+def script_char_similarity(qt: list[str], ct: list[str], script: str) -> float:
+    """Whole-name similarity of the aligned words on their comparison keys, for a name written in a
+    script compared on keys: the letters of "mhmd rswl ywb" and "mohammad rasul ayyub" differ by the
+    vowels the abjad doesn't write, their keys ("mhmd rsl b") not at all."""
+    if script not in scripts.KEYED:
+        return 0.0
+    kq = [scripts.key(t, script) for t in qt]
+    kc = [scripts.key(t, script) for t in ct]
+    return max(fuzz.ratio(" ".join(kq), " ".join(kc)), fuzz.ratio(" ".join(sorted(kq)), " ".join(sorted(kc)))) / 100
+
+
+def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
+    """Join adjacent words whose joined key is the key of one word on the other side: "shhb al dyn"
+    / "shahabuddin", "hbyb al lh" / "habibullah" (an article between them may be left out, as the
+    Latin spelling assimilates it), "kim jong un" / "jongun"."""
+    if len(tokens) < 2:
+        return tokens
+    keys = {scripts.key(o, script): o for o in other if len(o) > 3}
+    keys.pop("", None)
+    if not keys:
+        return tokens
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for n in (3, 2):
+            run = tokens[i : i + n]
+            if len(run) < n or run[0] in _ARTICLES:
+                continue
+            plain = [t for t in run if t not in _ARTICLES] if n == 3 else run
+            joined = "".join(plain)
+            # A join of the whole name is one only across an article ("mty al lh" / "matiullah"): two
+            # names ("ly mwswy") are not one word; each part brings consonants, the join enough of them.
+            whole = n == len(tokens) and len(plain) == n
+            if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
+                    and scripts.key(run[0], script) not in keys  # its first word has its own match there
+                    and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other):
+                out.append(joined)
+                i += n
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
 def align(
     q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = (),
-    abjad: bool = False,
+    abjad: bool = False, script: str = "",
 ) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
     """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
 
-    A legal form glued to a word ("jscargument") is split off and dropped.
+    A legal form glued to a word ("jscargument") is split off and dropped. A name written in a
+    script compared on keys (`script`, or `abjad` for Arabic) also pairs words by their keys
+    (script_similarity), and joins words whose joined key is a word of the other side.
     """
+    if abjad and not script:
+        script = "Arab"
     c_set = set(c)
     q = _split_prefix(q, c_set.union(c_legal) if c_legal else c_set)
     if c_legal:
@@ -277,12 +355,17 @@ def align(
         c = [t for t in c if t not in q_legal]
     q = _merge_joined(q, set(c))
     c = _merge_joined(c, set(q))
+    if script in scripts.KEYED:
+        q = _merge_keyed(q, c, script)
+        c = _merge_keyed(c, q, script)
+    else:
+        script = ""
     cand = []
     for i, a in enumerate(q):
         for j, b in enumerate(c):
             s = 1.0 if a == b else token_similarity(a, b, weight)
-            if abjad and s < 0.95:
-                s = max(s, abjad_similarity(a, b))
+            if script and s < 0.95:
+                s = max(s, script_similarity(a, b, script))
             if s > 0:
                 cand.append((-s, i, j))
     cand.sort()
@@ -590,7 +673,8 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     if not q.tokens or not c.tokens:
         return None
     person = kind == "person"
-    pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad)
+    pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad,
+                          script=q.script or c.script)
     if not pairs:
         return _Aligned(pairs, qt, ct, qt, ct, 0.0)
     matched = total = 0.0
@@ -623,6 +707,8 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
 def _late_features(f: Features, al: _Aligned, q: NameForm, c: NameForm, weight: Weight, params: Params,
                    kind: str) -> Features:
     char = max(fuzz.ratio(q.core, c.core), fuzz.ratio(" ".join(sorted(al.qt)), " ".join(sorted(al.ct)))) / 100
+    if q.script or c.script:  # a name from a script compared on keys: its letters on the keys too
+        char = max(char, script_char_similarity(al.qt, al.ct, q.script or c.script))
     ev = Evidence(q, c, al.qt, al.ct, al.pairs, al.q_extra, al.c_extra, al.matched_weight, kind, weight)
     f.char_score = char  # filled in place: a new record per candidate would cost more than the rest of the tail
     for a in ADJUSTMENTS:

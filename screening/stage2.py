@@ -48,7 +48,6 @@ from .scoring import (
     _squeeze,
     _stem,
     _translit_key,
-    abjad_similarity,
     compare,
 )
 from .watchlist import TYPE_CODES
@@ -129,8 +128,9 @@ class Index:
         self.name_legal_set = np.array(name_legal_set, np.int64)
         legal_ptr_a = np.array(legal_ptr, np.int64)
         self.name_has_legal = np.diff(legal_ptr_a) > 0
-        # Watchlist.form reads no listed name as abjad (its names are stored transliterated): only queries are
-        self.name_abjad = np.zeros(len(ptr) - 1, bool)
+        # a name written in another script (or an abjad) is compared on its script's keys (scoring.align's
+        # script= and abjad=): those pairs are the twin's
+        self.name_script = np.array([bool(f.script or f.abjad) for f in map(form, range(len(ptr) - 1))], bool)
         legal_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(legal_ptr_a))
         legal_codes = legal_names * self.V + np.array(legal_tok, np.int64)
         token_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), self.name_len)
@@ -233,18 +233,6 @@ def _similarities(qt: _Tokens, ct: _Tokens, qa: np.ndarray, cb: np.ndarray, work
     return out
 
 
-# ---- the abjad branch of scoring.align, mirrored (engineer A's rule: keep in step with align) ----------------
-def _abjad_cells(S: np.ndarray, cell: np.ndarray, abjad: np.ndarray, QT: np.ndarray, CT: np.ndarray,
-                 qtext: list[str], ctext: list[str]) -> None:
-    """For pairs with an abjad side: a similarity below 0.95 is raised to `abjad_similarity` where that is
-    higher, as align does. Cell by cell in Python (abjad_similarity is memoised): abjad queries are few."""
-    rows, i, j = np.nonzero(cell & abjad[:, None, None] & (S < 0.95))
-    if not len(rows):
-        return
-    qa, cb = QT[rows, i].tolist(), CT[rows, j].tolist()
-    extra = np.array([abjad_similarity(qtext[a], ctext[b]) for a, b in zip(qa, cb, strict=True)], np.float64)
-    S[rows, i, j] = np.maximum(S[rows, i, j], extra)
-# ---- end of the abjad branch --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -333,14 +321,12 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     legal_codes: list[int] = []  # (form, legal class of the query)
     split_rows: list[tuple[int, int, int]] = []  # (form, o, r): a query word is listed words o + r
     f_legal_set = np.empty(len(forms), np.int64)
-    f_abjad = np.zeros(len(forms), bool)
     f_len = np.empty(len(forms), np.int64)
     f_digits: list[frozenset[str]] = []
     for fi, q in enumerate(forms):
         ids = [local.setdefault(t, len(local)) for t in q.tokens]
         f_tokens.append(ids)
         f_len[fi] = len(ids)
-        f_abjad[fi] = q.abjad
         f_legal_set[fi] = ix.legal_sets.get(frozenset(q.legal), -1 - fi)
         side = set(q.tokens).union(q.legal)
         for a in side:
@@ -370,7 +356,9 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     n_len = ix.name_len[pair_name]
     q_len = f_len[pair_form]
     empty = (q_len == 0) | (n_len == 0)
-    twin = ~empty & ((q_len > MAX_TOKENS) | (n_len > MAX_TOKENS))
+    f_script = np.array([bool(q.script or q.abjad) for q in forms], bool)
+    # very long names, and names from other scripts (compared on per-script keys), go to the twin
+    twin = ~empty & ((q_len > MAX_TOKENS) | (n_len > MAX_TOKENS) | f_script[pair_form] | ix.name_script[pair_name])
     live = np.flatnonzero(~empty & ~twin)
     Qm = int(q_len[live].max()) if len(live) else 0
     Cm = int(n_len[live].max()) if len(live) else 0
@@ -425,9 +413,6 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             S[cell] = _similarities(qt, ix.tokens, uniq // V, uniq % V, workers)[inverse.ravel()]
         else:
             S[cell] = _similarities(qt, ix.tokens, codes // V, codes % V, workers)
-        abjad = f_abjad[qf] | ix.name_abjad[nm]
-        if abjad.any():
-            _abjad_cells(S, cell, abjad, QT, CT, qtext, ix.tokens.text)
         # greedy one-to-one alignment, best similarity first, ties by query then listed position
         wq = np.where(q_valid, qt.weight[np.maximum(QT, 0)], 0.0)
         wc = np.where(c_valid, ix.tokens.weight[np.maximum(CT, 0)], 0.0)

@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from . import artifact, linking, ngrams
+from . import artifact, linking, ngrams, scripts
 from .errors import WatchlistError
 from .model import Entity
 from .normalise import NameForm, name_form
 
 # Any change to the normaliser's code or tables changes every compiled name: fold it into the version.
 NORMALISER_VERSION = "n-" + hashlib.sha256(
-    b"".join(p.read_bytes() for p in (Path(__file__).with_name("normalise.py"), Path(__file__).with_name("ngrams.py")))
+    b"".join(Path(__file__).with_name(f).read_bytes() for f in ("normalise.py", "scripts.py", "ngrams.py"))
 ).hexdigest()[:8]
 # ...and so does any change to the rules that link listings across lists.
 LINKER_VERSION = "l-" + hashlib.sha256(Path(__file__).with_name("linking.py").read_bytes()).hexdigest()[:8]
@@ -357,7 +357,10 @@ class Watchlist:
         if f is None:
             core, full = self.core[j], self.full[j]
             legal = tuple(full[len(core) + 1 :].split()) if len(full) > len(core) else ()
-            f = NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal)
+            display = self.display[j]
+            script = "" if display.isascii() else scripts.script_of(display)  # compared on its keys
+            f = NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal, abjad=script in scripts.ABJADS,
+                         script=script)
             if len(self._forms) < 500_000:
                 self._forms[j] = f
         return f

@@ -181,7 +181,12 @@ def test_real_pairs_score_as_the_twin(real: Watchlist) -> None:
             assert (want >= 0.8).sum() > 100  # real hits among them
     finally:
         stage2.compare = twin  # type: ignore[assignment]
-    assert len(calls) < 0.05 * 2 * len(pf)  # the array program scored at least 95% of the pairs itself
+    # names from other scripts (either side) are compared on per-script keys by the twin; of the rest,
+    # the array program scored at least 95% itself
+    scripted = sum(bool(forms[f].script or forms[f].abjad or real.form(j).script or real.form(j).abjad)
+                   for f, j in zip(pf, pn, strict=True))
+    assert 0 < scripted < len(pf) / 2
+    assert len(calls) - 2 * scripted < 0.05 * 2 * (len(pf) - scripted)
     assert any(f.abjad for f in forms)  # Arabic queries among them
 
 

@@ -1,0 +1,194 @@
+"""Scripts: which one a name is written in, how each is romanised, and the keys by which a
+romanised word is compared with a Latin spelling of it. Pure functions, no state but caches.
+
+Romanisation, per run of one script (anyascii for the rest):
+  * Hangul: syllable by syllable from the Unicode decomposition (initial, vowel, final), in the
+    spellings North Korean and UN lists use ("김정은" -> "kim jong un"); each syllable a word, as
+    the lists write Korean names ("Ri Yong Gil"), joins re-aligned by the scorer.
+  * Kana: ICU's Katakana-Latin / Hiragana-Latin (digraphs as one syllable: "イジュ" -> "iju", where
+    letter by letter gives "ijiyu"); the name separators "・" "＝" are word breaks.
+  * Hebrew: ICU's Hebrew-Latin (vav and yod as w and y, the letters that also write vowels).
+  * Arabic: the article written onto a word is a word of its own ("al"); ayn and hamza are letters
+    without a Latin sound, dropped, not word breaks.
+  * Cyrillic words run together by a missing space ("ВалерийНиколаевич") are split at the case change.
+
+Comparison keys (`key`): what is left of a word once the letters a script's romanisations spell
+differently are folded together. Abjads write no short vowels (consonant skeleton); kana adds
+vowels and has no l (skeleton, l = r); Cyrillic names come in Russian and Ukrainian forms that
+differ mostly in vowels (Олександр / Aleksandr, Олена / Elena: consonant skeleton); Hangul
+romanisations differ in voicing and vowel digraphs (Jong / Jeong, Gil / Kil, Ri / Lee).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+
+# Script of a letter, by code-point range: the scripts compared in their own way.
+_RANGES: tuple[tuple[int, int, str], ...] = (
+    (0x0370, 0x03FF, "Grek"), (0x1F00, 0x1FFF, "Grek"),
+    (0x0400, 0x052F, "Cyrl"), (0x1C80, 0x1C8F, "Cyrl"), (0x2DE0, 0x2DFF, "Cyrl"), (0xA640, 0xA69F, "Cyrl"),
+    (0x0590, 0x05FF, "Hebr"), (0xFB1D, 0xFB4F, "Hebr"),
+    (0x0600, 0x06FF, "Arab"), (0x0750, 0x077F, "Arab"), (0x08A0, 0x08FF, "Arab"), (0xFB50, 0xFDFF, "Arab"),
+    (0xFE70, 0xFEFF, "Arab"),
+    (0x0E00, 0x0E7F, "Thai"),
+    (0x3040, 0x309F, "Kana"), (0x30A0, 0x30FF, "Kana"), (0x31F0, 0x31FF, "Kana"), (0xFF66, 0xFF9F, "Kana"),
+    (0x1100, 0x11FF, "Hang"), (0x3130, 0x318F, "Hang"), (0xAC00, 0xD7AF, "Hang"),
+    (0x3400, 0x4DBF, "Hani"), (0x4E00, 0x9FFF, "Hani"), (0xF900, 0xFAFF, "Hani"),
+)
+ABJADS = frozenset({"Arab", "Hebr"})
+
+
+def char_script(ch: str) -> str:
+    """The script of one character among those above; "Latn" for a Latin letter, "" for the rest."""
+    o = ord(ch)
+    if o < 0x0370:
+        return "Latn" if ch.isalpha() else ""
+    for lo, hi, name in _RANGES:
+        if lo <= o <= hi:
+            return name
+    return ""
+
+
+def script_of(text: str) -> str:
+    """The script most letters of `text` are written in ("" for Latin, none, or another script).
+    Kana with Han (Japanese writes both) is kana: its kana are what romanise well; a name that is
+    mostly Latin with a few look-alike Cyrillic letters ("Mariner ІІІ") is Latin."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        s = char_script(ch)
+        if s:
+            counts[s] = counts.get(s, 0) + 1
+    if not counts:
+        return ""
+    if "Kana" in counts and "Hani" in counts:
+        counts["Kana"] += counts.pop("Hani")
+    best = max(sorted(counts), key=lambda s: counts[s])
+    return "" if best == "Latn" else best
+
+
+# --- Hangul ---------------------------------------------------------------------------------------
+_INITIALS = ("k", "kk", "n", "t", "tt", "r", "m", "p", "pp", "s", "ss", "", "j", "jj", "ch", "kh", "th", "ph", "h")
+_VOWELS = ("a", "ae", "ya", "yae", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu",
+           "u", "ui", "i")
+_FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t",
+           "ng", "t", "t", "k", "t", "p", "t")
+_HANGUL_RUN = re.compile("[\uac00-\ud7a3]+")
+
+
+def _syllable(ch: str) -> str:
+    n = ord(ch) - 0xAC00
+    return _INITIALS[n // 588] + _VOWELS[(n % 588) // 28] + _FINALS[n % 28]
+
+
+def _hangul(match: re.Match[str]) -> str:
+    return " " + " ".join(_syllable(ch) for ch in match.group(0)) + " "
+
+
+# --- ICU transliterators (kana, Hebrew): one instance per thread, ICU's are not thread-safe ------
+_ICU_IDS = {"Kana": "Katakana-Latin; Hiragana-Latin; Latin-ASCII", "Hebr": "Hebrew-Latin; Latin-ASCII"}
+_local = threading.local()
+
+
+def _icu(script: str, text: str) -> str:
+    cache = getattr(_local, "tr", None)
+    if cache is None:
+        cache = _local.tr = {}
+    tr = cache.get(script)
+    if tr is None:
+        import icu  # PyICU: maintained transliteration rules for kana digraphs and Hebrew
+
+        tr = cache[script] = icu.Transliterator.createInstance(_ICU_IDS[script])
+    return tr.transliterate(text)
+
+
+_KANA_RUN = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]+")
+_KANA_BREAKS = str.maketrans({"・": " ", "＝": " ", "゠": " ", "･": " ", "ー": "", "ｰ": ""})
+_HEBREW_RUN = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]+")
+# The Arabic article written onto the next word ("الرحمن"): a word of its own, "al" as in "al-Rahman".
+_ARABIC_ARTICLE = re.compile("(?<![\\w\u0600-\u06ff])[\u0627\u0671]\u0644(?=[\u0600-\u06ff]{2,})")
+# Letters with no Latin sound of their own: ayn, hamza and its seats, tatweel; dropped.
+_ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
+# Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
+_ARABIC_SEATS = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0624": "\u0648",
+                               "\u0626": "\u064a", "\u0629": "a"})
+# A lower-case letter of a cased non-Latin script followed by a capital: two words run together.
+_CASE_JOIN = re.compile("([\u0430-\u045f\u0461-\u052f\u03ac-\u03ce])(?=[\u0400-\u042f\u0460-\u052e\u0386-\u03ab])")
+
+
+def _kana(match: re.Match[str]) -> str:
+    return " " + _icu("Kana", match.group(0).translate(_KANA_BREAKS)).replace("~", "").replace("'", "") + " "
+
+
+def _hebrew(match: re.Match[str]) -> str:
+    return " " + _icu("Hebr", match.group(0)) + " "
+
+
+def prepare(text: str) -> str:
+    """Script-specific rewrites in the original script, before legal forms are looked up and the
+    rest transliterated: the Arabic article split off, words run together split, and Hangul,
+    kana and Hebrew romanised as described above. Pure; never raises."""
+    if text.isascii():
+        return text
+    text = _CASE_JOIN.sub(r"\1 ", unicodedata.normalize("NFKC", text))
+    text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS).translate(_ARABIC_SILENT))
+    text = _HANGUL_RUN.sub(_hangul, text)
+    try:
+        text = _KANA_RUN.sub(_kana, text)
+        text = _HEBREW_RUN.sub(_hebrew, text)
+    except Exception:  # pragma: no cover - ICU missing or refusing a string: anyascii does the rest
+        pass
+    return text
+
+
+# --- comparison keys ------------------------------------------------------------------------------
+_REPEATS = re.compile(r"(.)\1+")
+_VOWEL_LETTERS = str.maketrans("", "", "aeiouyw")
+
+
+def _fold(token: str, digraphs: tuple[tuple[str, str], ...], table: dict[int, str | None]) -> str:
+    for a, b in digraphs:
+        token = token.replace(a, b)
+    return _REPEATS.sub(r"\1", token.translate(table))
+
+
+_ABJAD_DIGRAPHS = (("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"))
+_ABJAD = str.maketrans({"q": "k", "c": "k", "p": "b", "v": "f", "$": "s", "a": None, "e": None, "i": None,
+                        "o": None, "u": None, "y": None, "w": None})
+# Hebrew writes b/v with one letter, p/f with one, k/kh with one; vav (romanised w) is mostly o/u.
+_HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": "b", "$": "s", "a": None,
+                         "e": None, "i": None, "o": None, "u": None, "y": None, "w": None})
+# dzh (Дж) is the j of the Latin spellings (Dzhamaldin / Jamaldin); a j otherwise is й, a vowel
+_CYRILLIC_DIGRAPHS = (("dzh", "J"), ("dj", "J"), ("shch", "$"), ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"),
+                      ("kh", "h"), ("ks", "x"), ("ts", "c"), ("tz", "c"), ("ph", "f"))
+# g and h together: Ukrainian г is h in its own romanisation, g in Russian-style ones (Hlib / Glib)
+_CYRILLIC = str.maketrans({"w": "v", "g": "h", "a": None, "e": None, "i": None, "o": None, "u": None, "y": None, "j": None})
+_KANA_DIGRAPHS = (("sh", "s"), ("ch", "t"), ("ts", "t"), ("zh", "j"), ("ph", "f"), ("th", "s"), ("x", "ks"))
+_KANA = str.maketrans({"l": "r", "v": "f", "c": "k", "q": "k", "h": "f", "a": None, "e": None, "i": None, "o": None,
+                       "u": None, "y": None, "w": None})
+_HANGUL_DIGRAPHS = (("eo", "o"), ("eu", "u"), ("ee", "i"), ("oo", "u"), ("kh", "k"), ("th", "t"), ("ph", "p"),
+                    ("ch", "c"), ("sh", "s"), ("yi", "i"))
+_HANGUL = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "c", "r": "l", "f": "p"})
+_FINAL_H = re.compile(r"(?<=.)h$")
+
+
+@lru_cache(maxsize=1 << 18)
+def key(token: str, script: str) -> str:
+    """The comparison key of a (romanised or Latin) word when one side was written in `script`."""
+    if script in ABJADS or script == "Thai":  # Thai: vowels written around consonants, read off unsurely
+        # y and w are vowels but at the start of a word, where they are consonants (Yusuf, Wali)
+        head = token[:1].upper() if token[:1] in ("y", "w") else ""
+        k = head + _fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW if script == "Hebr" else _ABJAD)
+        return _FINAL_H.sub("", k)  # a ta marbuta or final he is written "a" or "ah" alike
+    if script == "Cyrl":
+        return _fold("J" + token[1:] if token[:1] == "j" else token, _CYRILLIC_DIGRAPHS, _CYRILLIC)
+    if script == "Kana":  # a syllabary: vowels added after consonants, no l
+        return _fold(token, _KANA_DIGRAPHS, _KANA)
+    if script == "Hang":
+        return _fold(token, _HANGUL_DIGRAPHS, _HANGUL)
+    return token
+
+
+KEYED = frozenset({"Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang"})  # scripts compared on keys too

@@ -1,0 +1,203 @@
+"""Native-script names against Latin listed names (issue 10): romanisation per script, comparison
+keys, and names in Arabic, Cyrillic, Hangul, kana, Hebrew and Thai finding the real listings they
+name, through `Service.screen` and once through `screen check`.
+
+The watchlist holds only the Latin names of real listings, as transcribed from ../shared/data/lists:
+UN Security Council entries by reference number (the Arabic queries are the UN list's own
+NAME_ORIGINAL_SCRIPT of those entries), OpenSanctions Ukraine war-sanctions records by id (the
+Cyrillic queries are the records' own Russian and Ukrainian aliases) and the Zala export (its
+Japanese aliases), OFAC SDN rows by ent_num. Lists carry no Hangul, Hebrew or Thai names today:
+those queries are the names written in that script, for listings of people of that language.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cli.main import app
+from screening.config import DEFAULT_SEEDS, Settings
+from screening.model import Entity
+from screening.normalise import name_form
+from screening.scoring import script_similarity
+from screening.scripts import key, prepare, script_of
+from screening.seeds import load_seeds
+from screening.service import Query, Service
+from screening.watchlist import SourceInfo, Watchlist, compile_watchlist
+
+THRESHOLD = 0.8
+
+
+def _entity(eid: str, name: str, *aliases: str, type: str = "person") -> Entity:
+    from screening.model import Alias
+
+    return Entity(entity_id=eid, source=eid.split(":")[0], name=name, type=type,
+                  aliases=[Alias(name=a) for a in aliases])
+
+
+LISTED = [
+    # UN Security Council (un-sc/UN_consolidated.xml), Latin names only
+    _entity("un-sc:KPi.013", "CHOE CHUN-SIK", "Choe Chun Sik"),
+    _entity("un-sc:KPi.050", "PAK TO CHUN", "Pak Do Chun"),
+    _entity("un-sc:KPi.053", "RI YONG MU", "Ri Yong-Mu"),
+    _entity("un-sc:KPi.024", "KIM YONG CHOL", "Kim Yong-Chol", "Kim Young-Chol"),
+    _entity("un-sc:KPi.054", "CHOE CHUN YONG"),
+    _entity("un-sc:QDi.120", "ABDUL HAKIM MURAD", "Murad, Abdul Hakim Hasim"),
+    _entity("un-sc:TAi.168", "QARI SAIFULLAH TOKHI", "Qari Saifullah", "Saifullah Tokhi"),
+    _entity("un-sc:YEi.002", "ABDULLAH YAHYA AL HAKIM", "Abu Ali al Hakim"),
+    _entity("un-sc:TAi.094", "ABDUL BARI AKHUND", "Haji Mullah Sahib"),
+    # OpenSanctions Ukraine war sanctions (targets.simple.csv), Latin caption only
+    _entity("opensanctions:ua-ws-person-36169", "ZAITSEV Alexey Nikolaevich"),
+    _entity("opensanctions:ua-ws-person-36195", "JOS Victor Sergeyevich"),
+    _entity("opensanctions:Q20743291", "MALTSEV Alexander Evgenievich"),
+    # OpenSanctions Zala export (zala.entities.ftm.json)
+    _entity("opensanctions:NK-iE6m5ryPeTAMZozfECVSL7", "AEROSCAN", "Limited Liability Company Aeroscan",
+            type="company"),
+    # OFAC SDN (sdn.csv by ent_num)
+    _entity("ofac-sdn:23252", "GERTLER, Dan"),
+    _entity("ofac-sdn:16269", "RYBALSKIY, Yakov"),
+    _entity("ofac-sdn:23651", "RUNGTAWANKHIRI, Nat"),
+    # others of the same names, so that the right one must rank first
+    _entity("test:kim-yong-nam", "KIM YONG NAM"),
+    _entity("test:abdul-hakim", "ABDUL HAKIM"),
+    _entity("test:zaitsev-sergey", "ZAITSEV Sergey Nikolaevich"),
+]
+
+
+@pytest.fixture(scope="module")
+def wl_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path: Path = tmp_path_factory.mktemp("scripts-wl") / "scripts.wl"
+    entities = [*load_seeds(DEFAULT_SEEDS), *LISTED]
+    compile_watchlist(entities, path, watchlist_id="scripts",
+                      sources=[SourceInfo(source="test", format="entities", entities=len(entities))])
+    return path
+
+
+@pytest.fixture(scope="module")
+def service(wl_path: Path) -> Service:
+    return Service(Settings(watchlist=wl_path, reload_interval=0), Watchlist(wl_path))
+
+
+NATIVE = [
+    # Arabic: the UN list's original-script names of these entries
+    ("عبد الحكيم مراد", "un-sc:QDi.120"),
+    ("قاري سیف الله توخى", "un-sc:TAi.168"),
+    ("عبد الله يحيى الحاكم", "un-sc:YEi.002"),
+    ("عبد الباری ﺁخوند", "un-sc:TAi.094"),
+    # Cyrillic: the records' own aliases, Russian and Ukrainian (Олексій / Alexey, Миколайович / Nikolaevich)
+    ("ЗАЙЦЕВ Алексей Николаевич", "opensanctions:ua-ws-person-36169"),
+    ("ЗАЙЦЕВ Олексій Миколайович", "opensanctions:ua-ws-person-36169"),
+    ("ДЖОС Віктор Сергійович", "opensanctions:ua-ws-person-36195"),
+    ("МАЛЬЦЕВ Олександр Євгенович", "opensanctions:Q20743291"),
+    # Hangul, romanised by syllable
+    ("최춘식", "un-sc:KPi.013"),
+    ("박도춘", "un-sc:KPi.050"),
+    ("리용무", "un-sc:KPi.053"),
+    ("김영철", "un-sc:KPi.024"),
+    # kana (the Zala export's Japanese alias)
+    ("アエロスキャン", "opensanctions:NK-iE6m5ryPeTAMZozfECVSL7"),
+    # Hebrew and Thai
+    ("דן גרטלר", "ofac-sdn:23252"),
+    ("יעקב ריבלסקי", "ofac-sdn:16269"),
+    ("ณัฐ รุ่งตะวันคีรี", "ofac-sdn:23651"),
+]
+
+
+@pytest.mark.parametrize(("query", "entity_id"), NATIVE)
+def test_native_script_name_finds_its_latin_listing(service: Service, query: str, entity_id: str) -> None:
+    result = service.screen([Query(name=query)], threshold=THRESHOLD, limit=5).results[0]
+    assert result.hits, f"{query!r} ({name_form(query).full!r}) found nothing"
+    top = result.hits[0]
+    assert top.entity_id == entity_id, [(h.entity_id, h.score) for h in result.hits]
+    assert top.score >= THRESHOLD
+    assert top.explanation["query_normalised"] == name_form(query).full
+
+
+def test_native_script_names_stay_clear_of_other_names(service: Service) -> None:
+    # the same scripts, names of nobody listed here
+    for query in ("김정은", "محمد يوسف", "ПЕТРЕНКО Ірина Василівна", "משה כהן", "ソニー"):
+        result = service.screen([Query(name=query)], threshold=THRESHOLD, limit=5).results[0]
+        assert result.status == "clear", (query, [(h.entity_id, h.score) for h in result.hits])
+
+
+def test_cli_check_finds_a_latin_listing_from_hangul(wl_path: Path) -> None:
+    result = CliRunner().invoke(app, ["check", "김영철", "--json", "--watchlist", str(wl_path)])
+    assert result.exit_code == 1, result.output
+    body = json.loads(result.stdout)
+    assert body["status"] == "potential_match"
+    assert body["hits"][0]["entity_id"] == "un-sc:KPi.024"
+    assert body["hits"][0]["explanation"]["query_normalised"] == "kim yong chol"
+
+
+# --- romanisation, per script ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("김정은", "kim jong un"),  # Hangul by syllable, in the spellings the lists use
+    ("최룡해", "choe ryong hae"),
+    ("박봉주", "pak pong ju"),
+    ("イジュマシュ", "ijumashu"),  # kana digraphs as one syllable (letter by letter: "ijiyumashiyu")
+    ("ザラ・アエロ・グループ", "zara aero gurupu"),  # the middle dot separates names
+    ("יוסף", "ywsp"),  # Hebrew: vav and yod as the letters they are
+    ("الجماعة الاسلامية", "al jma al slmya"),  # article a word; ayn dropped, not a word break; ta marbuta "a"
+    ("عبد الرحمن", "bd al rhmn"),
+    ("СУДАРЕВ ВалерийНиколаевич", "sudarev valeriy nikolaevich"),  # words run together split at the capital
+])
+def test_romanisation(raw: str, expected: str) -> None:
+    assert name_form(raw, person=True).full == expected
+
+
+@pytest.mark.parametrize(("text", "script"), [
+    ("ЗАЙЦЕВ Олексій", "Cyrl"), ("عبد الله", "Arab"), ("דן גרטלר", "Hebr"), ("김정은", "Hang"),
+    ("アエロスキャン", "Kana"), ("株式会社カラシニコフ", "Kana"), ("沈忠國際海運", "Hani"), ("ณัฐ", "Thai"),
+    ("Όμιλος", "Grek"), ("Mariner ІІІ", ""), ("Acme", ""), ("", ""), ("123", ""),
+])
+def test_script_of(text: str, script: str) -> None:
+    assert script_of(text) == script
+    assert name_form(text).script == script
+
+
+@pytest.mark.parametrize(("a", "b", "script"), [
+    ("oleksandr", "aleksandr", "Cyrl"), ("olena", "elena", "Cyrl"), ("hlib", "glib", "Cyrl"),
+    ("dzheffri", "jeffrey", "Cyrl"), ("anatoliyovich", "anatolievich", "Cyrl"),
+    ("mhmd", "mohammed", "Arab"), ("tkryty", "tikriti", "Arab"), ("mzyda", "mazidih", "Arab"),
+    ("ywsp", "yosef", "Hebr"), ("yqb", "yakov", "Hebr"),
+    ("gurupu", "group", "Kana"), ("zara", "zala", "Kana"),
+    ("jong", "jeong", "Hang"), ("kil", "gil", "Hang"), ("ri", "lee", "Hang"),
+    ("chnwtr", "shinawatra", "Thai"),
+])
+def test_keys_fold_what_romanisations_spell_differently(a: str, b: str, script: str) -> None:
+    assert key(a, script) == key(b, script)
+    assert script_similarity(a, b, script) >= 0.75
+
+
+@pytest.mark.parametrize(("a", "b", "script"), [
+    ("mikola", "nikolai", "Cyrl"), ("ivanov", "petrov", "Cyrl"), ("mhmd", "ahmad", "Arab"),
+    ("kim", "pak", "Hang"), ("zara", "sara", "Kana"),
+])
+def test_keys_keep_other_names_apart(a: str, b: str, script: str) -> None:
+    assert script_similarity(a, b, script) == 0.0
+
+
+def test_arabic_joins_are_realigned(service: Service) -> None:
+    # "سیف الله" is one word in the Latin spelling ("Saifullah"), the article assimilated
+    hit = service.screen([Query(name="قاري سیف الله توخى")], threshold=THRESHOLD, limit=1).results[0].hits[0]
+    matched = {m["name"] for m in hit.explanation["matched_tokens"]}
+    assert "saifullah" in matched
+
+
+@given(st.text())
+def test_prepare_never_raises_and_is_stable(text: str) -> None:
+    once = prepare(text)
+    assert isinstance(once, str)
+    assert prepare(once) == once
+
+
+@given(st.text(max_size=30), st.sampled_from(["", "Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang", "Hani"]))
+def test_keys_never_raise(token: str, script: str) -> None:
+    assert isinstance(key(token, script), str)
+    assert 0.0 <= script_similarity(token, token + "a", script) <= 1.0
