@@ -18,7 +18,6 @@ median over repeats of each repeat's p50 and p99. Target (issue 14): p50 <= 0.5 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import sys
 import time
@@ -31,13 +30,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from dataclasses import replace  # noqa: E402
 
 import numpy as np  # noqa: E402
-from common import OUT, SEED, combined_watchlist, counterparties, listed_names, machine, median, pct  # noqa: E402
+from common import OUT, SEED, cold_caches, combined_watchlist, counterparties, listed_names, machine, median, pct  # noqa: E402
 from rapidfuzz import fuzz, process, utils  # noqa: E402
 
-from screening import scoring, stage2  # noqa: E402
 from screening.config import Settings  # noqa: E402
 from screening.matcher import Matcher  # noqa: E402
-from screening.normalise import name_form  # noqa: E402
 from screening.service import Query, Service  # noqa: E402
 
 TARGET_P50, TARGET_P99 = 0.5, 2.0
@@ -93,12 +90,7 @@ def main() -> None:
                                                                          "cdist WRatio")}
     base_names = [n for n, _, _ in mix[:args.baseline_names]]
     def cold() -> None:
-        """Every row starts with cold caches: normalisation, token similarities, token keys."""
-        name_form.cache_clear()
-        scoring._similarity.cache_clear()
-        stage2.token_keys.cache_clear()
-        svc.matcher.stage2._query_rows.clear()
-        gc.collect()
+        cold_caches(svc.matcher)
 
     for r in range(args.repeats):
         cold()

@@ -151,3 +151,18 @@ def listed_names(wl) -> list[str]:
 
     flags = wl.name_flags
     return [wl.display[j] for j in range(wl.n_names) if flags[j] & PRIMARY]
+
+
+def cold_caches(matcher) -> None:
+    """Empty every cache a name's screening fills (normalisation, token similarities, the array program's
+    token keys and query rows), so a timed row starts cold rather than profiting from the row before."""
+    import gc
+
+    from screening import scoring, stage2
+    from screening.normalise import name_form
+
+    name_form.cache_clear()
+    scoring._similarity.cache_clear()
+    stage2.token_keys.cache_clear()
+    matcher.stage2._query_rows.clear()
+    gc.collect()

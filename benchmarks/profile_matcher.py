@@ -14,7 +14,6 @@ repeats; load average printed. --twin-below 0 gives even one name to the array p
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import sys
 import time
@@ -26,11 +25,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_matcher import dev_mix  # noqa: E402
-from common import SEED, combined_watchlist, counterparties, listed_names, machine  # noqa: E402
+from common import SEED, cold_caches, combined_watchlist, counterparties, listed_names, machine  # noqa: E402
 
-from screening import matcher, scoring, service, stage2  # noqa: E402
+from screening import matcher, service, stage2  # noqa: E402
 from screening.config import Settings  # noqa: E402
-from screening.normalise import name_form  # noqa: E402
 from screening.service import Query, Service  # noqa: E402
 
 PARTS = ("normalisation", "stage 1", "stage 2 array program", "stage 2 twin", "results (pydantic)", "rest")
@@ -80,11 +78,7 @@ def main() -> None:
     svc.matcher.stage2  # noqa: B018 -- built once per watchlist
 
     def cold() -> None:
-        name_form.cache_clear()
-        scoring._similarity.cache_clear()
-        stage2.token_keys.cache_clear()
-        svc.matcher.stage2._query_rows.clear()
-        gc.collect()
+        cold_caches(svc.matcher)
 
     for label, batches in (("batches of 1000", [queries[i : i + 1000] for i in range(0, len(queries), 1000)]),
                            ("one name at a time", [[q] for q in queries])):
