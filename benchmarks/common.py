@@ -163,6 +163,8 @@ def cold_caches(matcher) -> None:
 
     name_form.cache_clear()
     scoring._similarity.cache_clear()
+    scoring.token_keys.cache_clear()
+    scoring._metaphone.cache_clear()
     stage2.token_keys.cache_clear()
     matcher.stage2._query_rows.clear()
     gc.collect()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -104,6 +105,32 @@ def _as_written(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
+def _query_vector(tokens: Sequence[str], vocab: dict[str, int], idf: np.ndarray, *, min_idf: float = 0.0,
+                  abjad: bool = False, unknown: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One query's row of `ngrams.vectorise`, as (gram indices int32, ascending; values float32), without building a
+    sparse matrix: the same numbers, bit for bit (tests/test_matcher_single.py holds it to that). `unknown` is
+    `idf.max()`, passed in by a caller that keeps it."""
+    if unknown is None:
+        unknown = float(idf.max()) if len(idf) else 1.0
+    grams = Counter(ngrams.token_grams(tokens) + ngrams.skeleton_grams(tokens) if abjad else ngrams.token_grams(tokens))
+    norm = 0.0
+    row: dict[int, float] = {}
+    get = vocab.get
+    for g, c in grams.items():
+        i = get(g)
+        if i is None:
+            w = c * unknown
+        else:
+            v = float(idf[i])
+            w = c * v
+            if v >= min_idf:
+                row[i] = w
+        norm += w * w
+    scale = 1.0 / np.sqrt(norm) if norm else 0.0
+    keys = sorted(row)
+    return np.array(keys, dtype=np.int32), np.array([row[i] * scale for i in keys], dtype=np.float32)
+
+
 class Matcher:
     def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
         self.wl = wl
@@ -160,6 +187,12 @@ class Matcher:
         return index
 
     @cached_property
+    def _unknown_idf(self) -> float:
+        """The IDF a gram the watchlist lacks counts with in a query's norm (ngrams.vectorise's `unknown`)."""
+        idf = self.wl.gram_idf
+        return float(idf.max()) if len(idf) else 1.0
+
+    @cached_property
     def stage2(self) -> stage2.Index:
         """The listed names' tokens and rule keys for the array scorer; built on first use."""
         return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form)
@@ -198,6 +231,11 @@ class Matcher:
         for abjad, floor, k in ((False, o.ngram_floor, o.candidates), (True, o.abjad_ngram_floor, o.abjad_candidates)):
             rows = [i for i, q in enumerate(queries) if q.form.abjad == abjad]
             if not rows:
+                continue
+            if len(rows) == 1 and o.workers <= 1:  # one name: the same product without scipy's per-call cost
+                gi, gv = _query_vector(queries[rows[0]].form.tokens, wl.gram_map, wl.gram_idf,
+                                              min_idf=wl.common_gram_idf, abjad=abjad, unknown=self._unknown_idf)
+                found[rows[0]] = kernel.cosine_topk_one(gi, gv, wl.names_t, k=k, threshold=floor)[0]
                 continue
             vectors = ngrams.vectorise([queries[i].form.tokens for i in rows], wl.gram_map, wl.gram_idf,
                                        min_idf=wl.common_gram_idf, abjad=[abjad] * len(rows))

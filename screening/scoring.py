@@ -129,8 +129,13 @@ _DOUBLE = re.compile(r"(.)\1+")
 _PATRONYMIC = re.compile(r"^[a-z]{3,}(?:ovich|evich|ovych|evych|yovych|ich|ovna|evna|ivna|yivna|ichna)$")
 
 
+def _first_group(m: re.Match[str]) -> str:
+    return m.group(1)
+
+
 def _squeeze(t: str) -> str:
-    return _DOUBLE.sub(r"\1", t)
+    """Runs of one letter written once ("hassan" -> "hasan"); a function replacement is cheaper than r"\\1"."""
+    return _DOUBLE.sub(_first_group, t)
 
 
 def _stem(t: str) -> str:
@@ -158,20 +163,43 @@ def token_similarity(a: str, b: str, weight: Weight) -> float:
 
 @lru_cache(maxsize=1 << 20)
 def _similarity(a: str, b: str) -> tuple[float, float]:
-    """(similarity, similarity if the longer word may be abbreviated); pure, so memoised."""
-    if _has_digit(a) or _has_digit(b):
+    """(similarity, similarity if the longer word may be abbreviated); pure, so memoised. The rule keys
+    of each word come from `token_keys` (computed once per word, not once per pair)."""
+    ka, kb = token_keys(a), token_keys(b)
+    if ka is None or kb is None:
         return 0.0, 0.0  # numbers must agree exactly
-    if _stem(a) == _stem(b) or (abs(len(a) - len(b)) == 1 and _squeeze(a) == _squeeze(b)):
+    if ka[0] == kb[0] or (abs(len(a) - len(b)) == 1 and ka[1] == kb[1]):
         return 0.95, 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
-    if _translit_key(a) == _translit_key(b):
+    if ka[2] == kb[2]:
         return 0.9, 0.9  # letters that transliterations swap (aly / ali, umar / omar, qasim / kasim)
-    if a[0] == b[0] and len(sk := _skeleton(a)) >= 4 and sk == _skeleton(b):
+    if a[0] == b[0] and len(sk := ka[3]) >= 4 and sk == kb[3]:
         return 0.85, 0.85  # the same consonants, other vowels (mohamed / muhammad); too loose for short names
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     if long in ABBREVIATIONS.get(short, ()):
         return 0.9, 0.9
     plain = _edit_similarity(a, b, short, long)
     return plain, (0.9 if _is_abbrev(short, long) else plain)
+
+
+RuleKeys = tuple[str, str, str, str]  # stem, squeezed, transliteration key, consonant skeleton
+
+
+def rule_keys(t: str) -> RuleKeys | None:
+    """The keys `_similarity` compares a word on: (stem, squeezed, transliteration key, skeleton); None for
+    a word with a digit, which pairs only with itself."""
+    if _has_digit(t):
+        return None
+    return _stem(t), _squeeze(t), _translit_key(t), _skeleton(t)
+
+
+@lru_cache(maxsize=1 << 18)
+def token_keys(t: str) -> RuleKeys | None:
+    """`rule_keys(t)`, memoised per word: `_similarity` meets each word in many pairs."""
+    return rule_keys(t)
+
+
+# metaphone of a word, memoised (the edit similarity's last rule asks it of the same words again and again)
+_metaphone = lru_cache(maxsize=1 << 18)(metaphone)
 
 
 _TRANSLIT = str.maketrans({"y": "i", "u": "o", "q": "k", "w": "v", "c": "k"})
@@ -207,7 +235,7 @@ def _edit_similarity(a: str, b: str, short: str, long: str) -> float:
     d = OSA.distance(a, b, score_cutoff=budget + 1)  # a swapped pair of letters is one edit
     if d <= budget:
         return 1.0 - (1.0 if m <= 6 else 0.6) * d / n  # an edit weighs more in a short word
-    if d == budget + 1 and a[0] == b[0] and metaphone(a) == metaphone(b):
+    if d == budget + 1 and a[0] == b[0] and _metaphone(a) == _metaphone(b):
         return 0.8  # a spelling variant that sounds the same (mohammed / muhamad)
     return 0.0
 
