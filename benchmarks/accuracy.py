@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from screening.config import DEFAULT_THRESHOLD, Settings  # noqa: E402
 from screening.normalise import name_form  # noqa: E402
-from screening.service import Query, Service  # noqa: E402
+from screening.service import Query, Service, country_code_of, country_problem  # noqa: E402
 from screening.watchlist import NORMALISER_VERSION, Watchlist  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -151,9 +151,16 @@ def equivalents(wl: Watchlist, rows: list[dict[str, str]]) -> list[set[str]]:
 
 
 def as_queries(rows: list[dict[str, str]], name: str = "query_name") -> list[Query]:
-    return [Query(name=r[name], country=r.get("query_country") or None,
+    """The rows as queries; a country written out ("Egypt") as its code, as `screen file` reads it."""
+    return [Query(name=r[name], country=_country(r.get("query_country", "")),
                   type=(r.get("query_type") or None) if r.get("query_type") in ("person", "company") else None)
             for r in rows]
+
+
+def _country(value: str) -> str | None:
+    if not value:
+        return None
+    return value if country_problem(value) is None else (country_code_of(value) or value)
 
 
 def pos_metrics(hits: list[list[tuple[set[str], float]]], ok: list[set[str]], t: float) -> dict:

@@ -30,7 +30,8 @@ class MatchOptions:
     weak_min: float = 0.95  # a weak alias only counts when this close
     weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
     country_match: float = 0.02
-    country_mismatch: float = 0.05
+    country_mismatch: float = 0.05  # a listed country that is not the query's costs this...
+    country_mismatch_gap: float = 2.0  # ...plus this many times the name score's gap to 1.0 (see _country_adjust)
     date_match: float = 0.05  # share of the gap to 1.0 that a matching year of birth/incorporation adds
     date_mismatch: float = 0.1  # no listed year within date_tolerance years
     date_tolerance: int = 1
@@ -275,7 +276,10 @@ class Matcher:
                 # a share of the remaining gap, so a variant never reaches an exact match's 1.0
                 adj.append((f"country {q.country.upper()} matches", round(o.country_match * (1 - score), 4)))
             else:
-                adj.append((f"country {q.country.upper()} not in {countries}", -o.country_mismatch))
+                # Other evidence against weighs more the less sure the name is: an exact listed name keeps
+                # its alert elsewhere, a variant of generic words from another country does not.
+                cost = o.country_mismatch + o.country_mismatch_gap * (1 - score)
+                adj.append((f"country {q.country.upper()} not in {countries}", -round(cost, 4)))
             score = min(1.0, max(0.0, score + adj[-1][1]))
         return score
 
