@@ -172,6 +172,26 @@ def test_component_scores_make_the_final_score(seed_service: Service) -> None:
     assert other.score < plain.score < same.score
 
 
+
+def test_a_country_mismatch_costs_more_the_less_sure_the_name(seed_service: Service) -> None:
+    """An exact listed name keeps nearly all its score in another country; a variant pays its doubt twice over."""
+    def mismatch_cost(name: str) -> tuple[float, float]:
+        plain = screen_one(seed_service, name, threshold=0.3).hits[0]
+        other = screen_one(seed_service, name, country="RU", threshold=0.3).hits[0]
+        assert other.entity_id == plain.entity_id
+        (adj,) = [a for a in other.explanation["adjustments"] if "not in" in a["reason"]]
+        assert other.score == pytest.approx(max(0.0, plain.score + adj["value"]), abs=1e-4)
+        return plain.score, -adj["value"]  # the score the country adjustment starts from
+
+    exact_score, exact_cost = mismatch_cost("Sinno Electronics Co., Ltd")
+    variant_score, variant_cost = mismatch_cost("Sino Electronix Co Ltd")
+    opts = seed_service.matcher.options
+    assert exact_score > variant_score
+    assert exact_cost == pytest.approx(opts.country_mismatch + opts.country_mismatch_gap * (1 - exact_score), abs=1e-3)
+    assert variant_cost == pytest.approx(opts.country_mismatch + opts.country_mismatch_gap * (1 - variant_score),
+                                         abs=1e-3)
+    assert variant_cost > exact_cost
+
 def test_matched_name_is_a_listed_name_of_the_entity(seed_service: Service) -> None:
     wl = seed_service.watchlist
     names_of = {}
