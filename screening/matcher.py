@@ -31,7 +31,7 @@ class MatchOptions:
     weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
     country_match: float = 0.02
     country_mismatch: float = 0.05  # a listed country that is not the query's costs this...
-    country_mismatch_gap: float = 2.0  # ...plus this many times the name score's gap to 1.0 (see _country_adjust)
+    country_mismatch_gap: float = 1.0  # ...plus this many times the name score's gap to 1.0 (see _country_adjust)
     date_match: float = 0.05  # share of the gap to 1.0 that a matching year of birth/incorporation adds
     date_mismatch: float = 0.1  # no listed year within date_tolerance years
     date_tolerance: int = 1

@@ -725,7 +725,9 @@ def test_the_fit_script_reproduces_the_committed_check_fit_from_its_sample() -> 
     again = fs.fit_sample()
     assert again.keys() == committed["sample_check"]["fit"].keys()
     for term, value in committed["sample_check"]["fit"].items():
-        assert again[term] == pytest.approx(value, abs=1e-3), term
+        # L-BFGS-B's path differs in the last digits between CPUs and BLAS builds (AMD against Intel: 0.24% on
+        # one coefficient), so the refit must agree to 1%, not to the committed machine's digits
+        assert again[term] == pytest.approx(value, rel=1e-2, abs=1e-3), term
     # the committed coefficients keep the declared signs: evidence for never lowers the score
     for term, sign in fs.TERMS:
         assert sign * committed["coefficients"][term] >= 0, term
