@@ -257,13 +257,16 @@ def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
 
 
 def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
-    """Split a token that the other side writes as two words ("jscargument" -> "jsc argument")."""
+    """Split a token that the other side writes as two words ("jscargument" -> "jsc argument").
+
+    Where several cuts would do, the longest first word wins: the same cut in every process (the
+    first match in iteration order of the set was one cut or another by the process's hash seed)."""
     out: list[str] = []
     for t in tokens:
         if t not in other:
-            for o in other:
-                if len(o) < len(t) and t.startswith(o) and t[len(o) :] in other:
-                    out.extend((o, t[len(o) :]))
+            for i in range(len(t) - 1, 0, -1):
+                if t[:i] in other and t[i:] in other:
+                    out.extend((t[:i], t[i:]))
                     break
             else:
                 out.append(t)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from screening.config import DEFAULT_SEEDS, Settings
@@ -724,10 +725,19 @@ def test_the_fit_script_reproduces_the_committed_check_fit_from_its_sample() -> 
     committed = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     again = fs.fit_sample()
     assert again.keys() == committed["sample_check"]["fit"].keys()
+    # L-BFGS-B's path differs between CPUs and BLAS builds, and the loss is flat along some directions (one
+    # coefficient came out 1.2% apart on two AMD machines), so what must agree is the model the refit gives: its
+    # probability on every sample pair to 0.001 (7e-5 apart here), and each coefficient to 5%.
+    F, _ = fs.read_sample()
+    X = fs.design(F[:, :-1], F[:, -1])
+
+    def probabilities(fit: dict[str, float]) -> np.ndarray:
+        coef = np.array([fit[t] for t, _ in fs.TERMS])
+        return 1 / (1 + np.exp(-(fit["intercept"] + X @ coef)))
+
+    assert np.abs(probabilities(again) - probabilities(committed["sample_check"]["fit"])).max() < 1e-3
     for term, value in committed["sample_check"]["fit"].items():
-        # L-BFGS-B's path differs in the last digits between CPUs and BLAS builds (AMD against Intel: 0.24% on
-        # one coefficient), so the refit must agree to 1%, not to the committed machine's digits
-        assert again[term] == pytest.approx(value, rel=1e-2, abs=1e-3), term
+        assert again[term] == pytest.approx(value, rel=5e-2, abs=5e-3), term
     # the committed coefficients keep the declared signs: evidence for never lowers the score
     for term, sign in fs.TERMS:
         assert sign * committed["coefficients"][term] >= 0, term
