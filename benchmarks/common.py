@@ -49,8 +49,10 @@ def combined_watchlist() -> Path:
         from screening.watchlist import Watchlist
 
         try:
-            Watchlist(COMBINED)
+            stored = "key_index" in Watchlist(COMBINED).header
         except WatchlistError:  # built by an older artifact format: build it again
+            stored = False
+        if not stored:  # ...or before artifacts stored the key postings, which each process would then build
             COMBINED.unlink()
     if not COMBINED.exists():
         OUT.mkdir(parents=True, exist_ok=True)

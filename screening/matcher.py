@@ -136,17 +136,14 @@ class Matcher:
     def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
         self.wl = wl
         self.options = options or MatchOptions()
-        self._key_index: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}  # per script, built on first use
 
     def key_candidates(self, q: NameForm) -> np.ndarray:
         """The names sharing comparison keys with a query written in a script compared on keys
         (ngrams.key_topk): Arabic "hbyb al lh rshd" finds "Habibullah Reshad"."""
         if not ngrams.KEY_CANDIDATES.get(q.script) or not q.tokens:
             return np.empty(0, np.int32)
-        index = self._key_index.get(q.script)
-        if index is None:
-            index = self._key_index[q.script] = ngrams.key_postings(self.wl.core, q.script)
-        return ngrams.key_topk(index, q.tokens, q.script, ngrams.KEY_CANDIDATES.get(q.script, 0))
+        return ngrams.key_topk(self.wl.key_postings(q.script), q.tokens, q.script,
+                               ngrams.KEY_CANDIDATES.get(q.script, 0))
 
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]

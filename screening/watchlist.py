@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from . import artifact, linking, ngrams, scripts
+from . import artifact, keyindex, linking, ngrams, scripts
 from .errors import WatchlistError
 from .model import Entity
 from .normalise import NameForm, name_form
@@ -144,6 +144,7 @@ def compile_watchlist(
         "version": version,
         "sha256": digest.hexdigest(),
         "normaliser": NORMALISER_VERSION,
+        "key_index": keyindex.VERSION,  # the code that built the keys.* sections (Watchlist refuses others)
         "entities": len(ents),
         "names": len(full),
         "linked_entities": len(links.members),
@@ -172,6 +173,7 @@ def compile_watchlist(
     sections["grams_indptr"] = names_t.indptr.astype(idx_type)
     sections["grams_indices"] = names_t.indices.astype(idx_type)
     sections["grams_data"] = names_t.data.astype(np.float32)
+    sections.update(keyindex.sections(core, artifact.pack_strings))  # mapped by each process, not built
     idents = sorted({(identifier_key(x.value), i) for i, e in enumerate(ents) for x in e.identifiers
                      if len(identifier_key(x.value)) >= MIN_IDENTIFIER})
     sections["ident_key.blob"], sections["ident_key.offsets"] = artifact.pack_strings([k for k, _ in idents])
@@ -250,6 +252,11 @@ class Watchlist:
             raise WatchlistError(
                 f"{self.path}: compiled with normaliser {compiled}, this version normalises as {NORMALISER_VERSION}: "
                 "rebuild it (`screen watchlist build`, or `screen watchlist import` of its lists)")
+        built = self.header.get("key_index")
+        if built is not None and built != keyindex.VERSION:  # its stored key postings are another code's
+            raise WatchlistError(
+                f"{self.path}: its key index was built by {built}, this version builds {keyindex.VERSION}: "
+                "rebuild it (`screen watchlist build`, or `screen watchlist import` of its lists)")
         try:
             strings = {
                 k[: -len(".blob")]: artifact.PackedStrings(s[k], s[k[: -len(".blob")] + ".offsets"])
@@ -286,8 +293,10 @@ class Watchlist:
         except (KeyError, ValueError, UnicodeDecodeError) as exc:
             raise WatchlistError(f"{self.path}: corrupt watchlist artifact ({exc})") from exc
         self.weights = TokenWeights(df, len(self.entity_ids), load_prior())
+        self._sections = s
         self._entity_cache: dict[int, Entity] = {}
         self._forms: dict[int, NameForm] = {}
+        self._key_postings: dict[str, keyindex.Postings] = {}
 
     @property
     def id(self) -> str:
@@ -364,6 +373,18 @@ class Watchlist:
             if len(self._forms) < 500_000:
                 self._forms[j] = f
         return f
+
+    def key_postings(self, script: str) -> keyindex.Postings:
+        """The names by comparison key for queries in `script` (ngrams.key_postings): the artifact's own,
+        mapped; built from the names for an artifact compiled before it stored them."""
+        got = self._key_postings.get(script)
+        if got is None:
+            got = keyindex.from_sections(self._sections, script, artifact.PackedStrings)
+            if got is None:
+                keys, ptr, names = keyindex.build(self.core, [script])[script]
+                got = keyindex.postings(keys, ptr, names, keyindex.word_counts(self.core))
+            self._key_postings[script] = got
+        return got
 
     @cached_property
     def name_entity_list(self) -> list[int]:
