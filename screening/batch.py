@@ -533,7 +533,8 @@ def screen_keys(service: Service, keys: list[Key], layout: Layout) -> list[Outco
         valid.append(q)
         at.append(i)
     if valid:
-        _, matches = service.match_valid(valid, threshold=layout.threshold, limit=service.settings.limit)
+        # the cells name the top hit's score and names only: no explanation is built
+        _, matches = service.match_valid(valid, threshold=layout.threshold, limit=service.settings.limit, explain=False)
         wl = service.watchlist
         for i, q, hits in zip(at, valid, matches, strict=True):
             out[i] = ("potential_match" if hits else "clear", _top_cells(wl, hits) if hits else _CLEAR_CELLS, q.country)

@@ -14,7 +14,7 @@ each key's slice of `keys.S.names`) and `keys.S.names` (int32, ascending within 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +28,7 @@ VERSION = "k-" + hashlib.sha256(
     b"".join(Path(__file__).with_name(f).read_bytes() for f in ("keyindex.py", "scripts.py", "ngrams.py"))
 ).hexdigest()[:8]
 
-Postings = tuple[dict[str, np.ndarray], np.ndarray]  # as ngrams.key_postings returns them
+Postings = tuple[Mapping[str, np.ndarray], np.ndarray]  # as ngrams.key_postings returns them
 
 
 def _words(cores: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -85,14 +85,32 @@ def sections(cores: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndar
     return out
 
 
+class KeyPostings(Mapping[str, np.ndarray]):
+    """Key -> the names holding it (an int32 view of the postings, made on lookup), over stored arrays."""
+
+    def __init__(self, keys: Sequence[str], ptr: np.ndarray, names: np.ndarray) -> None:
+        self._at = dict(zip(keys, range(len(keys)), strict=True))
+        self._ptr = ptr
+        self._names = names
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        i = self._at[key]
+        return self._names[self._ptr[i] : self._ptr[i + 1]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
 def postings(keys: Sequence[str], ptr: np.ndarray, names: np.ndarray, lengths: np.ndarray) -> Postings:
-    """One script's (key -> names, word counts), as ngrams.key_postings returns them: views, no copies."""
-    bounds = ptr.tolist()
-    return {k: names[bounds[i] : bounds[i + 1]] for i, k in enumerate(keys)}, lengths
+    """One script's (key -> names, word counts), as ngrams.key_postings returns them."""
+    return KeyPostings(keys, ptr, names), lengths
 
 
-def from_sections(s: Mapping[str, np.ndarray], script: str, unpack: Callable[[np.ndarray, np.ndarray], Sequence[str]]
-                  ) -> Postings | None:
+def from_sections(s: Mapping[str, np.ndarray], script: str,
+                  unpack: Callable[[np.ndarray, np.ndarray], list[str]]) -> Postings | None:
     """One script's postings from artifact sections, or None when the artifact holds none."""
     if f"keys.{script}.ptr" not in s:
         return None

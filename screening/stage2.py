@@ -95,7 +95,7 @@ class Index:
     """The listed names as token ids and the listed tokens' keys; built once per watchlist."""
 
     def __init__(self, core: Sequence[str], full: Sequence[str], weight: Callable[[str], float],
-                 form: Callable[[int], NameForm]) -> None:
+                 form: Callable[[int], NameForm], name_script: np.ndarray | None = None) -> None:
         self.weight, self.form = weight, form
         vocab: dict[str, int] = {}
         tok: list[int] = []
@@ -130,7 +130,9 @@ class Index:
         self.name_has_legal = np.diff(legal_ptr_a) > 0
         # a name written in another script (or an abjad) is compared on its script's keys (scoring.align's
         # script= and abjad=): those pairs are the twin's
-        self.name_script = np.array([bool(f.script or f.abjad) for f in map(form, range(len(ptr) - 1))], bool)
+        # pairs are the twin's (`name_script`, when given, is this for each name, read off their display forms)
+        self.name_script = (np.asarray(name_script, bool) if name_script is not None else
+                            np.array([bool(f.script or f.abjad) for f in map(form, range(len(ptr) - 1))], bool))
         legal_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(legal_ptr_a))
         legal_codes = legal_names * self.V + np.array(legal_tok, np.int64)
         token_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), self.name_len)

@@ -374,12 +374,17 @@ class Watchlist:
                 self._forms[j] = f
         return f
 
+    @cached_property
+    def name_script(self) -> np.ndarray:
+        """Whether each name is written in a script of its own (`form(j).script` is not ""), as a bool array."""
+        return np.array([not d.isascii() and scripts.script_of(d) != "" for d in self.display.to_list()], bool)
+
     def key_postings(self, script: str) -> keyindex.Postings:
         """The names by comparison key for queries in `script` (ngrams.key_postings): the artifact's own,
         mapped; built from the names for an artifact compiled before it stored them."""
         got = self._key_postings.get(script)
         if got is None:
-            got = keyindex.from_sections(self._sections, script, artifact.PackedStrings)
+            got = keyindex.from_sections(self._sections, script, lambda b, o: artifact.PackedStrings(b, o).to_list())
             if got is None:
                 keys, ptr, names = keyindex.build(self.core, [script])[script]
                 got = keyindex.postings(keys, ptr, names, keyindex.word_counts(self.core))

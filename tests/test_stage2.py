@@ -217,3 +217,53 @@ def test_the_index_reads_the_listed_names_as_the_watchlist_does(real: Watchlist)
         toks = ix.name_tok[ix.name_ptr[j] : ix.name_ptr[j + 1]]
         assert [ix.tokens.text[t] for t in toks] == list(f.tokens)
         assert bool(ix.name_has_legal[j]) == bool(f.legal)
+    # the names compared on their script's keys, read off the display forms as Watchlist.form reads them
+    assert ix.name_script.tolist() == [bool(real.form(j).script or real.form(j).abjad) for j in range(real.n_names)]
+    assert ix.name_script.any()
+
+
+def test_a_typed_query_scores_only_its_type_and_hits_as_before(real: Watchlist, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names of another type than the query gives are dropped before scoring (they were scored, then dropped):
+    the hits are those of the same query untyped, less the other types', and no other type reaches stage 2."""
+    from dataclasses import replace as dc_replace
+
+    typed = [q for q in _dev_queries(3) if q.type in TYPE_CODES][:300]
+    assert len({q.type for q in typed}) >= 2
+    m = Matcher(real)
+    scored: list[tuple[int, ...]] = []
+    real_score = stage2.score_pairs
+
+    def spy(ix, forms, pair_form, pair_name, pair_kind, *a, **k):
+        scored.append(tuple(pair_kind.tolist()))
+        return real_score(ix, forms, pair_form, pair_name, pair_kind, *a, **k)
+
+    monkeypatch.setattr(stage2, "score_pairs", spy)
+    got = m.match(typed, threshold=0.5, limit=1000)
+    monkeypatch.undo()
+    untyped = [dc_replace(q, type=None) for q in typed]
+    want = m.match(untyped, threshold=0.5, limit=1000)
+    n_other = 0
+    for q, a, b in zip(typed, got, want, strict=True):
+        code = TYPE_CODES[q.type]
+        kept = [h for h in b if real.entity_type[h.entity] == code]
+        n_other += len(b) - len(kept)
+        assert [(h.entity, h.name, h.score, h.adjustments) for h in a] == \
+            [(h.entity, h.name, h.score, h.adjustments) for h in kept]
+    assert n_other > 0 and sum(map(len, got)) > 100  # the untyped queries did hit other types
+    assert len(scored) == 1 and len(scored[0]) > 1000
+    persons = [q for q in typed if q.type == "person"]
+    scored.clear()
+    monkeypatch.setattr(stage2, "score_pairs", spy)
+    m.match(persons, threshold=0.5, limit=10)
+    assert len(persons) > 50 and set(scored[0]) == {TYPE_CODES["person"]}
+
+
+def test_hits_without_explanations_are_the_same_hits(real: Watchlist) -> None:
+    """A file renders only the top hit's score and names: its hits are the explained ones, less the explanation."""
+    queries = _dev_queries(6)
+    m = Matcher(real)
+    a = m.match(queries, threshold=0.7, limit=10)
+    b = m.match(queries, threshold=0.7, limit=10, explain=False)
+    assert [[(h.entity, h.name, h.score, h.adjustments) for h in hs] for hs in a] == \
+        [[(h.entity, h.name, h.score, h.adjustments) for h in hs] for hs in b]
+    assert sum(map(len, a)) > 100 and all(h.detail is not None for hs in a for h in hs)
