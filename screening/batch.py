@@ -730,6 +730,7 @@ def _init_worker(settings: Settings, parent: int) -> None:
     _worker_service = Service(settings)
     # the matcher's lazy indexes are built now, while the parent still reads, not on the first chunk
     _worker_service.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)
+    _worker_service.matcher.warm()
 
 
 def _worker_ready() -> bool:

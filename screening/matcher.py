@@ -145,6 +145,12 @@ class Matcher:
         return ngrams.key_topk(self.wl.key_postings(q.script), q.tokens, q.script,
                                ngrams.KEY_CANDIDATES.get(q.script, 0))
 
+    def warm(self) -> None:
+        """Build the lazy indexes now (stage 2's tokens, the skeleton and key postings), not on a first batch."""
+        _ = self.skeleton_postings, self.stage2
+        for script in ngrams.KEY_CANDIDATES:
+            self.wl.key_postings(script)
+
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]
         if not listed:
