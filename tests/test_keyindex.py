@@ -102,3 +102,18 @@ def test_build_equals_key_postings_on_any_names(cores: list[str]) -> None:
     counts = keyindex.word_counts(cores)
     for script, (keys, ptr, names) in keyindex.build(cores).items():
         assert_same_postings(keyindex.postings(keys, ptr, names, counts), ngrams.key_postings(cores, script))
+
+
+def test_warm_maps_every_scripts_postings_from_the_artifact(un_list: Watchlist, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a `screen file --jobs N` worker does before its first task: nothing is built from the names."""
+    from screening.matcher import Matcher
+
+    def no_build(*a, **k):
+        raise AssertionError("built from the names, not mapped")
+
+    m = Matcher(Watchlist(un_list.path))
+    monkeypatch.setattr(keyindex, "build", no_build)
+    monkeypatch.setattr(ngrams, "key_postings", no_build)
+    m.warm()
+    assert set(m.wl._key_postings) == set(keyindex.SCRIPTS)
+    assert m.stage2.V > 1000 and len(m.skeleton_postings) > 0
