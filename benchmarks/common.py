@@ -49,10 +49,10 @@ def combined_watchlist() -> Path:
         from screening.watchlist import Watchlist
 
         try:
-            stored = "key_index" in Watchlist(COMBINED).header
+            stored = Watchlist(COMBINED).token_table() is not None
         except WatchlistError:  # built by an older artifact format: build it again
             stored = False
-        if not stored:  # ...or before artifacts stored the key postings, which each process would then build
+        if not stored:  # ...or without the token table this code compiles, which each process would then build
             COMBINED.unlink()
     if not COMBINED.exists():
         OUT.mkdir(parents=True, exist_ok=True)

@@ -199,7 +199,8 @@ class Matcher:
     @cached_property
     def stage2(self) -> stage2.Index:
         """The listed names' tokens and rule keys for the array scorer; built on first use."""
-        return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form, name_script=self.wl.name_script)
+        return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form, name_script=self.wl.name_script,
+                            table=self.wl.token_table())
 
     def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float,
                      pairs: int) -> list[list[float]] | None:

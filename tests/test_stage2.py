@@ -267,3 +267,41 @@ def test_hits_without_explanations_are_the_same_hits(real: Watchlist) -> None:
     assert [[(h.entity, h.name, h.score, h.adjustments) for h in hs] for hs in a] == \
         [[(h.entity, h.name, h.score, h.adjustments) for h in hs] for hs in b]
     assert sum(map(len, a)) > 100 and all(h.detail is not None for hs in a for h in hs)
+
+
+def test_the_compiled_token_table_is_the_one_the_index_builds(real: Watchlist, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stage 2's token rows and rule keys are compiled into the artifact; the index maps them instead of computing
+    them, and they are what it would compute from the names."""
+    table = real.token_table()
+    assert table is not None and real.header["token_table"] == stage2.TABLE_VERSION
+    built = stage2.Index(real.core, real.full, real.weights, real.form)
+    monkeypatch.setattr(stage2, "token_table", lambda text: pytest.fail("computed, not mapped"))
+    mapped = Matcher(real).stage2
+    assert mapped.tokens.text == built.tokens.text and len(built.tokens.text) > 10_000
+    assert mapped.tokens.mat.dtype == built.tokens.mat.dtype and np.array_equal(mapped.tokens.mat, built.tokens.mat)
+    assert mapped.key_ids == built.key_ids
+    assert np.array_equal(mapped.tokens.weight, built.tokens.weight)
+    q = [QueryForm(name_form(n)) for n in ("Banco Nacional de Cuba", "Hizballah", "Mohamed Ali Hassan")]
+    on = Matcher(real)
+    on.__dict__["stage2"] = built  # the same hits whichever index scores them
+    assert [[(m.entity, m.score) for m in hs] for hs in Matcher(real).match(q, threshold=0.5, limit=10)] == \
+        [[(m.entity, m.score) for m in hs] for hs in on.match(q, threshold=0.5, limit=10)]
+
+
+def test_a_token_table_of_other_code_or_other_names_is_not_used(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table compiled by another scoring.py/stage2.py/rigour is left alone (the index computes its own), as is
+    one whose tokens are not the names' (never silently used)."""
+    from screening.build import build_seed_watchlist
+    from screening.config import DEFAULT_SEEDS
+
+    target = tmp_path / "old.wl"
+    monkeypatch.setattr(stage2, "TABLE_VERSION", "t-older")
+    build_seed_watchlist(DEFAULT_SEEDS, target)
+    monkeypatch.undo()
+    wl = Watchlist(target)
+    assert wl.header["token_table"] == "t-older" and wl.token_table() is None
+    fresh = stage2.Index(wl.core, wl.full, wl.weights, wl.form)
+    assert np.array_equal(Matcher(wl).stage2.tokens.mat, fresh.tokens.mat)
+    other = stage2.token_table(["zzz", *fresh.tokens.text[1:]])
+    ix = stage2.Index(wl.core, wl.full, wl.weights, wl.form, table=other)
+    assert np.array_equal(ix.tokens.mat, fresh.tokens.mat) and ix.key_ids == fresh.key_ids
