@@ -124,7 +124,7 @@ def token_table(text: list[str]) -> TokenTable:
     return TokenTable(text, np.array(rows, np.int64).reshape(len(text), 12), {k: list(v) for k, v in key_ids.items()})
 
 
-def table_sections(full: Sequence[str], core: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
+def table_sections(core: Sequence[str], full: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
                    ) -> dict[str, np.ndarray]:
     """A watchlist's TokenTable as artifact sections (`pack` packs a string list): tokens.text, tokens.mat and
     tokens.key.<rule key>; compiled once, so a process that loads the watchlist does not compute them."""

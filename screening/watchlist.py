@@ -174,7 +174,7 @@ def compile_watchlist(
     sections["grams_indices"] = names_t.indices.astype(idx_type)
     sections["grams_data"] = names_t.data.astype(np.float32)
     sections.update(keyindex.sections(core, artifact.pack_strings))  # mapped by each process, not built
-    sections.update(stage2.table_sections(full, core, artifact.pack_strings))  # ...and stage 2's token keys
+    sections.update(stage2.table_sections(core, full, artifact.pack_strings))  # ...and stage 2's token keys
     idents = sorted({(identifier_key(x.value), i) for i, e in enumerate(ents) for x in e.identifiers
                      if len(identifier_key(x.value)) >= MIN_IDENTIFIER})
     sections["ident_key.blob"], sections["ident_key.offsets"] = artifact.pack_strings([k for k, _ in idents])
