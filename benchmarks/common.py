@@ -49,8 +49,10 @@ def combined_watchlist() -> Path:
         from screening.watchlist import Watchlist
 
         try:
-            Watchlist(COMBINED)
+            stored = Watchlist(COMBINED).token_table() is not None
         except WatchlistError:  # built by an older artifact format: build it again
+            stored = False
+        if not stored:  # ...or without the token table this code compiles, which each process would then build
             COMBINED.unlink()
     if not COMBINED.exists():
         OUT.mkdir(parents=True, exist_ok=True)

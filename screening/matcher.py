@@ -136,17 +136,20 @@ class Matcher:
     def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
         self.wl = wl
         self.options = options or MatchOptions()
-        self._key_index: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}  # per script, built on first use
 
     def key_candidates(self, q: NameForm) -> np.ndarray:
         """The names sharing comparison keys with a query written in a script compared on keys
         (ngrams.key_topk): Arabic "hbyb al lh rshd" finds "Habibullah Reshad"."""
         if not ngrams.KEY_CANDIDATES.get(q.script) or not q.tokens:
             return np.empty(0, np.int32)
-        index = self._key_index.get(q.script)
-        if index is None:
-            index = self._key_index[q.script] = ngrams.key_postings(self.wl.core, q.script)
-        return ngrams.key_topk(index, q.tokens, q.script, ngrams.KEY_CANDIDATES.get(q.script, 0))
+        return ngrams.key_topk(self.wl.key_postings(q.script), q.tokens, q.script,
+                               ngrams.KEY_CANDIDATES.get(q.script, 0))
+
+    def warm(self) -> None:
+        """Build the lazy indexes now (stage 2's tokens, the skeleton and key postings), not on a first batch."""
+        _ = self.skeleton_postings, self.stage2
+        for script in ngrams.KEY_CANDIDATES:
+            self.wl.key_postings(script)
 
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]
@@ -196,12 +199,16 @@ class Matcher:
     @cached_property
     def stage2(self) -> stage2.Index:
         """The listed names' tokens and rule keys for the array scorer; built on first use."""
-        return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form)
+        return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form, name_script=self.wl.name_script,
+                            table=self.wl.token_table())
 
-    def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float) -> list[list[float]] | None:
+    def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float,
+                     pairs: int) -> list[list[float]] | None:
         """Stage 2's name scores of every candidate, in one array program over the batch; None for a batch
-        too small to gain from it (the twin scores it, candidate by candidate)."""
-        if sum(len(c) for c in cands) < stage2.TWIN_BELOW or self.options.params.model is not None:
+        too small to gain from it (the twin scores it, candidate by candidate). `pairs` is the batch's size
+        before the candidates of the wrong type were dropped: it decides, so each pair takes the path it did
+        when they were scored too."""
+        if pairs < stage2.TWIN_BELOW or self.options.params.model is not None:
             return None  # the array program mirrors the hand-set tail; a fitted model is scored by the twin
         wl, forms, pf, pn, pk = self.wl, [], [], [], []
         for q, cand in zip(queries, cands, strict=True):
@@ -216,7 +223,8 @@ class Matcher:
             pn.append(cand)
             pk.append(kinds)
         scores = stage2.score_pairs(self.stage2, forms, np.concatenate(pf), np.concatenate(pn), np.concatenate(pk),
-                                    self.options.params, floor=floor, workers=self.options.workers).tolist()
+                                    self.options.params, floor=floor, workers=self.options.workers,
+                                    twin_below=0).tolist()
         out, at = [], 0
         for cand in cands:
             out.append(scores[at : at + len(cand)])
@@ -300,8 +308,10 @@ class Matcher:
             return 0.0
         return threshold - MAX_LIFT - sum(lift(self.options) for _, lift, _ in self.ADJUSTMENTS)
 
-    def match(self, queries: list[QueryForm], *, threshold: float, limit: int) -> list[list[Match]]:
-        """Stage 2: score candidates, keep each entity's best name, filter and rank."""
+    def match(self, queries: list[QueryForm], *, threshold: float, limit: int, explain: bool = True
+              ) -> list[list[Match]]:
+        """Stage 2: score candidates, keep each entity's best name, filter and rank. Without `explain` the
+        hits' `detail` may stay None (a caller that renders only scores and names: the same hits, cheaper)."""
         o, wl = self.options, self.wl
         floor = self.floor(threshold)
         steps = [getattr(self, method) for _, _, method in self.ADJUSTMENTS]
@@ -310,7 +320,12 @@ class Matcher:
         group = wl.entity_group_list  # one hit per linked entity: its best-scoring listing and name
         results = []
         cands = self.candidates(queries)
-        pre = self._name_scores(queries, cands, floor) if o.vectorised else None
+        pairs = sum(len(c) for c in cands)
+        for qi, q in enumerate(queries):  # a name of another type than the query's is never a hit: not scored
+            code = TYPE_CODES.get(q.type) if q.type else None
+            if code is not None and len(cands[qi]):
+                cands[qi] = cands[qi][wl.entity_type[wl.name_entity[cands[qi]]] == code]
+        pre = self._name_scores(queries, cands, floor, pairs) if o.vectorised else None
         for qi, (q, cand) in enumerate(zip(queries, cands, strict=True)):
             if not q.form.tokens and not q.identifiers:
                 results.append([])
@@ -356,7 +371,7 @@ class Matcher:
                         m.score = max(m.score, o.identifier_score)
             hits = sorted((m for m in best.values() if m.score >= threshold and m.score > 0),
                           key=lambda m: (-m.score, group[m.entity]))
-            for m in hits[:limit]:
+            for m in hits[:limit] if explain else ():
                 if m.detail is None:
                     kind = TYPE_NAMES[entity_type[m.entity]]
                     m.detail = compare(q.person_form if kind == "person" else q.form, wl.form(m.name), wl.weights,

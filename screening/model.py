@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 EntityType = Literal["person", "company", "vessel", "aircraft"]
+TYPE_CODES: dict[str, int] = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}  # as a watchlist stores them
 
 
 class Alias(BaseModel):

@@ -196,12 +196,13 @@ class Service:
         return ScreenResponse(watchlist=self.ref, threshold=threshold,
                               results=self.screen_valid(queries, threshold=threshold, limit=limit))
 
-    def match_valid(self, queries: list[Query], *, threshold: float,
-                    limit: int) -> tuple[list[QueryForm], list[list[Match]]]:
-        """The matcher's hits for valid queries, before they are built into Results (files render only the top one)."""
+    def match_valid(self, queries: list[Query], *, threshold: float, limit: int,
+                    explain: bool = True) -> tuple[list[QueryForm], list[list[Match]]]:
+        """The matcher's hits for valid queries, before they are built into Results (files render only the top one;
+        without `explain` the hits carry no explanation)."""
         forms = [QueryForm(name_form(q.name), q.type, q.country, q.dob,
                            tuple(k for k in map(identifier_key, q.identifiers) if k), q.name) for q in queries]
-        return forms, self.matcher.match(forms, threshold=threshold, limit=limit)
+        return forms, self.matcher.match(forms, threshold=threshold, limit=limit, explain=explain)
 
     def screen_valid(self, queries: list[Query], *, threshold: float, limit: int) -> list[Result]:
         forms, matches = self.match_valid(queries, threshold=threshold, limit=limit)

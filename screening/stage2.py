@@ -23,9 +23,12 @@ form glued to or standing for a word) or that are very long go to the twin.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import version
+from pathlib import Path
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -33,6 +36,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cpdist
 from rigour.text import metaphone
 
+from .model import TYPE_CODES
 from .normalise import NameForm
 from .scoring import (
     _PATRONYMIC,
@@ -50,12 +54,16 @@ from .scoring import (
     _translit_key,
     compare,
 )
-from .watchlist import TYPE_CODES
 
 PERSON = TYPE_CODES["person"]
 THINGS = (TYPE_CODES["vessel"], TYPE_CODES["aircraft"])
 MAX_TOKENS = 12  # pairs with a longer side go to the twin: keeps the padded arrays small
-_KEYS = ("stem", "squeeze", "translit", "skeleton", "metaphone")
+_KEYS = RULE_KEYS = ("stem", "squeeze", "translit", "skeleton", "metaphone")
+# The code a compiled token table (TokenTable) depends on: the rules' keys (scoring.py, rigour's
+# metaphone) and the table's layout (this module). An artifact's table of another version is not used.
+TABLE_VERSION = "t-" + hashlib.sha256(
+    b"".join(Path(__file__).with_name(f).read_bytes() for f in ("stage2.py", "scoring.py"))
+    + version("rigour").encode()).hexdigest()[:8]
 
 
 @lru_cache(maxsize=1 << 18)
@@ -91,11 +99,49 @@ def _token_row(t: str, listed: int, key_ids: dict[str, dict[str, int]], grow: bo
     return (listed, len(t), ord(t[0]), ord(t[-1]), int(not t.isalpha()), int(t in ABBREVIATIONS), len(keys[3]), *ids)
 
 
+@dataclass
+class TokenTable:
+    """The listed tokens (in Index order), their rows (the columns above) and each rule key's values by id."""
+
+    text: list[str]
+    mat: np.ndarray  # int64 (tokens x 12)
+    keys: dict[str, list[str]]  # rule key -> its values, in id order
+
+
+def listed_tokens(core: Sequence[str], full: Sequence[str]) -> list[str]:
+    """The listed names' distinct tokens in the order Index numbers them: each name's words, then its legal form."""
+    vocab: dict[str, None] = {}
+    for c, f in zip(core, full, strict=True):
+        vocab.update(dict.fromkeys(c.split()))
+        vocab.update(dict.fromkeys(f[len(c) + 1 :].split() if len(f) > len(c) else []))
+    return list(vocab)
+
+
+def token_table(text: list[str]) -> TokenTable:
+    """Rows and rule keys of listed tokens `text` (token i has listed id i)."""
+    key_ids: dict[str, dict[str, int]] = {k: {} for k in _KEYS}
+    rows = [_token_row(t, i, key_ids, grow=True) for i, t in enumerate(text)]
+    return TokenTable(text, np.array(rows, np.int64).reshape(len(text), 12), {k: list(v) for k, v in key_ids.items()})
+
+
+def table_sections(core: Sequence[str], full: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
+                   ) -> dict[str, np.ndarray]:
+    """A watchlist's TokenTable as artifact sections (`pack` packs a string list): tokens.text, tokens.mat and
+    tokens.key.<rule key>; compiled once, so a process that loads the watchlist does not compute them."""
+    table = token_table(listed_tokens(core, full))
+    out = {"tokens.mat": table.mat}
+    out["tokens.text.blob"], out["tokens.text.offsets"] = pack(table.text)
+    for k, values in table.keys.items():
+        out[f"tokens.key.{k}.blob"], out[f"tokens.key.{k}.offsets"] = pack(values)
+    return out
+
+
 class Index:
     """The listed names as token ids and the listed tokens' keys; built once per watchlist."""
 
     def __init__(self, core: Sequence[str], full: Sequence[str], weight: Callable[[str], float],
-                 form: Callable[[int], NameForm]) -> None:
+                 form: Callable[[int], NameForm], name_script: np.ndarray | None = None,
+                 table: TokenTable | None = None) -> None:
         self.weight, self.form = weight, form
         vocab: dict[str, int] = {}
         tok: list[int] = []
@@ -115,11 +161,12 @@ class Index:
             name_legal_set.append(legal_sets.setdefault(frozenset(legal), len(legal_sets)))
         self.vocab = vocab
         self.legal_sets = legal_sets
-        self.key_ids: dict[str, dict[str, int]] = {k: {} for k in _KEYS}
         text = list(vocab)
-        rows = [_token_row(t, i, self.key_ids, grow=True) for i, t in enumerate(text)]
-        self.tokens = _Tokens(text, np.array(rows, np.int64).reshape(len(text), 12),
-                              np.array([weight(t) for t in text], np.float64))
+        if table is None or table.text != text:  # none compiled, or not these names': computed here
+            table = token_table(text)
+        self.key_ids: dict[str, dict[str, int]] = {k: dict(zip(v, range(len(v)), strict=True))
+                                                  for k, v in table.keys.items()}
+        self.tokens = _Tokens(text, table.mat, np.array([weight(t) for t in text], np.float64))
         self._query_rows: dict[str, tuple[int, ...]] = {}
         self.V = max(1, len(vocab))
         self.name_tok = np.array(tok, np.int64)
@@ -129,8 +176,9 @@ class Index:
         legal_ptr_a = np.array(legal_ptr, np.int64)
         self.name_has_legal = np.diff(legal_ptr_a) > 0
         # a name written in another script (or an abjad) is compared on its script's keys (scoring.align's
-        # script= and abjad=): those pairs are the twin's
-        self.name_script = np.array([bool(f.script or f.abjad) for f in map(form, range(len(ptr) - 1))], bool)
+        # script= and abjad=): those pairs are the twin's (`name_script`, when given, says it per name)
+        self.name_script = (np.asarray(name_script, bool) if name_script is not None else
+                            np.array([bool(f.script or f.abjad) for f in map(form, range(len(ptr) - 1))], bool))
         legal_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(legal_ptr_a))
         legal_codes = legal_names * self.V + np.array(legal_tok, np.int64)
         token_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), self.name_len)

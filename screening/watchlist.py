@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from . import artifact, linking, ngrams, scripts
+from . import artifact, keyindex, linking, ngrams, scripts, stage2
 from .errors import WatchlistError
-from .model import Entity
+from .model import TYPE_CODES, Entity
 from .normalise import NameForm, name_form
 
 # Any change to the normaliser's code or tables changes every compiled name: fold it into the version.
@@ -27,7 +27,6 @@ NORMALISER_VERSION = "n-" + hashlib.sha256(
 # ...and so does any change to the rules that link listings across lists.
 LINKER_VERSION = "l-" + hashlib.sha256(Path(__file__).with_name("linking.py").read_bytes()).hexdigest()[:8]
 FORMAT = "names+grams+ids+groups-3"  # what the sections hold; part of the content hash
-TYPE_CODES = {"person": 0, "company": 1, "vessel": 2, "aircraft": 3}
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
 COMMON_GRAM_SHARE = 0.1  # grams in more than this share of names are left out of query vectors
@@ -144,6 +143,8 @@ def compile_watchlist(
         "version": version,
         "sha256": digest.hexdigest(),
         "normaliser": NORMALISER_VERSION,
+        "key_index": keyindex.VERSION,  # the code that built the keys.* sections (Watchlist refuses others)
+        "token_table": stage2.TABLE_VERSION,  # ...and the tokens.* sections (others are not used: rebuilt)
         "entities": len(ents),
         "names": len(full),
         "linked_entities": len(links.members),
@@ -172,6 +173,8 @@ def compile_watchlist(
     sections["grams_indptr"] = names_t.indptr.astype(idx_type)
     sections["grams_indices"] = names_t.indices.astype(idx_type)
     sections["grams_data"] = names_t.data.astype(np.float32)
+    sections.update(keyindex.sections(core, artifact.pack_strings))  # mapped by each process, not built
+    sections.update(stage2.table_sections(core, full, artifact.pack_strings))  # ...and stage 2's token keys
     idents = sorted({(identifier_key(x.value), i) for i, e in enumerate(ents) for x in e.identifiers
                      if len(identifier_key(x.value)) >= MIN_IDENTIFIER})
     sections["ident_key.blob"], sections["ident_key.offsets"] = artifact.pack_strings([k for k, _ in idents])
@@ -250,6 +253,11 @@ class Watchlist:
             raise WatchlistError(
                 f"{self.path}: compiled with normaliser {compiled}, this version normalises as {NORMALISER_VERSION}: "
                 "rebuild it (`screen watchlist build`, or `screen watchlist import` of its lists)")
+        built = self.header.get("key_index")
+        if built is not None and built != keyindex.VERSION:  # its stored key postings are another code's
+            raise WatchlistError(
+                f"{self.path}: its key index was built by {built}, this version builds {keyindex.VERSION}: "
+                "rebuild it (`screen watchlist build`, or `screen watchlist import` of its lists)")
         try:
             strings = {
                 k[: -len(".blob")]: artifact.PackedStrings(s[k], s[k[: -len(".blob")] + ".offsets"])
@@ -286,8 +294,10 @@ class Watchlist:
         except (KeyError, ValueError, UnicodeDecodeError) as exc:
             raise WatchlistError(f"{self.path}: corrupt watchlist artifact ({exc})") from exc
         self.weights = TokenWeights(df, len(self.entity_ids), load_prior())
+        self._sections = s
         self._entity_cache: dict[int, Entity] = {}
         self._forms: dict[int, NameForm] = {}
+        self._key_postings: dict[str, keyindex.Postings] = {}
 
     @property
     def id(self) -> str:
@@ -364,6 +374,36 @@ class Watchlist:
             if len(self._forms) < 500_000:
                 self._forms[j] = f
         return f
+
+    def token_table(self) -> stage2.TokenTable | None:
+        """Stage 2's listed tokens and rule keys as compiled, or None when the artifact has none or another
+        code's (scoring.py, stage2.py or rigour changed since): stage2.Index then builds them from the names."""
+        if self.header.get("token_table") != stage2.TABLE_VERSION or "tokens.mat" not in self._sections:
+            return None
+        s = self._sections
+
+        def strings(key: str) -> list[str]:
+            return artifact.PackedStrings(s[f"{key}.blob"], s[f"{key}.offsets"]).to_list()
+
+        return stage2.TokenTable(strings("tokens.text"), s["tokens.mat"],
+                                 {k: strings(f"tokens.key.{k}") for k in stage2.RULE_KEYS})
+
+    @cached_property
+    def name_script(self) -> np.ndarray:
+        """Whether each name is written in a script of its own (`form(j).script` is not ""), as a bool array."""
+        return np.array([not d.isascii() and scripts.script_of(d) != "" for d in self.display.to_list()], bool)
+
+    def key_postings(self, script: str) -> keyindex.Postings:
+        """The names by comparison key for queries in `script` (ngrams.key_postings): the artifact's own,
+        mapped; built from the names for an artifact compiled before it stored them."""
+        got = self._key_postings.get(script)
+        if got is None:
+            got = keyindex.from_sections(self._sections, script, lambda b, o: artifact.PackedStrings(b, o).to_list())
+            if got is None:
+                keys, ptr, names = keyindex.build(self.core, [script])[script]
+                got = keyindex.postings(keys, ptr, names, keyindex.word_counts(self.core))
+            self._key_postings[script] = got
+        return got
 
     @cached_property
     def name_entity_list(self) -> list[int]:

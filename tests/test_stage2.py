@@ -217,3 +217,91 @@ def test_the_index_reads_the_listed_names_as_the_watchlist_does(real: Watchlist)
         toks = ix.name_tok[ix.name_ptr[j] : ix.name_ptr[j + 1]]
         assert [ix.tokens.text[t] for t in toks] == list(f.tokens)
         assert bool(ix.name_has_legal[j]) == bool(f.legal)
+    # the names compared on their script's keys, read off the display forms as Watchlist.form reads them
+    assert ix.name_script.tolist() == [bool(real.form(j).script or real.form(j).abjad) for j in range(real.n_names)]
+    assert ix.name_script.any()
+
+
+def test_a_typed_query_scores_only_its_type_and_hits_as_before(real: Watchlist, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names of another type than the query gives are dropped before scoring (they were scored, then dropped):
+    the hits are those of the same query untyped, less the other types', and no other type reaches stage 2."""
+    from dataclasses import replace as dc_replace
+
+    typed = [q for q in _dev_queries(3) if q.type in TYPE_CODES][:300]
+    assert len({q.type for q in typed}) >= 2
+    m = Matcher(real)
+    scored: list[tuple[int, ...]] = []
+    real_score = stage2.score_pairs
+
+    def spy(ix, forms, pair_form, pair_name, pair_kind, *a, **k):
+        scored.append(tuple(pair_kind.tolist()))
+        return real_score(ix, forms, pair_form, pair_name, pair_kind, *a, **k)
+
+    monkeypatch.setattr(stage2, "score_pairs", spy)
+    got = m.match(typed, threshold=0.5, limit=1000)
+    monkeypatch.undo()
+    untyped = [dc_replace(q, type=None) for q in typed]
+    want = m.match(untyped, threshold=0.5, limit=1000)
+    n_other = 0
+    for q, a, b in zip(typed, got, want, strict=True):
+        code = TYPE_CODES[q.type]
+        kept = [h for h in b if real.entity_type[h.entity] == code]
+        n_other += len(b) - len(kept)
+        assert [(h.entity, h.name, h.score, h.adjustments) for h in a] == \
+            [(h.entity, h.name, h.score, h.adjustments) for h in kept]
+    assert n_other > 0 and sum(map(len, got)) > 100  # the untyped queries did hit other types
+    assert len(scored) == 1 and len(scored[0]) > 1000
+    persons = [q for q in typed if q.type == "person"]
+    scored.clear()
+    monkeypatch.setattr(stage2, "score_pairs", spy)
+    m.match(persons, threshold=0.5, limit=10)
+    assert len(persons) > 50 and set(scored[0]) == {TYPE_CODES["person"]}
+
+
+def test_hits_without_explanations_are_the_same_hits(real: Watchlist) -> None:
+    """A file renders only the top hit's score and names: its hits are the explained ones, less the explanation."""
+    queries = _dev_queries(6)
+    m = Matcher(real)
+    a = m.match(queries, threshold=0.7, limit=10)
+    b = m.match(queries, threshold=0.7, limit=10, explain=False)
+    assert [[(h.entity, h.name, h.score, h.adjustments) for h in hs] for hs in a] == \
+        [[(h.entity, h.name, h.score, h.adjustments) for h in hs] for hs in b]
+    assert sum(map(len, a)) > 100 and all(h.detail is not None for hs in a for h in hs)
+
+
+def test_the_compiled_token_table_is_the_one_the_index_builds(real: Watchlist, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stage 2's token rows and rule keys are compiled into the artifact; the index maps them instead of computing
+    them, and they are what it would compute from the names."""
+    table = real.token_table()
+    assert table is not None and real.header["token_table"] == stage2.TABLE_VERSION
+    built = stage2.Index(real.core, real.full, real.weights, real.form)
+    monkeypatch.setattr(stage2, "token_table", lambda text: pytest.fail("computed, not mapped"))
+    mapped = Matcher(real).stage2
+    assert mapped.tokens.text == built.tokens.text and len(built.tokens.text) > 10_000
+    assert mapped.tokens.mat.dtype == built.tokens.mat.dtype and np.array_equal(mapped.tokens.mat, built.tokens.mat)
+    assert mapped.key_ids == built.key_ids
+    assert np.array_equal(mapped.tokens.weight, built.tokens.weight)
+    q = [QueryForm(name_form(n)) for n in ("Banco Nacional de Cuba", "Hizballah", "Mohamed Ali Hassan")]
+    on = Matcher(real)
+    on.__dict__["stage2"] = built  # the same hits whichever index scores them
+    assert [[(m.entity, m.score) for m in hs] for hs in Matcher(real).match(q, threshold=0.5, limit=10)] == \
+        [[(m.entity, m.score) for m in hs] for hs in on.match(q, threshold=0.5, limit=10)]
+
+
+def test_a_token_table_of_other_code_or_other_names_is_not_used(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table compiled by another scoring.py/stage2.py/rigour is left alone (the index computes its own), as is
+    one whose tokens are not the names' (never silently used)."""
+    from screening.build import build_seed_watchlist
+    from screening.config import DEFAULT_SEEDS
+
+    target = tmp_path / "old.wl"
+    monkeypatch.setattr(stage2, "TABLE_VERSION", "t-older")
+    build_seed_watchlist(DEFAULT_SEEDS, target)
+    monkeypatch.undo()
+    wl = Watchlist(target)
+    assert wl.header["token_table"] == "t-older" and wl.token_table() is None
+    fresh = stage2.Index(wl.core, wl.full, wl.weights, wl.form)
+    assert np.array_equal(Matcher(wl).stage2.tokens.mat, fresh.tokens.mat)
+    other = stage2.token_table(["zzz", *fresh.tokens.text[1:]])
+    ix = stage2.Index(wl.core, wl.full, wl.weights, wl.form, table=other)
+    assert np.array_equal(ix.tokens.mat, fresh.tokens.mat) and ix.key_ids == fresh.key_ids

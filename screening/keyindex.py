@@ -1,0 +1,118 @@
+"""The retrieval-by-key postings of every keyed script (ngrams.key_postings), built per distinct word for the artifact.
+
+`ngrams.key_postings` is the slow reference twin: for each script, `build(cores)` gives the same keys and
+the same names per key (tests/test_keyindex.py holds it to that). It computes each key once per distinct
+word or joined pair of words (a list of 45,000 names has about 80,000), not once per occurrence, and
+groups the (key, name) pairs with numpy. `compile_watchlist` stores the result as artifact sections, so
+a process that loads the watchlist (each `screen file --jobs N` worker) maps them instead of building them.
+
+Sections, per script S: `keys.S.blob`/`keys.S.offsets` (the keys, packed strings), `keys.S.ptr` (int64,
+each key's slice of `keys.S.names`) and `keys.S.names` (int32, ascending within a key); and `keys.lengths`
+(float32, each name's word count). The header's `key_index` is VERSION: the code that built them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import ngrams, scripts
+
+SCRIPTS = tuple(ngrams.KEY_CANDIDATES)
+# The postings depend on this module, the keys (scripts.key) and the retrieval rules (ngrams): any change
+# to one of them makes an artifact's stored postings stale (Watchlist refuses it, naming the rebuild).
+VERSION = "k-" + hashlib.sha256(
+    b"".join(Path(__file__).with_name(f).read_bytes() for f in ("keyindex.py", "scripts.py", "ngrams.py"))
+).hexdigest()[:8]
+
+Postings = tuple[Mapping[str, np.ndarray], np.ndarray]  # as ngrams.key_postings returns them
+
+
+def _words(cores: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The distinct words and joined pairs of words (as key_postings reads a name), and the (word, name)
+    pairs, each once, in name order."""
+    articles = ngrams._ARTICLES
+    ids: dict[str, int] = {}
+    word: list[int] = []
+    name: list[int] = []
+    for j, core in enumerate(cores):
+        tokens = core.split()
+        plain = [t for t in tokens if t not in articles]
+        for t in {*tokens, *("".join(plain[i : i + 2]) for i in range(len(plain) - 1))}:
+            word.append(ids.setdefault(t, len(ids)))
+            name.append(j)
+    return list(ids), np.array(word, np.int64), np.array(name, np.int64)
+
+
+def _group(keys: list[str], word: np.ndarray, name: np.ndarray, n_names: int
+           ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(distinct keys, ptr, names): each retrievable key's names, ascending, from each word's key."""
+    kid: dict[str, int] = {}
+    word_key = np.array([kid.setdefault(k, len(kid)) if len(k) >= ngrams.KEY_MIN and not k.isdigit() else -1
+                         for k in keys], np.int64)
+    wk = word_key[word] if len(word) else np.empty(0, np.int64)
+    keep = wk >= 0
+    codes = np.unique(wk[keep] * max(n_names, 1) + name[keep])  # (key, name) once each, by key then name
+    key_of = codes // max(n_names, 1)
+    ptr = np.zeros(len(kid) + 1, np.int64)
+    np.cumsum(np.bincount(key_of, minlength=len(kid)), out=ptr[1:])
+    return list(kid), ptr, (codes % max(n_names, 1)).astype(np.int32)
+
+
+def build(cores: Sequence[str], which: Iterable[str] = SCRIPTS) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
+    """script -> (keys, ptr, names) for the names `cores`: the postings of ngrams.key_postings, as arrays."""
+    words, word, name = _words(cores)
+    key = scripts.key.__wrapped__  # each word once: the shared cache is the queries'
+    return {s: _group([key(t, s) for t in words], word, name, len(cores)) for s in which}
+
+
+def word_counts(cores: Sequence[str]) -> np.ndarray:
+    """Each name's word count, as key_postings counts it (float32)."""
+    return np.array([len(c.split()) for c in cores], dtype=np.float32)
+
+
+def sections(cores: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
+             ) -> dict[str, np.ndarray]:
+    """The artifact sections of every keyed script's postings (`pack` packs a string list)."""
+    out: dict[str, np.ndarray] = {"keys.lengths": word_counts(cores)}
+    for s, (keys, ptr, names) in build(cores).items():
+        out[f"keys.{s}.blob"], out[f"keys.{s}.offsets"] = pack(keys)
+        out[f"keys.{s}.ptr"] = ptr
+        out[f"keys.{s}.names"] = names
+    return out
+
+
+class KeyPostings(Mapping[str, np.ndarray]):
+    """Key -> the names holding it (an int32 view of the postings, made on lookup), over stored arrays."""
+
+    def __init__(self, keys: Sequence[str], ptr: np.ndarray, names: np.ndarray) -> None:
+        self._at = dict(zip(keys, range(len(keys)), strict=True))
+        self._ptr = ptr
+        self._names = names
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        i = self._at[key]
+        return self._names[self._ptr[i] : self._ptr[i + 1]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
+def postings(keys: Sequence[str], ptr: np.ndarray, names: np.ndarray, lengths: np.ndarray) -> Postings:
+    """One script's (key -> names, word counts), as ngrams.key_postings returns them."""
+    return KeyPostings(keys, ptr, names), lengths
+
+
+def from_sections(s: Mapping[str, np.ndarray], script: str,
+                  unpack: Callable[[np.ndarray, np.ndarray], list[str]]) -> Postings | None:
+    """One script's postings from artifact sections, or None when the artifact holds none."""
+    if f"keys.{script}.ptr" not in s:
+        return None
+    keys = unpack(s[f"keys.{script}.blob"], s[f"keys.{script}.offsets"])
+    return postings(keys, s[f"keys.{script}.ptr"], s[f"keys.{script}.names"], s["keys.lengths"])
