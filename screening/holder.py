@@ -59,7 +59,8 @@ class Holder:
             try:
                 stamp = self._stamp()
                 svc = Service(self.settings)
-                svc.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)  # builds lazy indexes
+                svc.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)
+                svc.matcher.warm()  # every lazy index now, not on the first batch or the first Arabic name
             except ScreeningError as exc:
                 self.last_error = exc.message
                 raise
