@@ -124,8 +124,9 @@ def key_postings(cores: Sequence[str], script: str) -> tuple[dict[str, np.ndarra
         plain = [t for t in tokens if t not in _ARTICLES]
         for t in {*tokens, *("".join(plain[i : i + 2]) for i in range(len(plain) - 1))}:
             k = scripts.key(t, script)
-            if len(k) >= KEY_MIN and not k.isdigit() and (not post.get(k) or post[k][-1] != j):
-                post.setdefault(k, []).append(j)
+            for k in {k, scripts.unheaded(k)} if script in scripts.ABJADS else (k,):
+                if len(k) >= KEY_MIN and not k.isdigit() and (not post.get(k) or post[k][-1] != j):
+                    post.setdefault(k, []).append(j)
     return {k: np.array(v, dtype=np.int32) for k, v in post.items()}, lengths
 
 
@@ -136,6 +137,8 @@ def query_keys(tokens: Sequence[str], script: str) -> set[str]:
     plain = [t for t in tokens if t not in _ARTICLES]
     for n in (2, 3):
         keys.update(scripts.key("".join(plain[i : i + n]), script) for i in range(len(plain) - n + 1))
+    if script in scripts.ABJADS:  # and without a head y or w (scripts.unheaded)
+        keys |= {scripts.unheaded(k) for k in keys}
     return {k for k in keys if len(k) >= KEY_MIN and not k.isdigit()}
 
 

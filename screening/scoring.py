@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -283,6 +284,9 @@ def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
         return 0.0
     if sa == sb:
         return 0.95 if len(sa) >= 3 else 0.75 if len(sa) == 2 else 0.6
+    ua, ub = scripts.unheaded(sa), scripts.unheaded(sb)
+    if ua == ub and ua and (ua != sa or ub != sb):  # a head y or w one side writes as a vowel ("ymn" / "aiman")
+        return 0.9 if len(ua) >= 3 else 0.75 if len(ua) == 2 else 0.6
     if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1:
         return 0.75
     return 0.0
@@ -307,13 +311,15 @@ def script_similarity(a: str, b: str, script: str) -> float:
     ka, kb = scripts.key(a, script), scripts.key(b, script)
     if ka != kb or not ka:
         return 0.0
-    if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less
-        return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
-    if script == "Kana":
-        return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
-    if script == "Hang":
-        return 0.9
-    return 0.0
+    if script in ("Cyrl", "Kana"):  # a two-consonant key (Olena / Elena) says less
+        base = 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
+    elif script == "Hang":
+        base = 0.9
+    else:
+        return 0.0
+    # the same key and letters one edit apart ("kuznietsov" / "kuznetsov") are as close as the edit says
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return max(base, _edit_similarity(a, b, short, long)) if base else 0.0
 
 
 def script_char_similarity(qt: list[str], ct: list[str], script: str) -> float:
@@ -334,6 +340,7 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
     if len(tokens) < 2:
         return tokens
     keys = {scripts.key(o, script): o for o in other if len(o) > 3}
+    other_keys = Counter(scripts.key(o, script) for o in other)
     keys.pop("", None)
     if not keys:
         return tokens
@@ -346,11 +353,15 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
                 continue
             plain = [t for t in run if t not in _ARTICLES] if n == 3 else run
             joined = "".join(plain)
+            if n == 3 and len(plain) == 2 and scripts.key("".join(run), script) in keys:
+                joined = "".join(run)  # the article written into the word ("abd al hamid" / "bdlhmyd")
             # A join of the whole name is one only across an article ("mty al lh" / "matiullah"): two
             # names ("ly mwswy") are not one word; each part brings consonants, the join enough of them.
             whole = n == len(tokens) and len(plain) == n
+            first = scripts.key(run[0], script)
             if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
-                    and scripts.key(run[0], script) not in keys  # its first word has its own match there
+                    # its first word has no match of its own there, or another word here to take it
+                    and (first not in keys or sum(scripts.key(t, script) == first for t in tokens) > other_keys[first])
                     and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other):
                 out.append(joined)
                 i += n
@@ -713,8 +724,9 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     matched_weight = total
     paired_q = {i for i, _, _ in pairs}
     paired_c = {j for _, j, _ in pairs}
-    q_extra = [t for i, t in enumerate(qt) if i not in paired_q]
-    c_extra = [t for j, t in enumerate(ct) if j not in paired_c]
+    # The Arabic article is no word of a name: the Latin spellings leave it out ("al shhbndr" / "Shahbandar")
+    q_extra = [t for i, t in enumerate(qt) if i not in paired_q and not (q.abjad and t in _ARTICLES)]
+    c_extra = [t for j, t in enumerate(ct) if j not in paired_c and not (c.abjad and t in _ARTICLES)]
     c_w = sum(weight(t) for t in c_extra)
     # Unmatched words cost by the square of their rarity: an appended "Shanghai Branch" or
     # "(Hong Kong) Limited" costs little, an extra distinctive word ("Emma Daniels") a lot.

@@ -114,8 +114,13 @@ _ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
 # Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
 _ARABIC_SEATS = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0624": "\u0648",
                                "\u0626": "\u064a", "\u0629": "a"})
+# An alif inside a word is the long vowel "a", which the Latin spellings always write; transliterated letter by
+# letter it is dropped, and its neighbours then read as a digraph ("طاهر" -> "thr", thaa + r, not Tahir).
+_ARABIC_LONG_A = re.compile("(?<=[\u0628-\u064a\u067e-\u06d3])\u0627")
 # A lower-case letter of a cased non-Latin script followed by a capital: two words run together.
 _CASE_JOIN = re.compile("([\u0430-\u045f\u0461-\u052f\u03ac-\u03ce])(?=[\u0400-\u042f\u0460-\u052e\u0386-\u03ab])")
+# A word in capitals run into a capitalised one ("САМОЙЛЕНКОКонстантин"): split before the capital that starts the next.
+_CAPS_JOIN = re.compile("([\u0400-\u042f]{2})(?=[\u0400-\u042f][\u0430-\u045f])")
 
 
 def _kana(match: re.Match[str]) -> str:
@@ -132,8 +137,9 @@ def prepare(text: str) -> str:
     kana and Hebrew romanised as described above. Pure; never raises."""
     if text.isascii():
         return text
-    text = _CASE_JOIN.sub(r"\1 ", unicodedata.normalize("NFKC", text))
+    text = _CAPS_JOIN.sub(r"\1 ", _CASE_JOIN.sub(r"\1 ", unicodedata.normalize("NFKC", text)))
     text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS).translate(_ARABIC_SILENT))
+    text = _ARABIC_LONG_A.sub("a", text)
     text = _HANGUL_RUN.sub(_hangul, text)
     try:
         text = _KANA_RUN.sub(_kana, text)
@@ -154,8 +160,11 @@ def _fold(token: str, digraphs: tuple[tuple[str, str], ...], table: dict[int, st
     return _REPEATS.sub(r"\1", token.translate(table))
 
 
-_ABJAD_DIGRAPHS = (("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"))
-_ABJAD = str.maketrans({"q": "k", "c": "k", "p": "b", "v": "f", "$": "s", "a": None, "e": None, "i": None,
+# dj is the French spelling of j (Djamel, Djouadi); a c before e or i is an s (Belgacem, Lounici); q, k and g one
+# letter (qaf is g in Maghrebi and Gulf spellings: Gasmi, Belgacem, Gaddafi)
+_ABJAD_DIGRAPHS = (("dj", "j"), ("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"),
+                   ("ce", "s"), ("ci", "s"))
+_ABJAD = str.maketrans({"q": "k", "c": "k", "g": "k", "p": "b", "v": "f", "$": "s", "a": None, "e": None, "i": None,
                         "o": None, "u": None, "y": None, "w": None})
 # Hebrew writes b/v with one letter, p/f with one, k/kh with one; vav (romanised w) is mostly o/u.
 _HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": "b", "$": "s", "a": None,
@@ -189,6 +198,12 @@ def key(token: str, script: str) -> str:
     if script == "Hang":
         return _fold(token, _HANGUL_DIGRAPHS, _HANGUL)
     return token
+
+
+def unheaded(k: str) -> str:
+    """An abjad key without its head consonant y or w: the Latin spelling may write it as a vowel before
+    it ("Ayman", "Aiman" / "ymn"; "Ould" / "wld"; "Iyad" / "yd"), or the abjad write a vowel as it."""
+    return k[1:] if k[:1] in ("Y", "W") else k
 
 
 KEYED = frozenset({"Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang"})  # scripts compared on keys too
