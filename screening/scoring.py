@@ -311,7 +311,9 @@ def script_similarity(a: str, b: str, script: str) -> float:
     ka, kb = scripts.key(a, script), scripts.key(b, script)
     if ka != kb or not ka:
         return 0.0
-    if script in ("Cyrl", "Kana"):  # a two-consonant key (Olena / Elena) says less
+    if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less, one of four or more (Oleksandr / Alexander) more
+        base = 0.9 if len(ka) >= 4 else 0.85 if len(ka) == 3 else 0.75 if len(ka) == 2 else 0.0
+    elif script == "Kana":
         base = 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
     elif script == "Hang":
         base = 0.9
