@@ -273,6 +273,9 @@ def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
     return out
 
 
+_CONFUSED = str.maketrans({"z": "d", "t": "d", "x": "h"})
+
+
 @lru_cache(maxsize=1 << 18)
 def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
@@ -287,7 +290,10 @@ def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     ua, ub = scripts.unheaded(sa), scripts.unheaded(sb)
     if ua == ub and ua and (ua != sa or ub != sb):  # a head y or w one side writes as a vowel ("ymn" / "aiman")
         return 0.9 if len(ua) >= 3 else 0.75 if len(ua) == 2 else 0.6
-    if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1:
+    # one consonant apart in a longer skeleton; in a short one only where romanisations write one letter as
+    # the other (d, z, t: dad, za, dhal, tha; h and kh): "kdhm" / "kathim", "fdl" / "fazal", not "smwt" / "ismail"
+    if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1 and (
+            min(len(sa), len(sb)) >= 4 or sa.translate(_CONFUSED) == sb.translate(_CONFUSED)):
         return 0.75
     return 0.0
 

@@ -160,10 +160,10 @@ def _fold(token: str, digraphs: tuple[tuple[str, str], ...], table: dict[int, st
     return _REPEATS.sub(r"\1", token.translate(table))
 
 
-# dj is the French spelling of j (Djamel, Djouadi); a c before e or i is an s (Belgacem, Lounici); q, k and g one
-# letter (qaf is g in Maghrebi and Gulf spellings: Gasmi, Belgacem, Gaddafi)
-_ABJAD_DIGRAPHS = (("dj", "j"), ("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"),
-                   ("ce", "s"), ("ci", "s"))
+# Arabic names also come in French spellings: dj is j (Djamel, Djouadi), a c before e or i an s (Belgacem, Lounici);
+# q, k and g are one letter (qaf is g in Maghrebi and Gulf spellings: Gasmi, Belgacem, Gaddafi)
+_ABJAD_DIGRAPHS = (("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"))
+_ARABIC_DIGRAPHS = (("dj", "j"), *_ABJAD_DIGRAPHS, ("ce", "s"), ("ci", "s"))
 _ABJAD = str.maketrans({"q": "k", "c": "k", "g": "k", "p": "b", "v": "f", "$": "s", "a": None, "e": None, "i": None,
                         "o": None, "u": None, "y": None, "w": None})
 # Hebrew writes b/v with one letter, p/f with one, k/kh with one; vav (romanised w) is mostly o/u.
@@ -189,7 +189,8 @@ def key(token: str, script: str) -> str:
     if script in ABJADS or script == "Thai":  # Thai: vowels written around consonants, read off unsurely
         # y and w are vowels but at the start of a word, where they are consonants (Yusuf, Wali)
         head = token[:1].upper() if token[:1] in ("y", "w") else ""
-        k = head + _fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW if script == "Hebr" else _ABJAD)
+        k = head + (_fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW) if script == "Hebr" else
+                    _fold(token[1:] if head else token, _ARABIC_DIGRAPHS, _ABJAD))
         return _FINAL_H.sub("", k)  # a ta marbuta or final he is written "a" or "ah" alike
     if script == "Cyrl":
         return _fold("J" + token[1:] if token[:1] == "j" else token, _CYRILLIC_DIGRAPHS, _CYRILLIC)
