@@ -301,6 +301,19 @@ def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
 _ARTICLES = frozenset({"al", "el", "ul"})
 
 
+_PATRONYMIC_STEM = re.compile(r"^([a-z]{3,}?)(?:ovich|evich|ovych|evych|yovych|ich|ovna|evna|ivna|yivna|ichna)$")
+
+
+def _same_father(a: str, b: str) -> bool:
+    """Two patronymics of one father's name, as Ukrainian and Russian form them ("yakovich" / "yakovlevich":
+    Якович / Яковлевич): one stem the start of the other, both a son's or both a daughter's."""
+    ma, mb = _PATRONYMIC_STEM.match(a), _PATRONYMIC_STEM.match(b)
+    if not ma or not mb or a.endswith("a") != b.endswith("a"):
+        return False
+    sa, sb = sorted((ma.group(1), mb.group(1)), key=len)
+    return sb.startswith(sa)
+
+
 @lru_cache(maxsize=1 << 18)
 def script_similarity(a: str, b: str, script: str) -> float:
     """Similarity of a word romanised from `script` and a Latin spelling, on the script's comparison
@@ -315,6 +328,8 @@ def script_similarity(a: str, b: str, script: str) -> float:
     if _has_digit(a) or _has_digit(b):
         return 0.0
     ka, kb = scripts.key(a, script), scripts.key(b, script)
+    if ka != kb and script == "Cyrl" and _same_father(a, b):
+        return 0.85
     if ka != kb or not ka:
         return 0.0
     if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less, one of four or more (Oleksandr / Alexander) more
@@ -341,6 +356,9 @@ def script_char_similarity(qt: list[str], ct: list[str], script: str) -> float:
     return max(fuzz.ratio(" ".join(kq), " ".join(kc)), fuzz.ratio(" ".join(sorted(kq)), " ".join(sorted(kc)))) / 100
 
 
+WHOLE_JOIN_KEY = 8  # consonants in the key of a whole name written as one word, at least
+
+
 def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
     """Join adjacent words whose joined key is the key of one word on the other side: "shhb al dyn"
     / "shahabuddin", "hbyb al lh" / "habibullah" (an article between them may be left out, as the
@@ -363,9 +381,11 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
             joined = "".join(plain)
             if n == 3 and len(plain) == 2 and scripts.key("".join(run), script) in keys:
                 joined = "".join(run)  # the article written into the word ("abd al hamid" / "bdlhmyd")
-            # A join of the whole name is one only across an article ("mty al lh" / "matiullah"): two
-            # names ("ly mwswy") are not one word; each part brings consonants, the join enough of them.
-            whole = n == len(tokens) and len(plain) == n
+            # A join of the whole name is one only across an article ("mty al lh" / "matiullah"), or when
+            # its key is long enough to be no accident (a surname and name run together in capitals,
+            # "САМОЙЛЕНКОКОНСТАНТИН"): two short names ("ly mwswy") are not one word; each part brings
+            # consonants, the join enough of them.
+            whole = n == len(tokens) and len(plain) == n and len(scripts.key(joined, script)) < WHOLE_JOIN_KEY
             first = scripts.key(run[0], script)
             if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
                     # its first word has no match of its own there, or another word here to take it
