@@ -333,7 +333,8 @@ def script_similarity(a: str, b: str, script: str) -> float:
     if ka != kb or not ka:
         return 0.0
     if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less, one of four or more (Oleksandr / Alexander) more
-        base = 0.9 if len(ka) >= 4 else 0.85 if len(ka) == 3 else 0.75 if len(ka) == 2 else 0.0
+        # one consonant: a syllable of a Chinese or Burmese name as Russian writes it ("Цзоу" / Zou, "Со" / Soe)
+        base = 0.9 if len(ka) >= 4 else 0.85 if len(ka) == 3 else 0.75 if len(ka) == 2 else 0.6
     elif script == "Kana":
         base = 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
     elif script == "Hang":
