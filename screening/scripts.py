@@ -119,8 +119,6 @@ _ARABIC_SEATS = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622":
 _ARABIC_LONG_A = re.compile("(?<=[\u0628-\u064a\u067e-\u06d3])\u0627")
 # A lower-case letter of a cased non-Latin script followed by a capital: two words run together.
 _CASE_JOIN = re.compile("([\u0430-\u045f\u0461-\u052f\u03ac-\u03ce])(?=[\u0400-\u042f\u0460-\u052e\u0386-\u03ab])")
-# A word in capitals run into a capitalised one ("САМОЙЛЕНКОКонстантин"): split before the capital that starts the next.
-_CAPS_JOIN = re.compile("([\u0400-\u042f]{2})(?=[\u0400-\u042f][\u0430-\u045f])")
 
 
 def _kana(match: re.Match[str]) -> str:
@@ -137,7 +135,7 @@ def prepare(text: str) -> str:
     kana and Hebrew romanised as described above. Pure; never raises."""
     if text.isascii():
         return text
-    text = _CAPS_JOIN.sub(r"\1 ", _CASE_JOIN.sub(r"\1 ", unicodedata.normalize("NFKC", text)))
+    text = _CASE_JOIN.sub(r"\1 ", unicodedata.normalize("NFKC", text))
     text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS).translate(_ARABIC_SILENT))
     text = _ARABIC_LONG_A.sub("a", text)
     text = _HANGUL_RUN.sub(_hangul, text)
