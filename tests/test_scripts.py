@@ -69,10 +69,9 @@ LISTED = [
     _entity("un-sc:QDi.155", "DJAMEL LOUNICI"),
     _entity("un-sc:QDi.320", "ABD-AL-HAMID AL-MASLI"),
     # OpenSanctions records whose Cyrillic aliases run surname and name together, give a Ukrainian
-    # patronymic, or write a Chinese name as Russian does (Palladius)
+    # patronymic
     _entity("opensanctions:NK-6yWE5ub8uSnBZe9HuPq2Cb", "SAMOILENKO Konstantin"),
     _entity("opensanctions:NK-cqFnxQunBb9FrvcS4FDwCZ", "OVCHINNIKOV Viktor Yakovlevich"),
-    _entity("opensanctions:NK-UZZ45oZD54rbdeqCyNo55h", "ZOU Zongmin"),
     # listed names a native-script name of someone else came near (dev negatives, clean persons)
     _entity("ofac-sdn:29405", "Samer ISMAIL"),
     _entity("test:ocean-crown", "OCEAN CROWN", type="vessel"),
@@ -114,10 +113,9 @@ NATIVE = [
     ("أيمن محمد ربيع الظواهري", "un-sc:QDi.006"),
     ("جمال لونيسي", "un-sc:QDi.155"),
     ("عبدالحميد المصلي", "un-sc:QDi.320"),
-    # surname and name run together in capitals; Якович / Yakovlevich; Цзоу Цзунминь / Zou Zongmin
+    # surname and name run together in capitals; Якович / Yakovlevich
     ("САМОЙЛЕНКОКОНСТАНТИН Юрьевич", "opensanctions:NK-6yWE5ub8uSnBZe9HuPq2Cb"),
     ("ОВЧИННИКОВ Віктор Якович", "opensanctions:NK-cqFnxQunBb9FrvcS4FDwCZ"),
-    ("ЦЗОУ Цзунминь", "opensanctions:NK-UZZ45oZD54rbdeqCyNo55h"),
     # Hangul, romanised by syllable
     ("최춘식", "un-sc:KPi.013"),
     ("박도춘", "un-sc:KPi.050"),
