@@ -760,8 +760,9 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     # Unmatched words cost by the square of their rarity: an appended "Shanghai Branch" or
     # "(Hong Kong) Limited" costs little, an extra distinctive word ("Emma Daniels") a lot.
     power = 1.0 if person else params.extra_power  # every given name and surname of a person counts
-    if person:  # a patronymic the list leaves out costs as little as a middle name the query leaves out
-        total += params.person_name_extra * sum(weight(t) for t in q_extra if _PATRONYMIC.search(t))
+    if person:  # a patronymic the list leaves out costs as little as a middle name the query leaves out...
+        if any(_PATRONYMIC.search(t) for t in c.tokens):  # ...and nothing where the list records none for anybody
+            total += params.person_name_extra * sum(weight(t) for t in q_extra if _PATRONYMIC.search(t))
         q_cost = [t for t in q_extra if not _PATRONYMIC.search(t)]
     else:
         q_cost = q_extra

@@ -138,6 +138,9 @@ class Index:
         self.other_codes = np.unique(np.concatenate([token_names * self.V + self.name_tok, legal_codes]))
         digit_tok = self.tokens.mat[self.name_tok, DIGIT] > 0 if len(tok) else np.zeros(0, bool)
         self.name_digit = np.bincount(token_names[digit_tok], minlength=len(ptr) - 1) > 0
+        # names that record a patronymic: a query's unmatched one costs only against those (compare's early features)
+        patr_tok = np.array([bool(_PATRONYMIC.search(t)) for t in text], bool)[self.name_tok] if len(tok) else np.zeros(0, bool)
+        self.name_patr = np.bincount(token_names[patr_tok], minlength=len(ptr) - 1) > 0
         self._sorted: dict[int, str] = {}
 
     def query_tokens(self, tokens: list[str]) -> _Tokens:
@@ -455,6 +458,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         for i in range(Qm):
             q_patronymic = q_patronymic + np.where(patr_extra[:, i], wq[:, i], 0.0)
             q_cost = q_cost + np.where(cost[:, i], wq_pow[:, i], 0.0)
+        q_patronymic = np.where(ix.name_patr[nm], q_patronymic, 0.0)
         c_extra_weight = np.zeros(L)
         for j in range(Cm):
             c_extra_weight = c_extra_weight + np.where(c_extra[:, j], wc[:, j], 0.0)
