@@ -304,10 +304,13 @@ _ARTICLES = frozenset({"al", "el", "ul"})
 _PATRONYMIC_STEM = re.compile(r"^([a-z]{3,}?)(?:ovich|evich|ovych|evych|yovych|ich|ovna|evna|ivna|yivna|ichna)$")
 
 
+_IOTATED = re.compile(r"^i([aeou])")  # я, е, ю written ia, ie, iu (Iakovlevich) as well as ya, ye, yu
+
+
 def _same_father(a: str, b: str) -> bool:
     """Two patronymics of one father's name, as Ukrainian and Russian form them ("yakovich" / "yakovlevich":
     Якович / Яковлевич): one stem the start of the other, both a son's or both a daughter's."""
-    ma, mb = _PATRONYMIC_STEM.match(a), _PATRONYMIC_STEM.match(b)
+    ma, mb = _PATRONYMIC_STEM.match(_IOTATED.sub(r"y\1", a)), _PATRONYMIC_STEM.match(_IOTATED.sub(r"y\1", b))
     if not ma or not mb or a.endswith("a") != b.endswith("a"):
         return False
     sa, sb = sorted((ma.group(1), mb.group(1)), key=len)
@@ -334,7 +337,7 @@ def script_similarity(a: str, b: str, script: str) -> float:
         return 0.0
     if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less, one of four or more (Oleksandr / Alexander) more
         # one consonant: a syllable of a Chinese or Burmese name as Russian writes it ("Цзоу" / Zou, "Со" / Soe)
-        base = 0.9 if len(ka) >= 4 else 0.85 if len(ka) == 3 else 0.75 if len(ka) == 2 else 0.6
+        base = 0.9 if len(ka) >= 4 else 0.85 if len(ka) == 3 else 0.75
     elif script == "Kana":
         base = 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
     elif script == "Hang":
@@ -391,7 +394,10 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
             if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
                     # its first word has no match of its own there, or another word here to take it
                     and (first not in keys or sum(scripts.key(t, script) == first for t in tokens) > other_keys[first])
-                    and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other):
+                    and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other
+                    # where both sides write their vowels, the join is about as long as the word: "vijay vinayakrao"
+                    # is not "vinayakrao" (its v merges into the next one's)
+                    and (script in scripts.ABJADS or len(joined) <= len(keys[k]) + 2)):
                 out.append(joined)
                 i += n
                 break
