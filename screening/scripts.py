@@ -121,6 +121,36 @@ _ARABIC_LONG_A = re.compile("(?<=[\u0628-\u064a\u067e-\u06d3])\u0627")
 _CASE_JOIN = re.compile("([\u0430-\u045f\u0461-\u052f\u03ac-\u03ce])(?=[\u0400-\u042f\u0460-\u052e\u0386-\u03ab])")
 
 
+# A word mixing Latin letters with Cyrillic ones that look the same ("СENTURY", "NРO", "IІІ"): a Latin word typed
+# with look-alikes, which are read as the Latin letters they look like (ICU's confusables, see _look_alikes).
+_MIXED_WORD = re.compile(r"\w*(?:[A-Za-z]\w*[\u0400-\u04ff]|[\u0400-\u04ff]\w*[A-Za-z])\w*")
+
+
+@lru_cache(maxsize=1)
+def _look_alikes() -> dict[int, str]:
+    """Cyrillic letters -> the Latin letter of the same case ICU's confusables give the same skeleton
+    (А -> A, Р -> P, С -> C, І -> I); {} without ICU."""
+    try:
+        import icu
+
+        checker = icu.SpoofChecker()
+        skeleton = {a: checker.getSkeleton(0, a) for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
+        table: dict[int, str] = {}
+        for o in range(0x0400, 0x0500):
+            ch = chr(o)
+            same = [a for a, sk in skeleton.items() if ch.isalpha() and sk == checker.getSkeleton(0, ch)]
+            same.sort(key=lambda a: a.isupper() != ch.isupper())
+            if same:
+                table[o] = same[0]
+        return table
+    except Exception:  # pragma: no cover - ICU missing
+        return {}
+
+
+def _latin_look_alikes(match: re.Match[str]) -> str:
+    return match.group(0).translate(_look_alikes())
+
+
 def _kana(match: re.Match[str]) -> str:
     return " " + _icu("Kana", match.group(0).translate(_KANA_BREAKS)).replace("~", "").replace("'", "") + " "
 
@@ -135,7 +165,7 @@ def prepare(text: str) -> str:
     kana and Hebrew romanised as described above. Pure; never raises."""
     if text.isascii():
         return text
-    text = _CASE_JOIN.sub(r"\1 ", unicodedata.normalize("NFKC", text))
+    text = _CASE_JOIN.sub(r"\1 ", _MIXED_WORD.sub(_latin_look_alikes, unicodedata.normalize("NFKC", text)))
     text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS).translate(_ARABIC_SILENT))
     text = _ARABIC_LONG_A.sub("a", text)
     text = _HANGUL_RUN.sub(_hangul, text)
@@ -174,6 +204,7 @@ _CYRILLIC_DIGRAPHS = (("chzh", "Z"), ("tsz", "z"), ("ng", "n"), ("th", "t"), ("d
                       ("kh", "h"), ("ks", "x"), ("ts", "c"), ("tz", "c"), ("ph", "f"))
 # g and h together: Ukrainian г is h in its own romanisation, g in Russian-style ones (Hlib / Glib)
 _CYRILLIC = str.maketrans({"w": "v", "g": "h", "a": None, "e": None, "i": None, "o": None, "u": None, "y": None, "j": None})
+_J_VOWEL = re.compile(r"j(?=[aeiou])")
 _KANA_DIGRAPHS = (("sh", "s"), ("ch", "t"), ("ts", "t"), ("zh", "j"), ("ph", "f"), ("th", "s"), ("x", "ks"))
 _KANA = str.maketrans({"l": "r", "v": "f", "c": "k", "q": "k", "h": "f", "a": None, "e": None, "i": None, "o": None,
                        "u": None, "y": None, "w": None})
@@ -192,8 +223,8 @@ def key(token: str, script: str) -> str:
         k = head + (_fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW) if script == "Hebr" else
                     _fold(token[1:] if head else token, _ARABIC_DIGRAPHS, _ABJAD))
         return _FINAL_H.sub("", k)  # a ta marbuta or final he is written "a" or "ah" alike
-    if script == "Cyrl":
-        return _fold("J" + token[1:] if token[:1] == "j" else token, _CYRILLIC_DIGRAPHS, _CYRILLIC)
+    if script == "Cyrl":  # a j before a vowel is the English j of дж (Vijay / Виджай), elsewhere й
+        return _fold(_J_VOWEL.sub("J", "J" + token[1:] if token[:1] == "j" else token), _CYRILLIC_DIGRAPHS, _CYRILLIC)
     if script == "Kana":  # a syllabary: vowels added after consonants, no l
         return _fold(token, _KANA_DIGRAPHS, _KANA)
     if script == "Hang":
