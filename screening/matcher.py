@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from . import kernel, ngrams, stage2
+from . import kernel, ngrams, scripts, stage2
 from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
 from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
@@ -132,11 +132,35 @@ def _query_vector(tokens: Sequence[str], vocab: dict[str, int], idf: np.ndarray,
     return np.array(keys, dtype=np.int32), np.array([row[i] * scale for i in keys], dtype=np.float32)
 
 
+def learn_variants(wl: Watchlist, script: str, *, support: int = scripts.VARIANT_SUPPORT) -> frozenset[tuple[str, str]]:
+    """scripts.variant_keys over the listed people of `wl`: per linked entity, its names written in `script`
+    and its Latin ones."""
+    by_group: dict[int, tuple[list[list[str]], list[list[str]]]] = {}
+    entity_type, group = wl.entity_type_list, wl.entity_group_list
+    for j, e in enumerate(wl.name_entity_list):
+        if entity_type[e] == PERSON:
+            s = wl.form(j).script
+            if s == script or not s:
+                by_group.setdefault(group[e], ([], []))[0 if s else 1].append(wl.core[j].split())
+    return scripts.variant_keys((v for v in by_group.values() if v[0] and v[1]), script, support=support)
+
+
 class Matcher:
-    def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
+    def __init__(self, wl: Watchlist, options: MatchOptions | None = None,
+                 variants: dict[str, frozenset[tuple[str, str]]] | None = None) -> None:
         self.wl = wl
         self.options = options or MatchOptions()
         self._key_index: dict[str, tuple[dict[str, np.ndarray], np.ndarray]] = {}  # per script, built on first use
+        self._variants: dict[str, frozenset[tuple[str, str]]] = dict(variants or {})  # per script, learned on first use
+
+    def variants(self, script: str) -> frozenset[tuple[str, str]]:
+        """The pairs of keys (scripts.key) in which the listed people's names in `script` and in Latin letters
+        write one name part two ways (scripts.variant_keys): how a name from `script` is also compared.
+        Learned from the watchlist's own names on first use, unless given to the constructor."""
+        found = self._variants.get(script)
+        if found is None:
+            found = self._variants[script] = learn_variants(self.wl, script)
+        return found
 
     def key_candidates(self, q: NameForm) -> np.ndarray:
         """The names sharing comparison keys with a query written in a script compared on keys
@@ -196,7 +220,7 @@ class Matcher:
     @cached_property
     def stage2(self) -> stage2.Index:
         """The listed names' tokens and rule keys for the array scorer; built on first use."""
-        return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form)
+        return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form, self.variants)
 
     def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float) -> list[list[float]] | None:
         """Stage 2's name scores of every candidate, in one array program over the batch; None for a batch
@@ -327,7 +351,7 @@ class Matcher:
                     s, score = None, pre[qi][pos]
                 else:
                     s = compare(q.person_form if kind == "person" else q.form, c, wl.weights, o.params, kind=kind,
-                                floor=floor)
+                                floor=floor, variants=self.variants)
                     score = s.score
                 if score < floor or score <= 0:
                     continue
@@ -360,6 +384,6 @@ class Matcher:
                 if m.detail is None:
                     kind = TYPE_NAMES[entity_type[m.entity]]
                     m.detail = compare(q.person_form if kind == "person" else q.form, wl.form(m.name), wl.weights,
-                                       o.params, kind=kind, floor=floor)
+                                       o.params, kind=kind, floor=floor, variants=self.variants)
             results.append(hits[:limit])
         return results

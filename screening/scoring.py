@@ -407,15 +407,20 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
     return out
 
 
+Variants = Callable[[str], frozenset[tuple[str, str]]]  # script -> pairs of keys of one name part (scripts.variant_keys)
+VARIANT = 0.85  # a word and another form the lists give the same name part in (Mykola / Nikolai)
+
+
 def align(
     q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = (),
-    abjad: bool = False, script: str = "",
+    abjad: bool = False, script: str = "", variants: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
     """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
 
     A legal form glued to a word ("jscargument") is split off and dropped. A name written in a
     script compared on keys (`script`, or `abjad` for Arabic) also pairs words by their keys
-    (script_similarity), and joins words whose joined key is a word of the other side.
+    (script_similarity) and by `variants` (pairs of keys the lists give one name part in), and joins
+    words whose joined key is a word of the other side.
     """
     if abjad and not script:
         script = "Arab"
@@ -440,6 +445,8 @@ def align(
             s = 1.0 if a == b else token_similarity(a, b, weight)
             if script and s < 0.95:
                 s = max(s, script_similarity(a, b, script))
+                if s < VARIANT and variants and (scripts.key(a, script), scripts.key(b, script)) in variants:
+                    s = VARIANT
             if s > 0:
                 cand.append((-s, i, j))
     cand.sort()
@@ -740,15 +747,16 @@ class _Aligned:
     matched_weight: float
 
 
-def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, kind: str
-                    ) -> tuple[Features, _Aligned] | _Aligned | None:
+def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, kind: str,
+                    variants: Variants | None = None) -> tuple[Features, _Aligned] | _Aligned | None:
     """The features known before the whole-string similarity and the flags (those stay 0), and the
     alignment behind them; the bare alignment when no tokens pair; None when a side has no tokens."""
     if not q.tokens or not c.tokens:
         return None
     person = kind == "person"
-    pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad,
-                          script=q.script or c.script)
+    script = q.script or c.script
+    pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad, script=script,
+                          variants=variants(script) if variants is not None and script in scripts.KEYED else frozenset())
     if not pairs:
         return _Aligned(pairs, qt, ct, qt, ct, 0.0)
     matched = total = 0.0
@@ -792,24 +800,25 @@ def _late_features(f: Features, al: _Aligned, q: NameForm, c: NameForm, weight: 
     return f
 
 
-def features(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company"
-             ) -> Features | None:
+def features(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company",
+             variants: Variants | None = None) -> Features | None:
     """The features of a query name against a listed name; None when no tokens pair."""
-    got = _early_features(q, c, weight, params, kind)
+    got = _early_features(q, c, weight, params, kind, variants)
     if not isinstance(got, tuple):
         return None
     return _late_features(*got, q, c, weight, params, kind)
 
 
 def compare(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company",
-            floor: float = 0.0) -> NameScore:
+            floor: float = 0.0, variants: Variants | None = None) -> NameScore:
     """Score a query name against a listed name (both normalised) in [0, 1].
 
     `kind` is the listed entity's type. When the most the score tail could give for the features
     known so far (`score_bound`) is below `floor`, the rest is skipped and that upper bound
-    returned: the caller discards it anyway.
+    returned: the caller discards it anyway. `variants` gives, per script, the pairs of keys the
+    watchlist's own names give one name part in (Matcher.variants).
     """
-    got = _early_features(q, c, weight, params, kind)
+    got = _early_features(q, c, weight, params, kind, variants)
     if got is None:
         return NameScore(0.0)
     if not isinstance(got, tuple):

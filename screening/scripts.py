@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 # Script of a letter, by code-point range: the scripts compared in their own way.
@@ -239,3 +240,34 @@ def unheaded(k: str) -> str:
 
 
 KEYED = frozenset({"Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang"})  # scripts compared on keys too
+
+
+VARIANT_SUPPORT = 3  # a pair of keys counts as one name part written two ways when this many entities show it
+VARIANT_NAMES = 12  # names of one entity in each script compared pairwise, at most
+VARIANT_DIFFER = 2  # parts of two names that may differ (at least one other must agree)
+
+
+def variant_keys(entities: Iterable[tuple[Sequence[Sequence[str]], Sequence[Sequence[str]]]], script: str, *,
+                 support: int = VARIANT_SUPPORT) -> frozenset[tuple[str, str]]:
+    """The pairs of keys in which the lists write one name part in `script` and in Latin letters: for each
+    entity, (its names written in `script`, romanised, as word lists; its Latin names), wherever a name of
+    each has as many words and agrees on all but one or two, the keys at the places they differ are one
+    part written two ways ("Микола" / "Nikolai", "Ганна" / "Anna", "Якович" / "Yakovlevich": Ukrainian and
+    Russian forms that no transliteration turns into each other). Counted once per entity; a pair
+    `support` entities show is kept, both ways round."""
+    seen: dict[tuple[str, str], int] = {}
+    for native, latin in entities:
+        a_keys = {tuple(key(t, script) for t in w) for w in list(native)[:VARIANT_NAMES] if len(w) >= 2}
+        b_keys = {tuple(key(t, script) for t in w) for w in list(latin)[:VARIANT_NAMES] if len(w) >= 2}
+        found: set[tuple[str, str]] = set()
+        for a in a_keys:
+            for b in b_keys:
+                if len(a) != len(b):
+                    continue
+                differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+                if 1 <= len(differ) <= min(VARIANT_DIFFER, len(a) - 1):
+                    found.update((min(x, y), max(x, y)) for x, y in differ
+                                 if len(x) >= 2 and len(y) >= 2 and not x.isdigit() and not y.isdigit())
+        for pair in found:
+            seen[pair] = seen.get(pair, 0) + 1
+    return frozenset(p for (x, y), n in seen.items() if n >= support for p in ((x, y), (y, x)))

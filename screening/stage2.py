@@ -42,6 +42,7 @@ from .scoring import (
     MAX_LIFT,
     NAME_PRIOR,
     Params,
+    Variants,
     _interior_deletion,
     _is_abbrev,
     _skeleton,
@@ -95,8 +96,8 @@ class Index:
     """The listed names as token ids and the listed tokens' keys; built once per watchlist."""
 
     def __init__(self, core: Sequence[str], full: Sequence[str], weight: Callable[[str], float],
-                 form: Callable[[int], NameForm]) -> None:
-        self.weight, self.form = weight, form
+                 form: Callable[[int], NameForm], variants: Variants | None = None) -> None:
+        self.weight, self.form, self.variants = weight, form, variants  # variants: the twin's (scoring.compare)
         vocab: dict[str, int] = {}
         tok: list[int] = []
         ptr = [0]
@@ -310,7 +311,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     if P == 0:
         return out
     if P < twin_below:
-        return np.array([compare(forms[f], ix.form(j), ix.weight, params, kind=_KIND_NAMES[k], floor=floor).score
+        return np.array([compare(forms[f], ix.form(j), ix.weight, params, kind=_KIND_NAMES[k], floor=floor,
+                                 variants=ix.variants).score
                          for f, j, k in zip(np.asarray(pair_form).tolist(), np.asarray(pair_name).tolist(),
                                             np.asarray(pair_kind).tolist(), strict=True)], np.float64)
     pair_form = np.asarray(pair_form, np.int64)
@@ -496,7 +498,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         out[live] = compose(feats, params, floor, char_score)
     for p in np.flatnonzero(twin).tolist():
         out[p] = compare(forms[pair_form[p]], ix.form(int(pair_name[p])), ix.weight, params,
-                         kind=_KIND_NAMES[int(pair_kind[p])], floor=floor).score
+                         kind=_KIND_NAMES[int(pair_kind[p])], floor=floor, variants=ix.variants).score
     return out
 
 

@@ -256,3 +256,40 @@ def test_prepare_never_raises_and_is_stable(text: str) -> None:
 def test_keys_never_raise(token: str, script: str) -> None:
     assert isinstance(key(token, script), str)
     assert 0.0 <= script_similarity(token, token + "a", script) <= 1.0
+
+
+# Three listed people (OpenSanctions Ukraine war-sanctions records) whose Ukrainian Cyrillic alias and Latin
+# name write one given name two ways: Микола / Nikolai, a form no transliteration gives
+TEACHERS = [
+    _entity("opensanctions:NK-3TNk3j8UvMmALEYKMX4zQw", "TUPIKIN Nikolai Aleksandrovich", "ТУПІКІН Микола Олександрович"),
+    _entity("opensanctions:NK-Jym6h9Vab3evwuxzC5difp", "VARENYKH Nikolai Mikhailovich", "ВАРЄНИХ Микола Михайлович"),
+    _entity("opensanctions:NK-KaDjDbnwmZ3UA4x447SHgQ", "YELAGIN Nikolai Alexandrovich", "ЄЛАГІН Микола Олександрович"),
+]
+# ...and one listed by its Latin name only; its alias "КРАВЧЕНКО Микола Петрович" is the query
+KRAVCHENKO = _entity("opensanctions:NK-UkLCj7iBdUFMuhkMRHJZQs", "KRAVCHENKO Nikolai")
+
+
+def _service_of(entities: list[Entity], path: Path) -> Service:
+    compile_watchlist(entities, path, watchlist_id="variants",
+                      sources=[SourceInfo(source="test", format="entities", entities=len(entities))])
+    return Service(Settings(watchlist=path, reload_interval=0), Watchlist(path))
+
+
+def test_name_parts_the_lists_write_two_ways_are_learned(tmp_path: Path) -> None:
+    from screening.matcher import learn_variants
+
+    wl = _service_of([*TEACHERS, KRAVCHENKO], tmp_path / "three.wl").watchlist
+    assert (key("mikola", "Cyrl"), key("nikolai", "Cyrl")) in learn_variants(wl, "Cyrl")
+    # two entities are not enough (scripts.VARIANT_SUPPORT), and a Latin name alone teaches nothing
+    wl2 = _service_of([*TEACHERS[:2], KRAVCHENKO], tmp_path / "two.wl").watchlist
+    assert not learn_variants(wl2, "Cyrl")
+
+
+def test_a_learned_variant_finds_a_person_listed_by_the_other_form(tmp_path: Path) -> None:
+    query = [Query(name="КРАВЧЕНКО Микола Петрович")]
+    taught = _service_of([*TEACHERS, KRAVCHENKO], tmp_path / "three.wl").screen(query, threshold=THRESHOLD)
+    assert [h.entity_id for h in taught.results[0].hits][:1] == [KRAVCHENKO.entity_id]
+    matched = {(m["query"], m["name"]) for m in taught.results[0].hits[0].explanation["matched_tokens"]}
+    assert ("mikola", "nikolai") in matched
+    untaught = _service_of([*TEACHERS[:2], KRAVCHENKO], tmp_path / "two.wl").screen(query, threshold=THRESHOLD)
+    assert untaught.results[0].status == "clear"
