@@ -276,6 +276,11 @@ def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
 _CONFUSED = str.maketrans({"z": "d", "t": "d", "x": "h"})
 
 
+def _vowels_fit(a: str, b: str) -> bool:
+    va, vb = scripts.vowelled(a), scripts.vowelled(b)
+    return scripts.vowels_fit(va, vb) if len(va) <= len(vb) else scripts.vowels_fit(vb, va)
+
+
 @lru_cache(maxsize=1 << 18)
 def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
@@ -286,7 +291,13 @@ def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     if not sa or not sb or _has_digit(a) or _has_digit(b):
         return 0.0
     if sa == sb:
-        return 0.95 if len(sa) >= 3 else 0.75 if len(sa) == 2 else 0.6
+        if len(sa) >= 3:
+            return 0.95
+        # a short skeleton says less, unless the long vowels the abjad writes are where the Latin has them
+        # ("dwry" / "duri", "ly" / "ali": Duri, Ali; not "ly" / "ola")
+        if script == "Arab" and _vowels_fit(a, b):
+            return 0.85
+        return 0.75 if len(sa) == 2 else 0.6
     ua, ub = scripts.unheaded(sa), scripts.unheaded(sb)
     if ua == ub and ua and (ua != sa or ub != sb):  # a head y or w one side writes as a vowel ("ymn" / "aiman")
         return 0.9 if len(ua) >= 3 else 0.75 if len(ua) == 2 else 0.6

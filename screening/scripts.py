@@ -233,6 +233,31 @@ def key(token: str, script: str) -> str:
     return token
 
 
+# Vowels in three classes, as an abjad writes its long ones: alif a; ya i (Latin e, i, y); waw u (o, u, w)
+_VOWELLED = str.maketrans({"q": "k", "c": "k", "g": "k", "p": "b", "v": "f", "$": "s", "e": "i", "y": "i", "o": "u",
+                           "w": "u"})
+
+
+@lru_cache(maxsize=1 << 18)
+def vowelled(token: str) -> str:
+    """An Arabic-script word (romanised) or a Latin spelling of one as `key` folds it, but with its vowels
+    in three classes (a, i, u) kept: the long vowels the abjad writes ("dwry" -> "duri", "duri" -> "duri")."""
+    head = token[:1].upper() if token[:1] in ("y", "w") else ""
+    return head + _fold(token[1:] if head else token, _ARABIC_DIGRAPHS, _VOWELLED)
+
+
+def vowels_fit(abjad: str, latin: str) -> bool:
+    """The letters of `abjad` (vowelled) are those of `latin` (vowelled) but for vowels only `latin` writes:
+    the short vowels an abjad leaves out ("zt" / "izat", "li" / "ali", "duri" / "duri"; not "li" / "ula")."""
+    at = 0
+    for ch in latin:
+        if at < len(abjad) and ch == abjad[at]:
+            at += 1
+        elif ch not in "aiu":
+            return False
+    return at == len(abjad)
+
+
 def unheaded(k: str) -> str:
     """An abjad key without its head consonant y or w: the Latin spelling may write it as a vowel before
     it ("Ayman", "Aiman" / "ymn"; "Ould" / "wld"; "Iyad" / "yd"), or the abjad write a vowel as it."""
