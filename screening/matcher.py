@@ -170,7 +170,7 @@ class Matcher:
         index = self._key_index.get(q.script)
         if index is None:
             index = self._key_index[q.script] = ngrams.key_postings(self.wl.core, q.script)
-        return ngrams.key_topk(index, q.tokens, q.script, ngrams.KEY_CANDIDATES.get(q.script, 0))
+        return ngrams.key_topk(index, q.tokens, q.script, ngrams.KEY_CANDIDATES.get(q.script, 0), self.variants(q.script))
 
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]
