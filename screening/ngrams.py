@@ -123,8 +123,8 @@ def key_postings(cores: Sequence[str], script: str) -> tuple[dict[str, np.ndarra
         lengths[j] = len(tokens)
         plain = [t for t in tokens if t not in _ARTICLES]
         for t in {*tokens, *("".join(plain[i : i + 2]) for i in range(len(plain) - 1))}:
-            k = scripts.key(t, script)
-            for k in {k, scripts.unheaded(k)} if script in scripts.ABJADS else (k,):
+            whole = scripts.key(t, script)
+            for k in {whole, scripts.unheaded(whole)} if script in scripts.ABJADS else (whole,):
                 if len(k) >= KEY_MIN and not k.isdigit() and (not post.get(k) or post[k][-1] != j):
                     post.setdefault(k, []).append(j)
     return {k: np.array(v, dtype=np.int32) for k, v in post.items()}, lengths

@@ -201,8 +201,9 @@ _HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": 
 # dzh (Дж) is the j of the Latin spellings (Dzhamaldin / Jamaldin); a j otherwise is й, a vowel
 # chzh and tsz are how Russian writes Chinese zh and z (Palladius: "Чжао" / Zhao, "Цзоу" / Zou), and it writes
 # Chinese ng as n ("Инкуй" / Yingkui); th is the t of English names (Smith)
-_CYRILLIC_DIGRAPHS = (("chzh", "Z"), ("tsz", "z"), ("ng", "n"), ("th", "t"), ("dzh", "J"), ("dj", "J"), ("shch", "$"), ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"),
-                      ("kh", "h"), ("ks", "x"), ("ts", "c"), ("tz", "c"), ("ph", "f"))
+_CYRILLIC_DIGRAPHS = (("chzh", "Z"), ("tsz", "z"), ("ng", "n"), ("th", "t"), ("dzh", "J"), ("dj", "J"), ("shch", "$"),
+                      ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"), ("kh", "h"), ("ks", "x"),
+                      ("ts", "c"), ("tz", "c"), ("ph", "f"))
 # g and h together: Ukrainian г is h in its own romanisation, g in Russian-style ones (Hlib / Glib)
 _CYRILLIC = str.maketrans({"w": "v", "g": "h", "a": None, "e": None, "i": None, "o": None, "u": None, "y": None, "j": None})
 _J_VOWEL = re.compile(r"j(?=[aeiou])")
