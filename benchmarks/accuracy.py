@@ -299,6 +299,14 @@ def main(argv: list[str] | None = None) -> int:
     # --- native script against the Latin-only lists
     latin_path, script_q = latin_watchlist(wl)
     lsvc = Service(Settings.from_env(watchlist=latin_path))
+    # The Latin-only lists can't teach which name parts the lists write two ways in another script (their
+    # native names are gone): the matcher learns them from the full lists, as it would in use, with one
+    # entity more of support than it asks for, so that no query's own entity is what taught it a pair.
+    from screening.matcher import Matcher, learn_variants
+    from screening.scripts import KEYED, VARIANT_SUPPORT
+
+    lsvc.matcher = Matcher(lsvc.watchlist, lsvc.matcher.options,
+                           variants={s: learn_variants(wl, s, support=VARIANT_SUPPORT + 1) for s in KEYED})
     lours = Ours(lsvc, min(THRESHOLDS[0], t))
     script_hits = lours.run([Query(name=q) for q, _, _, _ in script_q])
     script_ok = [{eid} for _, _, eid, _ in script_q]

@@ -66,7 +66,15 @@ def build(cores: Sequence[str], which: Iterable[str] = SCRIPTS) -> dict[str, tup
     """script -> (keys, ptr, names) for the names `cores`: the postings of ngrams.key_postings, as arrays."""
     words, word, name = _words(cores)
     key = scripts.key.__wrapped__  # each word once: the shared cache is the queries'
-    return {s: _group([key(t, s) for t in words], word, name, len(cores)) for s in which}
+    out = {}
+    for s in which:
+        keys = [key(t, s) for t in words]
+        if s in scripts.ABJADS:  # a word of an abjad also gives its key without a head y or w (scripts.unheaded)
+            out[s] = _group(keys + [scripts.unheaded(k) for k in keys], np.concatenate([word, word + len(keys)]),
+                            np.concatenate([name, name]), len(cores))
+        else:
+            out[s] = _group(keys, word, name, len(cores))
+    return out
 
 
 def word_counts(cores: Sequence[str]) -> np.ndarray:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from . import kernel, ngrams, stage2
+from . import kernel, ngrams, scripts, stage2
 from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
 from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
@@ -132,10 +132,34 @@ def _query_vector(tokens: Sequence[str], vocab: dict[str, int], idf: np.ndarray,
     return np.array(keys, dtype=np.int32), np.array([row[i] * scale for i in keys], dtype=np.float32)
 
 
+def learn_variants(wl: Watchlist, script: str, *, support: int = scripts.VARIANT_SUPPORT) -> frozenset[tuple[str, str]]:
+    """scripts.variant_keys over the listed people of `wl`: per linked entity, its names written in `script`
+    and its Latin ones."""
+    by_group: dict[int, tuple[list[list[str]], list[list[str]]]] = {}
+    entity_type, group = wl.entity_type_list, wl.entity_group_list
+    for j, e in enumerate(wl.name_entity_list):
+        if entity_type[e] == PERSON:
+            s = wl.form(j).script
+            if s == script or not s:
+                by_group.setdefault(group[e], ([], []))[0 if s else 1].append(wl.core[j].split())
+    return scripts.variant_keys((v for v in by_group.values() if v[0] and v[1]), script, support=support)
+
+
 class Matcher:
-    def __init__(self, wl: Watchlist, options: MatchOptions | None = None) -> None:
+    def __init__(self, wl: Watchlist, options: MatchOptions | None = None,
+                 variants: dict[str, frozenset[tuple[str, str]]] | None = None) -> None:
         self.wl = wl
         self.options = options or MatchOptions()
+        self._variants: dict[str, frozenset[tuple[str, str]]] = dict(variants or {})  # per script, learned on first use
+
+    def variants(self, script: str) -> frozenset[tuple[str, str]]:
+        """The pairs of keys (scripts.key) in which the listed people's names in `script` and in Latin letters
+        write one name part two ways (scripts.variant_keys): how a name from `script` is also compared.
+        Learned from the watchlist's own names on first use, unless given to the constructor."""
+        found = self._variants.get(script)
+        if found is None:
+            found = self._variants[script] = learn_variants(self.wl, script)
+        return found
 
     def key_candidates(self, q: NameForm) -> np.ndarray:
         """The names sharing comparison keys with a query written in a script compared on keys
@@ -143,13 +167,16 @@ class Matcher:
         if not ngrams.KEY_CANDIDATES.get(q.script) or not q.tokens:
             return np.empty(0, np.int32)
         return ngrams.key_topk(self.wl.key_postings(q.script), q.tokens, q.script,
-                               ngrams.KEY_CANDIDATES.get(q.script, 0))
+                               ngrams.KEY_CANDIDATES.get(q.script, 0), self.variants(q.script))
 
     def warm(self) -> None:
-        """Build the lazy indexes now (stage 2's tokens, the skeleton and key postings), not on a first batch."""
+        """Build the lazy indexes now (stage 2's tokens, the skeleton and key postings, the learned variants of
+        each script compared on keys), not on a first batch."""
         _ = self.skeleton_postings, self.stage2
         for script in ngrams.KEY_CANDIDATES:
             self.wl.key_postings(script)
+        for script in scripts.KEYED:
+            self.variants(script)
 
     def _date_adjust(self, dob: str, e: int, score: float, adj: list[tuple[str, float]]) -> float:
         listed = self.wl.entity_dates[e]
@@ -200,7 +227,7 @@ class Matcher:
     def stage2(self) -> stage2.Index:
         """The listed names' tokens and rule keys for the array scorer; built on first use."""
         return stage2.Index(self.wl.core, self.wl.full, self.wl.weights, self.wl.form, name_script=self.wl.name_script,
-                            table=self.wl.token_table())
+                            table=self.wl.token_table(), variants=self.variants)
 
     def _name_scores(self, queries: list[QueryForm], cands: list[np.ndarray], floor: float,
                      pairs: int) -> list[list[float]] | None:
@@ -342,7 +369,7 @@ class Matcher:
                     s, score = None, pre[qi][pos]
                 else:
                     s = compare(q.person_form if kind == "person" else q.form, c, wl.weights, o.params, kind=kind,
-                                floor=floor)
+                                floor=floor, variants=self.variants)
                     score = s.score
                 if score < floor or score <= 0:
                     continue
@@ -375,6 +402,6 @@ class Matcher:
                 if m.detail is None:
                     kind = TYPE_NAMES[entity_type[m.entity]]
                     m.detail = compare(q.person_form if kind == "person" else q.form, wl.form(m.name), wl.weights,
-                                       o.params, kind=kind, floor=floor)
+                                       o.params, kind=kind, floor=floor, variants=self.variants)
             results.append(hits[:limit])
         return results

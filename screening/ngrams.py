@@ -123,9 +123,10 @@ def key_postings(cores: Sequence[str], script: str) -> tuple[dict[str, np.ndarra
         lengths[j] = len(tokens)
         plain = [t for t in tokens if t not in _ARTICLES]
         for t in {*tokens, *("".join(plain[i : i + 2]) for i in range(len(plain) - 1))}:
-            k = scripts.key(t, script)
-            if len(k) >= KEY_MIN and not k.isdigit() and (not post.get(k) or post[k][-1] != j):
-                post.setdefault(k, []).append(j)
+            whole = scripts.key(t, script)
+            for k in {whole, scripts.unheaded(whole)} if script in scripts.ABJADS else (whole,):
+                if len(k) >= KEY_MIN and not k.isdigit() and (not post.get(k) or post[k][-1] != j):
+                    post.setdefault(k, []).append(j)
     return {k: np.array(v, dtype=np.int32) for k, v in post.items()}, lengths
 
 
@@ -136,18 +137,24 @@ def query_keys(tokens: Sequence[str], script: str) -> set[str]:
     plain = [t for t in tokens if t not in _ARTICLES]
     for n in (2, 3):
         keys.update(scripts.key("".join(plain[i : i + n]), script) for i in range(len(plain) - n + 1))
+    if script in scripts.ABJADS:  # and without a head y or w (scripts.unheaded)
+        keys |= {scripts.unheaded(k) for k in keys}
     return {k for k in keys if len(k) >= KEY_MIN and not k.isdigit()}
 
 
-def key_topk(index: tuple[dict[str, np.ndarray], np.ndarray], tokens: Sequence[str], script: str, k: int) -> np.ndarray:
-    """The `k` names sharing the most distinctive keys with the query's words (IDF-weighted, shorter
+def key_topk(index: tuple[dict[str, np.ndarray], np.ndarray], tokens: Sequence[str], script: str, k: int,
+             variants: frozenset[tuple[str, str]] = frozenset()) -> np.ndarray:
+    """The `k` names sharing the most distinctive keys with the query's words, or their `variants` (IDF-weighted, shorter
     names first on a tie of evidence), for queries whose letters n-grams can't find: Arabic "hbyb al lh
     rshd" shares no 3-gram with "habibullah reshad", but both have the keys "hbbl" and "rsd"."""
     post, lengths = index
     n = max(len(lengths), 1)
     hits: list[np.ndarray] = []
     weights: list[float] = []
-    for key in query_keys(tokens, script):
+    keys = query_keys(tokens, script)
+    if variants:  # and the other forms the lists give a part in (scripts.variant_keys: "fdl" / "fzl", Fazal)
+        keys |= {b for a, b in variants if a in keys}
+    for key in keys:
         p = post.get(key)
         if p is not None and len(p) <= KEY_MAX_SHARE * n:
             hits.append(p)

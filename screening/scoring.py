@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -275,6 +276,14 @@ def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
     return out
 
 
+_CONFUSED = str.maketrans({"z": "d", "t": "d", "x": "h"})
+
+
+def _vowels_fit(a: str, b: str) -> bool:
+    va, vb = scripts.vowelled(a), scripts.vowelled(b)
+    return scripts.vowels_fit(va, vb) if len(va) <= len(vb) else scripts.vowels_fit(vb, va)
+
+
 @lru_cache(maxsize=1 << 18)
 def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
@@ -285,13 +294,41 @@ def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     if not sa or not sb or _has_digit(a) or _has_digit(b):
         return 0.0
     if sa == sb:
-        return 0.95 if len(sa) >= 3 else 0.75 if len(sa) == 2 else 0.6
-    if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1:
+        if len(sa) >= 3:
+            return 0.95
+        # a short skeleton says less, unless the long vowels the abjad writes are where the Latin has them
+        # ("dwry" / "duri", "ly" / "ali": Duri, Ali; not "ly" / "ola")
+        if script == "Arab" and _vowels_fit(a, b):
+            return 0.85
+        return 0.75 if len(sa) == 2 else 0.6
+    ua, ub = scripts.unheaded(sa), scripts.unheaded(sb)
+    if ua == ub and ua and (ua != sa or ub != sb):  # a head y or w one side writes as a vowel ("ymn" / "aiman")
+        return 0.9 if len(ua) >= 3 else 0.75 if len(ua) == 2 else 0.6
+    # one consonant apart in a longer skeleton; in a short one only where romanisations write one letter as
+    # the other (d, z, t: dad, za, dhal, tha; h and kh): "kdhm" / "kathim", "fdl" / "fazal", not "smwt" / "ismail"
+    if min(len(sa), len(sb)) >= 3 and sa[0] == sb[0] and OSA.distance(sa, sb, score_cutoff=2) <= 1 and (
+            min(len(sa), len(sb)) >= 4 or sa.translate(_CONFUSED) == sb.translate(_CONFUSED)):
         return 0.75
     return 0.0
 
 
 _ARTICLES = frozenset({"al", "el", "ul"})
+
+
+_PATRONYMIC_STEM = re.compile(r"^([a-z]{3,}?)(?:ovich|evich|ovych|evych|yovych|ich|ovna|evna|ivna|yivna|ichna)$")
+
+
+_IOTATED = re.compile(r"^i([aeou])")  # я, е, ю written ia, ie, iu (Iakovlevich) as well as ya, ye, yu
+
+
+def _same_father(a: str, b: str) -> bool:
+    """Two patronymics of one father's name, as Ukrainian and Russian form them ("yakovich" / "yakovlevich":
+    Якович / Яковлевич): one stem the start of the other, both a son's or both a daughter's."""
+    ma, mb = _PATRONYMIC_STEM.match(_IOTATED.sub(r"y\1", a)), _PATRONYMIC_STEM.match(_IOTATED.sub(r"y\1", b))
+    if not ma or not mb or a.endswith("a") != b.endswith("a"):
+        return False
+    sa, sb = sorted((ma.group(1), mb.group(1)), key=len)
+    return sb.startswith(sa)
 
 
 @lru_cache(maxsize=1 << 18)
@@ -308,15 +345,22 @@ def script_similarity(a: str, b: str, script: str) -> float:
     if _has_digit(a) or _has_digit(b):
         return 0.0
     ka, kb = scripts.key(a, script), scripts.key(b, script)
+    if ka != kb and script == "Cyrl" and _same_father(a, b):
+        return 0.85
     if ka != kb or not ka:
         return 0.0
-    if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less
-        return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
-    if script == "Kana":
-        return 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
-    if script == "Hang":
-        return 0.9
-    return 0.0
+    if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less, one of four or more (Oleksandr / Alexander) more
+        # one consonant: a syllable of a Chinese or Burmese name as Russian writes it ("Цзоу" / Zou, "Со" / Soe)
+        base = 0.9 if len(ka) >= 4 else 0.85 if len(ka) == 3 else 0.75
+    elif script == "Kana":
+        base = 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
+    elif script == "Hang":
+        base = 0.9
+    else:
+        return 0.0
+    # the same key and letters one edit apart ("kuznietsov" / "kuznetsov") are as close as the edit says
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    return max(base, _edit_similarity(a, b, short, long)) if base else 0.0
 
 
 def script_char_similarity(qt: list[str], ct: list[str], script: str) -> float:
@@ -330,6 +374,9 @@ def script_char_similarity(qt: list[str], ct: list[str], script: str) -> float:
     return max(fuzz.ratio(" ".join(kq), " ".join(kc)), fuzz.ratio(" ".join(sorted(kq)), " ".join(sorted(kc)))) / 100
 
 
+WHOLE_JOIN_KEY = 8  # consonants in the key of a whole name written as one word, at least
+
+
 def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
     """Join adjacent words whose joined key is the key of one word on the other side: "shhb al dyn"
     / "shahabuddin", "hbyb al lh" / "habibullah" (an article between them may be left out, as the
@@ -337,6 +384,7 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
     if len(tokens) < 2:
         return tokens
     keys = {scripts.key(o, script): o for o in other if len(o) > 3}
+    other_keys = Counter(scripts.key(o, script) for o in other)
     keys.pop("", None)
     if not keys:
         return tokens
@@ -349,12 +397,21 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
                 continue
             plain = [t for t in run if t not in _ARTICLES] if n == 3 else run
             joined = "".join(plain)
-            # A join of the whole name is one only across an article ("mty al lh" / "matiullah"): two
-            # names ("ly mwswy") are not one word; each part brings consonants, the join enough of them.
-            whole = n == len(tokens) and len(plain) == n
+            if n == 3 and len(plain) == 2 and scripts.key("".join(run), script) in keys:
+                joined = "".join(run)  # the article written into the word ("abd al hamid" / "bdlhmyd")
+            # A join of the whole name is one only across an article ("mty al lh" / "matiullah"), or when
+            # its key is long enough to be no accident (a surname and name run together in capitals,
+            # "САМОЙЛЕНКОКОНСТАНТИН"): two short names ("ly mwswy") are not one word; each part brings
+            # consonants, the join enough of them.
+            whole = n == len(tokens) and len(plain) == n and len(scripts.key(joined, script)) < WHOLE_JOIN_KEY
+            first = scripts.key(run[0], script)
             if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
-                    and scripts.key(run[0], script) not in keys  # its first word has its own match there
-                    and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other):
+                    # its first word has no match of its own there, or another word here to take it
+                    and (first not in keys or sum(scripts.key(t, script) == first for t in tokens) > other_keys[first])
+                    and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other
+                    # where both sides write their vowels, the join is about as long as the word: "vijay vinayakrao"
+                    # is not "vinayakrao" (its v merges into the next one's)
+                    and (script in scripts.ABJADS or len(joined) <= len(keys[k]) + 2)):
                 out.append(joined)
                 i += n
                 break
@@ -364,15 +421,20 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
     return out
 
 
+Variants = Callable[[str], frozenset[tuple[str, str]]]  # script -> pairs of keys of one name part (scripts.variant_keys)
+VARIANT = 0.85  # a word and another form the lists give the same name part in (Mykola / Nikolai)
+
+
 def align(
     q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = (),
-    abjad: bool = False, script: str = "",
+    abjad: bool = False, script: str = "", variants: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
     """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
 
     A legal form glued to a word ("jscargument") is split off and dropped. A name written in a
     script compared on keys (`script`, or `abjad` for Arabic) also pairs words by their keys
-    (script_similarity), and joins words whose joined key is a word of the other side.
+    (script_similarity) and by `variants` (pairs of keys the lists give one name part in), and joins
+    words whose joined key is a word of the other side.
     """
     if abjad and not script:
         script = "Arab"
@@ -397,6 +459,8 @@ def align(
             s = 1.0 if a == b else token_similarity(a, b, weight)
             if script and s < 0.95:
                 s = max(s, script_similarity(a, b, script))
+                if s < VARIANT and variants and (scripts.key(a, script), scripts.key(b, script)) in variants:
+                    s = VARIANT
             if s > 0:
                 cand.append((-s, i, j))
     cand.sort()
@@ -697,15 +761,16 @@ class _Aligned:
     matched_weight: float
 
 
-def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, kind: str
-                    ) -> tuple[Features, _Aligned] | _Aligned | None:
+def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, kind: str,
+                    variants: Variants | None = None) -> tuple[Features, _Aligned] | _Aligned | None:
     """The features known before the whole-string similarity and the flags (those stay 0), and the
     alignment behind them; the bare alignment when no tokens pair; None when a side has no tokens."""
     if not q.tokens or not c.tokens:
         return None
     person = kind == "person"
-    pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad,
-                          script=q.script or c.script)
+    script = q.script or c.script
+    pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad, script=script,
+                          variants=variants(script) if variants is not None and script in scripts.KEYED else frozenset())
     if not pairs:
         return _Aligned(pairs, qt, ct, qt, ct, 0.0)
     matched = total = 0.0
@@ -716,14 +781,16 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     matched_weight = total
     paired_q = {i for i, _, _ in pairs}
     paired_c = {j for _, j, _ in pairs}
-    q_extra = [t for i, t in enumerate(qt) if i not in paired_q]
-    c_extra = [t for j, t in enumerate(ct) if j not in paired_c]
+    # The Arabic article is no word of a name: the Latin spellings leave it out ("al shhbndr" / "Shahbandar")
+    q_extra = [t for i, t in enumerate(qt) if i not in paired_q and not (q.abjad and t in _ARTICLES)]
+    c_extra = [t for j, t in enumerate(ct) if j not in paired_c and not (c.abjad and t in _ARTICLES)]
     c_w = sum(weight(t) for t in c_extra)
     # Unmatched words cost by the square of their rarity: an appended "Shanghai Branch" or
     # "(Hong Kong) Limited" costs little, an extra distinctive word ("Emma Daniels") a lot.
     power = 1.0 if person else params.extra_power  # every given name and surname of a person counts
-    if person:  # a patronymic the list leaves out costs as little as a middle name the query leaves out
-        total += params.person_name_extra * sum(weight(t) for t in q_extra if _PATRONYMIC.search(t))
+    if person:  # a patronymic the list leaves out costs as little as a middle name the query leaves out...
+        if any(_PATRONYMIC.search(t) for t in c.tokens):  # ...and nothing where the list records none for anybody
+            total += params.person_name_extra * sum(weight(t) for t in q_extra if _PATRONYMIC.search(t))
         q_cost = [t for t in q_extra if not _PATRONYMIC.search(t)]
     else:
         q_cost = q_extra
@@ -747,24 +814,25 @@ def _late_features(f: Features, al: _Aligned, q: NameForm, c: NameForm, weight: 
     return f
 
 
-def features(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company"
-             ) -> Features | None:
+def features(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company",
+             variants: Variants | None = None) -> Features | None:
     """The features of a query name against a listed name; None when no tokens pair."""
-    got = _early_features(q, c, weight, params, kind)
+    got = _early_features(q, c, weight, params, kind, variants)
     if not isinstance(got, tuple):
         return None
     return _late_features(*got, q, c, weight, params, kind)
 
 
 def compare(q: NameForm, c: NameForm, weight: Weight, params: Params = Params(), *, kind: str = "company",
-            floor: float = 0.0) -> NameScore:
+            floor: float = 0.0, variants: Variants | None = None) -> NameScore:
     """Score a query name against a listed name (both normalised) in [0, 1].
 
     `kind` is the listed entity's type. When the most the score tail could give for the features
     known so far (`score_bound`) is below `floor`, the rest is skipped and that upper bound
-    returned: the caller discards it anyway.
+    returned: the caller discards it anyway. `variants` gives, per script, the pairs of keys the
+    watchlist's own names give one name part in (Matcher.variants).
     """
-    got = _early_features(q, c, weight, params, kind)
+    got = _early_features(q, c, weight, params, kind, variants)
     if got is None:
         return NameScore(0.0)
     if not isinstance(got, tuple):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 # Script of a letter, by code-point range: the scripts compared in their own way.
@@ -114,8 +115,41 @@ _ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
 # Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
 _ARABIC_SEATS = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0624": "\u0648",
                                "\u0626": "\u064a", "\u0629": "a"})
+# An alif inside a word is the long vowel "a", which the Latin spellings always write; transliterated letter by
+# letter it is dropped, and its neighbours then read as a digraph ("طاهر" -> "thr", thaa + r, not Tahir).
+_ARABIC_LONG_A = re.compile("(?<=[\u0628-\u064a\u067e-\u06d3])\u0627")
 # A lower-case letter of a cased non-Latin script followed by a capital: two words run together.
 _CASE_JOIN = re.compile("([\u0430-\u045f\u0461-\u052f\u03ac-\u03ce])(?=[\u0400-\u042f\u0460-\u052e\u0386-\u03ab])")
+
+
+# A word mixing Latin letters with Cyrillic ones that look the same ("СENTURY", "NРO", "IІІ"): a Latin word typed
+# with look-alikes, which are read as the Latin letters they look like (ICU's confusables, see _look_alikes).
+_MIXED_WORD = re.compile(r"\w*(?:[A-Za-z]\w*[\u0400-\u04ff]|[\u0400-\u04ff]\w*[A-Za-z])\w*")
+
+
+@lru_cache(maxsize=1)
+def _look_alikes() -> dict[int, str]:
+    """Cyrillic letters -> the Latin letter of the same case ICU's confusables give the same skeleton
+    (А -> A, Р -> P, С -> C, І -> I); {} without ICU."""
+    try:
+        import icu
+
+        checker = icu.SpoofChecker()
+        skeleton = {a: checker.getSkeleton(0, a) for a in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
+        table: dict[int, str] = {}
+        for o in range(0x0400, 0x0500):
+            ch = chr(o)
+            same = [a for a, sk in skeleton.items() if ch.isalpha() and sk == checker.getSkeleton(0, ch)]
+            same.sort(key=lambda a: a.isupper() != ch.isupper())
+            if same:
+                table[o] = same[0]
+        return table
+    except Exception:  # pragma: no cover - ICU missing
+        return {}
+
+
+def _latin_look_alikes(match: re.Match[str]) -> str:
+    return match.group(0).translate(_look_alikes())
 
 
 def _kana(match: re.Match[str]) -> str:
@@ -132,8 +166,9 @@ def prepare(text: str) -> str:
     kana and Hebrew romanised as described above. Pure; never raises."""
     if text.isascii():
         return text
-    text = _CASE_JOIN.sub(r"\1 ", unicodedata.normalize("NFKC", text))
+    text = _CASE_JOIN.sub(r"\1 ", _MIXED_WORD.sub(_latin_look_alikes, unicodedata.normalize("NFKC", text)))
     text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS).translate(_ARABIC_SILENT))
+    text = _ARABIC_LONG_A.sub("a", text)
     text = _HANGUL_RUN.sub(_hangul, text)
     try:
         text = _KANA_RUN.sub(_kana, text)
@@ -154,17 +189,24 @@ def _fold(token: str, digraphs: tuple[tuple[str, str], ...], table: dict[int, st
     return _REPEATS.sub(r"\1", token.translate(table))
 
 
+# Arabic names also come in French spellings: dj is j (Djamel, Djouadi), a c before e or i an s (Belgacem, Lounici);
+# q, k and g are one letter (qaf is g in Maghrebi and Gulf spellings: Gasmi, Belgacem, Gaddafi)
 _ABJAD_DIGRAPHS = (("kh", "x"), ("gh", "g"), ("sh", "$"), ("ch", "$"), ("th", "t"), ("dh", "z"), ("ph", "f"))
-_ABJAD = str.maketrans({"q": "k", "c": "k", "p": "b", "v": "f", "$": "s", "a": None, "e": None, "i": None,
+_ARABIC_DIGRAPHS = (("dj", "j"), *_ABJAD_DIGRAPHS, ("ce", "s"), ("ci", "s"))
+_ABJAD = str.maketrans({"q": "k", "c": "k", "g": "k", "p": "b", "v": "f", "$": "s", "a": None, "e": None, "i": None,
                         "o": None, "u": None, "y": None, "w": None})
 # Hebrew writes b/v with one letter, p/f with one, k/kh with one; vav (romanised w) is mostly o/u.
 _HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": "b", "$": "s", "a": None,
                          "e": None, "i": None, "o": None, "u": None, "y": None, "w": None})
 # dzh (Дж) is the j of the Latin spellings (Dzhamaldin / Jamaldin); a j otherwise is й, a vowel
-_CYRILLIC_DIGRAPHS = (("dzh", "J"), ("dj", "J"), ("shch", "$"), ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"),
-                      ("kh", "h"), ("ks", "x"), ("ts", "c"), ("tz", "c"), ("ph", "f"))
+# chzh and tsz are how Russian writes Chinese zh and z (Palladius: "Чжао" / Zhao, "Цзоу" / Zou), and it writes
+# Chinese ng as n ("Инкуй" / Yingkui); th is the t of English names (Smith)
+_CYRILLIC_DIGRAPHS = (("chzh", "Z"), ("tsz", "z"), ("ng", "n"), ("th", "t"), ("dzh", "J"), ("dj", "J"), ("shch", "$"),
+                      ("sch", "$"), ("sh", "$"), ("tch", "C"), ("ch", "C"), ("zh", "Z"), ("kh", "h"), ("ks", "x"),
+                      ("ts", "c"), ("tz", "c"), ("ph", "f"))
 # g and h together: Ukrainian г is h in its own romanisation, g in Russian-style ones (Hlib / Glib)
 _CYRILLIC = str.maketrans({"w": "v", "g": "h", "a": None, "e": None, "i": None, "o": None, "u": None, "y": None, "j": None})
+_J_VOWEL = re.compile(r"j(?=[aeiou])")
 _KANA_DIGRAPHS = (("sh", "s"), ("ch", "t"), ("ts", "t"), ("zh", "j"), ("ph", "f"), ("th", "s"), ("x", "ks"))
 _KANA = str.maketrans({"l": "r", "v": "f", "c": "k", "q": "k", "h": "f", "a": None, "e": None, "i": None, "o": None,
                        "u": None, "y": None, "w": None})
@@ -180,10 +222,11 @@ def key(token: str, script: str) -> str:
     if script in ABJADS or script == "Thai":  # Thai: vowels written around consonants, read off unsurely
         # y and w are vowels but at the start of a word, where they are consonants (Yusuf, Wali)
         head = token[:1].upper() if token[:1] in ("y", "w") else ""
-        k = head + _fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW if script == "Hebr" else _ABJAD)
+        k = head + (_fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW) if script == "Hebr" else
+                    _fold(token[1:] if head else token, _ARABIC_DIGRAPHS, _ABJAD))
         return _FINAL_H.sub("", k)  # a ta marbuta or final he is written "a" or "ah" alike
-    if script == "Cyrl":
-        return _fold("J" + token[1:] if token[:1] == "j" else token, _CYRILLIC_DIGRAPHS, _CYRILLIC)
+    if script == "Cyrl":  # a j before a vowel is the English j of дж (Vijay / Виджай), elsewhere й
+        return _fold(_J_VOWEL.sub("J", "J" + token[1:] if token[:1] == "j" else token), _CYRILLIC_DIGRAPHS, _CYRILLIC)
     if script == "Kana":  # a syllabary: vowels added after consonants, no l
         return _fold(token, _KANA_DIGRAPHS, _KANA)
     if script == "Hang":
@@ -191,4 +234,66 @@ def key(token: str, script: str) -> str:
     return token
 
 
+# Vowels in three classes, as an abjad writes its long ones: alif a; ya i (Latin e, i, y); waw u (o, u, w)
+_VOWELLED = str.maketrans({"q": "k", "c": "k", "g": "k", "p": "b", "v": "f", "$": "s", "e": "i", "y": "i", "o": "u",
+                           "w": "u"})
+
+
+@lru_cache(maxsize=1 << 18)
+def vowelled(token: str) -> str:
+    """An Arabic-script word (romanised) or a Latin spelling of one as `key` folds it, but with its vowels
+    in three classes (a, i, u) kept: the long vowels the abjad writes ("dwry" -> "duri", "duri" -> "duri")."""
+    head = token[:1].upper() if token[:1] in ("y", "w") else ""
+    return head + _fold(token[1:] if head else token, _ARABIC_DIGRAPHS, _VOWELLED)
+
+
+def vowels_fit(abjad: str, latin: str) -> bool:
+    """The letters of `abjad` (vowelled) are those of `latin` (vowelled) but for vowels only `latin` writes:
+    the short vowels an abjad leaves out ("zt" / "izat", "li" / "ali", "duri" / "duri"; not "li" / "ula")."""
+    at = 0
+    for ch in latin:
+        if at < len(abjad) and ch == abjad[at]:
+            at += 1
+        elif ch not in "aiu":
+            return False
+    return at == len(abjad)
+
+
+def unheaded(k: str) -> str:
+    """An abjad key without its head consonant y or w: the Latin spelling may write it as a vowel before
+    it ("Ayman", "Aiman" / "ymn"; "Ould" / "wld"; "Iyad" / "yd"), or the abjad write a vowel as it."""
+    return k[1:] if k[:1] in ("Y", "W") else k
+
+
 KEYED = frozenset({"Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang"})  # scripts compared on keys too
+
+
+VARIANT_SUPPORT = 3  # a pair of keys counts as one name part written two ways when this many entities show it
+VARIANT_NAMES = 12  # names of one entity in each script compared pairwise, at most
+VARIANT_DIFFER = 2  # parts of two names that may differ (at least one other must agree)
+
+
+def variant_keys(entities: Iterable[tuple[Sequence[Sequence[str]], Sequence[Sequence[str]]]], script: str, *,
+                 support: int = VARIANT_SUPPORT) -> frozenset[tuple[str, str]]:
+    """The pairs of keys in which the lists write one name part in `script` and in Latin letters: for each
+    entity, (its names written in `script`, romanised, as word lists; its Latin names), wherever a name of
+    each has as many words and agrees on all but one or two, the keys at the places they differ are one
+    part written two ways ("Микола" / "Nikolai", "Ганна" / "Anna", "Якович" / "Yakovlevich": Ukrainian and
+    Russian forms that no transliteration turns into each other). Counted once per entity; a pair
+    `support` entities show is kept, both ways round."""
+    seen: dict[tuple[str, str], int] = {}
+    for native, latin in entities:
+        a_keys = {tuple(key(t, script) for t in w) for w in list(native)[:VARIANT_NAMES] if len(w) >= 2}
+        b_keys = {tuple(key(t, script) for t in w) for w in list(latin)[:VARIANT_NAMES] if len(w) >= 2}
+        found: set[tuple[str, str]] = set()
+        for a in a_keys:
+            for b in b_keys:
+                if len(a) != len(b):
+                    continue
+                differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+                if 1 <= len(differ) <= min(VARIANT_DIFFER, len(a) - 1):
+                    found.update((min(x, y), max(x, y)) for x, y in differ
+                                 if len(x) >= 2 and len(y) >= 2 and not x.isdigit() and not y.isdigit())
+        for pair in found:
+            seen[pair] = seen.get(pair, 0) + 1
+    return frozenset(p for (x, y), n in seen.items() if n >= support for p in ((x, y), (y, x)))

@@ -46,6 +46,7 @@ from .scoring import (
     MAX_LIFT,
     NAME_PRIOR,
     Params,
+    Variants,
     _interior_deletion,
     _is_abbrev,
     _skeleton,
@@ -141,8 +142,8 @@ class Index:
 
     def __init__(self, core: Sequence[str], full: Sequence[str], weight: Callable[[str], float],
                  form: Callable[[int], NameForm], name_script: np.ndarray | None = None,
-                 table: TokenTable | None = None) -> None:
-        self.weight, self.form = weight, form
+                 table: TokenTable | None = None, variants: Variants | None = None) -> None:
+        self.weight, self.form, self.variants = weight, form, variants  # variants: the twin's (scoring.compare)
         vocab: dict[str, int] = {}
         tok: list[int] = []
         ptr = [0]
@@ -186,6 +187,9 @@ class Index:
         self.other_codes = np.unique(np.concatenate([token_names * self.V + self.name_tok, legal_codes]))
         digit_tok = self.tokens.mat[self.name_tok, DIGIT] > 0 if len(tok) else np.zeros(0, bool)
         self.name_digit = np.bincount(token_names[digit_tok], minlength=len(ptr) - 1) > 0
+        # names that record a patronymic: a query's unmatched one costs only against those (compare's early features)
+        patr_tok = np.array([bool(_PATRONYMIC.search(t)) for t in text], bool)[self.name_tok] if len(tok) else np.zeros(0, bool)
+        self.name_patr = np.bincount(token_names[patr_tok], minlength=len(ptr) - 1) > 0
         self._sorted: dict[int, str] = {}
 
     def query_tokens(self, tokens: list[str]) -> _Tokens:
@@ -355,7 +359,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     if P == 0:
         return out
     if P < twin_below:
-        return np.array([compare(forms[f], ix.form(j), ix.weight, params, kind=_KIND_NAMES[k], floor=floor).score
+        return np.array([compare(forms[f], ix.form(j), ix.weight, params, kind=_KIND_NAMES[k], floor=floor,
+                                 variants=ix.variants).score
                          for f, j, k in zip(np.asarray(pair_form).tolist(), np.asarray(pair_name).tolist(),
                                             np.asarray(pair_kind).tolist(), strict=True)], np.float64)
     pair_form = np.asarray(pair_form, np.int64)
@@ -503,6 +508,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         for i in range(Qm):
             q_patronymic = q_patronymic + np.where(patr_extra[:, i], wq[:, i], 0.0)
             q_cost = q_cost + np.where(cost[:, i], wq_pow[:, i], 0.0)
+        q_patronymic = np.where(ix.name_patr[nm], q_patronymic, 0.0)
         c_extra_weight = np.zeros(L)
         for j in range(Cm):
             c_extra_weight = c_extra_weight + np.where(c_extra[:, j], wc[:, j], 0.0)
@@ -540,7 +546,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         out[live] = compose(feats, params, floor, char_score)
     for p in np.flatnonzero(twin).tolist():
         out[p] = compare(forms[pair_form[p]], ix.form(int(pair_name[p])), ix.weight, params,
-                         kind=_KIND_NAMES[int(pair_kind[p])], floor=floor).score
+                         kind=_KIND_NAMES[int(pair_kind[p])], floor=floor, variants=ix.variants).score
     return out
 
 

@@ -305,3 +305,24 @@ def test_a_token_table_of_other_code_or_other_names_is_not_used(tmp_path, monkey
     other = stage2.token_table(["zzz", *fresh.tokens.text[1:]])
     ix = stage2.Index(wl.core, wl.full, wl.weights, wl.form, table=other)
     assert np.array_equal(ix.tokens.mat, fresh.tokens.mat) and ix.key_ids == fresh.key_ids
+
+
+def test_a_patronymic_costs_only_against_a_name_that_records_one() -> None:
+    """The array program's patronymic cost follows the twin's: nothing against a listed person with no
+    patronymic ("KRAVCHENKO Nikolai", OpenSanctions), the usual cost against one that records another."""
+    listed = [_listed(["kravchenko", "nikolai"], ()), _listed(["kravchenko", "nikolai", "ivanovich"], ())]
+    forms = {i: NameForm(full=f, core=c, tokens=tuple(c.split()), legal=()) for i, (c, f) in enumerate(listed)}
+    ix = stage2.Index([c for c, _ in listed], [f for _, f in listed], weight, forms.__getitem__)
+    q = NameForm(full="kravchenko nikolai petrovich", core="kravchenko nikolai petrovich",
+                 tokens=("kravchenko", "nikolai", "petrovich"), legal=())
+    calls = []
+    real = stage2.compare
+    try:
+        stage2.compare = lambda *a, **k: calls.append(a) or real(*a, **k)  # type: ignore[assignment]
+        got = stage2.score_pairs(ix, [q, q], np.arange(2) * 0, np.arange(2), np.zeros(2, int), Params(), twin_below=0)
+    finally:
+        stage2.compare = real  # type: ignore[assignment]
+    assert not calls  # the array program scored both itself
+    want = [compare(q, forms[i], weight, Params(), kind="person") for i in range(2)]
+    assert got.tolist() == [w.score for w in want]
+    assert want[0].token_score == 1.0 > want[1].token_score
