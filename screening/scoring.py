@@ -168,6 +168,8 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
     ka, kb = token_keys(a), token_keys(b)
     if ka is None or kb is None:
         return 0.0, 0.0  # numbers must agree exactly
+    if gendered(a, b):
+        return 0.0, 0.0  # another name, not a spelling of it (Manuela / Manuel)
     if ka[0] == kb[0] or (abs(len(a) - len(b)) == 1 and ka[1] == kb[1]):
         return 0.95, 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
     if ka[2] == kb[2]:
@@ -179,6 +181,23 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
         return 0.9, 0.9
     plain = _edit_similarity(a, b, short, long)
     return plain, (0.9 if _is_abbrev(short, long) else plain)
+
+
+def gendered(a: str, b: str) -> bool:
+    """One name in its feminine and masculine forms: Manuela / Manuel, Maria / Mario, Daniela / Daniele,
+    Victoria / Victor, Julia / Julius, Ivanova / Ivanov. A feminine form ends in "a" where the other
+    ends in "o", "e", "us" or nothing ("ia" after a consonant too). These are two people's names, not two
+    spellings of one, however close their letters; the rest of the name decides alone. Short names
+    (Ana / Ano) are left to the edit rules."""
+    if (a[-1] == "a") == (b[-1] == "a"):
+        return False
+    fem, masc = (a, b) if a[-1] == "a" else (b, a)
+    if len(fem) < 5 or len(masc) < 4 or fem[0] != masc[0]:
+        return False
+    stem = fem[:-1]
+    if masc == stem or (masc[-1] in "oe" and masc[:-1] == stem) or (masc.endswith("us") and masc[:-2] == stem):
+        return True
+    return stem[-1] == "i" and masc == stem[:-1] and masc[-1] not in "aeiouy"
 
 
 RuleKeys = tuple[str, str, str, str]  # stem, squeezed, transliteration key, consonant skeleton

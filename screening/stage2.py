@@ -49,6 +49,7 @@ from .scoring import (
     _stem,
     _translit_key,
     compare,
+    gendered,
 )
 from .watchlist import TYPE_CODES
 
@@ -230,6 +231,11 @@ def _similarities(qt: _Tokens, ct: _Tokens, qa: np.ndarray, cb: np.ndarray, work
             short, long = (a, b) if len(a) <= len(b) else (b, a)
             if _is_abbrev(short, long):
                 out[r] = 0.9
+    # a feminine and a masculine form of one name pair with nothing (scoring.gendered, checked before every rule)
+    a_fem = A[:, LAST] == ord("a")
+    for r in np.flatnonzero((out > 0) & ~same & first & (a_fem != (B[:, LAST] == ord("a")))).tolist():
+        if gendered(qt.text[qa[r]], ct.text[cb[r]]):
+            out[r] = 0.0
     return out
 
 

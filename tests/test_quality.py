@@ -105,6 +105,10 @@ LISTED = [
     _company("ofac-sdn:23208", "KB LINES LIMITED"),
     _company("ofac-sdn:4697", "HIZBALLAH", "PARTY OF GOD", "ISLAMIC JIHAD", countries=("LB",)),
     _company("ofac-sdn:24588", "ANSAR-E HEZBOLLAH", countries=("IR",)),
+    _person("ofac-sdn:11706", "Manuel HUERTA RAMOS", Alias(name="HUERTA RAMOS, Manuel", kind="listed"),
+            Alias(name="HUERTA RAMOS, Jesus Manuel", kind="aka"), countries=("MX",), dates=("1960-06-26",)),
+    _person("ofac-sdn:15783", "Mario PARRA SANCHEZ", Alias(name="PARRA SANCHEZ, Mario", kind="listed"),
+            dates=("1970-11-11",)),
     _person("un-sc:IQi.002", "QUSAY SADDAM HUSSEIN AL-TIKRITI", countries=("IQ",)),  # its Latin name only
     _person("opensanctions:NK-2XkJV5LwiEgoYFLPapFGQJ", "VINOGRADOV Iurii", countries=("RU",)),
     # --- complaint anchors and later listings (see the module docstring) ----------------------
@@ -628,6 +632,33 @@ def test_a_persons_first_and_last_name_is_the_usual_short_form_not_weak_evidence
     middle = next(h for h in loose if h.entity_id == "ofac-sdn:18957")
     assert "common parts of a longer person's name" in reasons(middle)
     assert middle.score < hit.score
+
+
+@pytest.mark.parametrize(("query", "feminine", "entity_id"), [
+    ("Manuel Huerta Ramos", "Manuela Huerta Ramos", "ofac-sdn:11706"),
+    ("Mario Parra Sanchez", "Maria Parra Sanchez", "ofac-sdn:15783"),
+])
+def test_a_feminine_and_a_masculine_given_name_are_two_names(quality: Service, query: str, feminine: str,
+                                                              entity_id: str) -> None:
+    # one letter apart, but another person's name: only the surnames are evidence
+    assert top(quality, query).entity_id == entity_id
+    loose = screen(quality, feminine, threshold=0.0).hits
+    hit = next(h for h in loose if h.entity_id == entity_id)
+    assert pair(hit, feminine.split()[0].lower(), query.split()[0].lower()) is None
+    assert hit.score < THRESHOLD
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("manuela", "manuel", False), ("maria", "mario", False), ("daniela", "daniele", False),
+    ("victoria", "victor", False), ("julia", "julius", False), ("ivanova", "ivanov", False),
+    ("mohammed", "muhamad", True), ("aleksandr", "aleksander", True), ("ana", "ano", True),
+])
+def test_gendered_forms_of_a_name_do_not_pair(a: str, b: str, same: bool) -> None:
+    from screening.scoring import gendered, token_similarity
+
+    assert gendered(a, b) is not same and gendered(b, a) is not same
+    if not same:
+        assert token_similarity(a, b, lambda t: 1.0) == 0.0
 
 
 @pytest.mark.parametrize(("query", "entity_id", "token"), [
