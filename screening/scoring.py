@@ -275,14 +275,23 @@ def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
     return out
 
 
-def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
-    """Split a token that the other side writes as two words ("jscargument" -> "jsc argument")."""
+def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = ()) -> list[str]:
+    """Split a token that the other side writes as two words ("jscargument" -> "jsc argument",
+    "marineco" -> "marine co"): the two words stand in that order there, at most one word apart, or
+    one is the other side's legal form. Two words of the other side in another order are two names,
+    not the parts of one ("Tor Vik" does not split "Viktor")."""
+    if not other and not legal:
+        return tokens
+    words = (*dict.fromkeys(other), *legal)  # in order: the first split found is the same on every run
+    known = set(words)
+    follows = set(zip(other, other[1:])) | set(zip(other, other[2:]))  # "p & i" / "p and i"
     out: list[str] = []
     for t in tokens:
-        if t not in other:
-            for o in other:
-                if len(o) < len(t) and t.startswith(o) and t[len(o) :] in other:
-                    out.extend((o, t[len(o) :]))
+        if t not in known:
+            for o in words:
+                if (len(o) < len(t) and t.startswith(o) and (r := t[len(o) :]) in known
+                        and (o in legal or r in legal or (o, r) in follows)):
+                    out.extend((o, r))
                     break
             else:
                 out.append(t)
@@ -392,12 +401,10 @@ def align(
     """
     if abjad and not script:
         script = "Arab"
-    c_set = set(c)
-    q = _split_prefix(q, c_set.union(c_legal) if c_legal else c_set)
+    q = _split_prefix(q, c, c_legal)
     if c_legal:
         q = [t for t in q if t not in c_legal]
-    q_set = set(q)
-    c = _split_prefix(c, q_set.union(q_legal) if q_legal else q_set)
+    c = _split_prefix(c, q, q_legal)
     if q_legal:
         c = [t for t in c if t not in q_legal]
     q = _merge_joined(q, set(c))

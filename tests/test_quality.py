@@ -109,6 +109,8 @@ LISTED = [
             Alias(name="HUERTA RAMOS, Jesus Manuel", kind="aka"), countries=("MX",), dates=("1960-06-26",)),
     _person("ofac-sdn:15783", "Mario PARRA SANCHEZ", Alias(name="PARRA SANCHEZ, Mario", kind="listed"),
             dates=("1970-11-11",)),
+    _person("ofac-sdn:16690", "Victor Petrovich IVANOV", Alias(name="IVANOV, Victor Petrovich", kind="listed"),
+            Alias(name="IVANOV, Viktor", kind="aka"), countries=("RU",), dates=("1950-05-12", "1952")),
     _person("un-sc:IQi.002", "QUSAY SADDAM HUSSEIN AL-TIKRITI", countries=("IQ",)),  # its Latin name only
     _person("opensanctions:NK-2XkJV5LwiEgoYFLPapFGQJ", "VINOGRADOV Iurii", countries=("RU",)),
     # --- complaint anchors and later listings (see the module docstring) ----------------------
@@ -350,6 +352,23 @@ def test_joined_and_split_words(quality: Service, query: str, entity_id: str, qu
     assert hit.entity_id == entity_id
     assert pair(hit, query_token, name_token) is not None, hit.explanation["matched_tokens"]
     assert hit.explanation["unmatched_query_tokens"] == [] and hit.explanation["unmatched_name_tokens"] == []
+
+
+def test_a_word_splits_only_into_two_words_standing_in_its_order() -> None:
+    from screening.scoring import align
+
+    one = lambda t: 1.0  # noqa: E731
+    # "Vik Tor" may be "Viktor" written as two words; "Tor Vik" is two names, not its parts reversed
+    assert align(["vik", "tor"], ["viktor", "ivanov"], one)[2] == ["vik", "tor", "ivanov"]
+    assert align(["tor", "vik"], ["viktor", "ivanov"], one)[2] == ["viktor", "ivanov"]
+    assert align(["kish", "pi", "club"], ["kish", "p", "and", "i", "club"], one)[1] == ["kish", "p", "i", "club"]
+    assert align(["argumentjsc"], ["argument"], one, (), ("jsc",))[1] == ["argument"]  # a legal form glued on
+
+
+def test_two_words_in_another_order_are_not_one_name_split(quality: Service) -> None:
+    assert top(quality, "Viktor Ivanov").entity_id == "ofac-sdn:16690"
+    loose = screen(quality, "Tor Vik", threshold=0.0).hits
+    assert all(h.score < 0.5 for h in loose if h.entity_id == "ofac-sdn:16690"), hits_of(screen(quality, "Tor Vik"))
 
 
 @pytest.mark.parametrize(("query", "entity_id", "abbreviations"), [
