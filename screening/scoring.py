@@ -86,6 +86,8 @@ class Params:
     person_one_token: float = 0.75  # factor when a person listed with several names matches on one only
     common_name: float = 0.02  # percent of people: a name part at least this common is weak evidence alone
     person_partial: float = 0.12  # a person matched on common parts only loses up to this share, by how much is left out
+    fuzzy_short: float = 0.9  # factor: a shortened person's name whose remaining parts are not all exact...
+    fuzzy_exact: float = 0.95  # ...below this similarity
     one_word: float = 0.8  # factor: a one-word listed name inside a query with other words of its own
     thing_kind: float = 0.75  # factor: a vessel or aircraft name against a query that says more
     # A fitted score model (screening.scoring.fitted_params(): screening/data/score_model.json, written by
@@ -484,6 +486,7 @@ class Features:
     substitution: float = 0.0
     one_person_name: float = 0.0
     weak_person: float = 0.0  # 0, or how much of a longer person's name its common parts left out, in (0, 1]
+    fuzzy_short: float = 0.0  # a shortened person's name with a part that only nearly matches
     one_word_listed: float = 0.0
     other_kind: float = 0.0
     legal_differs: float = 0.0
@@ -492,7 +495,7 @@ class Features:
 FEATURE_NAMES: tuple[str, ...] = tuple(Features.__dataclass_fields__)
 # Known only after the early exit of `compare`: the upper bound takes each at its most favourable value.
 LATE_FEATURES = frozenset({"char_score", "numbers_differ", "only_common", "substitution", "one_person_name",
-                           "weak_person", "one_word_listed", "other_kind", "legal_differs"})
+                           "weak_person", "fuzzy_short", "one_word_listed", "other_kind", "legal_differs"})
 LATE_RANGE = (0.0, 1.0)  # every late feature lies in [0, 1]
 
 
@@ -571,6 +574,16 @@ def _weak_person_parts(ev: Evidence, p: Params) -> float:
     return min(1.0, 2 * left / (ev.matched_weight + left))
 
 
+def _fuzzy_short(ev: Evidence, p: Params) -> float:
+    """A person's name shortened (parts of the listed name left out) with a part that only nearly
+    matches, the exact parts being names many people bear ("Sofia Gonzalez" against "Sonia CASTRO
+    GONZALEZ"): each doubt alone is usual, together they are weak evidence. A distinctive exact part
+    ("Saddam Husain" against "SADDAM HUSSEIN AL-TIKRITI") keeps the name strong."""
+    return float(ev.kind == "person" and bool(ev.c_extra) and len(ev.pairs) >= 2
+                 and any(s < p.fuzzy_exact for _, _, s in ev.pairs)
+                 and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i, _, s in ev.pairs if s >= p.fuzzy_exact))
+
+
 ADJUSTMENTS: tuple[Adjustment, ...] = (
     Adjustment("numbers differ", "numbers_differ", _numbers_differ, lambda v, p: p.number_mismatch),
     Adjustment("only common words matched", "only_common", _only_common, lambda v, p: p.generic_only),
@@ -581,6 +594,8 @@ ADJUSTMENTS: tuple[Adjustment, ...] = (
                lambda v, p: p.person_one_token),
     Adjustment("common parts of a longer person's name", "weak_person", _weak_person_parts,
                lambda v, p: 1 - p.person_partial * v),
+    Adjustment("a shortened person's name, not all of it exact", "fuzzy_short", _fuzzy_short,
+               lambda v, p: p.fuzzy_short),
     Adjustment("one-word listed name inside a longer name", "one_word_listed", _one_word_listed, lambda v, p: p.one_word),
     Adjustment("a vessel or aircraft name against another kind of name", "other_kind", _reads_as_other,
                lambda v, p: p.thing_kind),

@@ -34,7 +34,7 @@ WORDS = (
     "llc 3hc 2017 2018 ivanovich vladimirovich volodymyrovych igorevna branch shanghai hong kong abc a b c "
     "hezbollah hizballah zolqadr zolkadr chen cheng kone cone maria garcia juan carlos cruz ovalle luis "
     "mfg manufacturing svcs services elec electronics group grp holding hldg petrol petroleum al rahman "
-    "manuel manuela mario daniel daniela daniele victor victoria julius julia ivanov ivanova"
+    "manuel manuela mario daniel daniela daniele victor victoria julius julia ivanov ivanova sonia sofia gonzalez"
 ).split()
 LEGAL = ("llc", "jsc", "sp", "gp")
 COMMON_WORDS = {"company", "trading", "shipping", "industries", "industry", "international", "technology",
