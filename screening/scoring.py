@@ -528,8 +528,14 @@ def _only_common(ev: Evidence, p: Params) -> float:
 
 def _one_word_listed(ev: Evidence, p: Params) -> float:
     """A listed name of one word (legal form stripped) inside a query with other words of its own:
-    "Alpha Bank" is not "Alpha LLC". A branch, group or place qualifier keeps it the same firm."""
-    return float(ev.kind != "person" and len(ev.ct) == 1 and any(t not in AFFILIATION for t in ev.q_extra))
+    "Alpha Bank" is not "Alpha LLC". A branch, group or place qualifier keeps it the same firm, unless
+    the place is also a name many people bear ("Victoria Morgan" is a person, not "Morgan LLC")."""
+    return float(ev.kind != "person" and len(ev.ct) == 1 and any(_own_word(t, p) for t in ev.q_extra))
+
+
+def _own_word(t: str, p: Params) -> bool:
+    """A query word the one-word rule counts as the query's own: not a qualifier, or a person's name too."""
+    return t not in AFFILIATION or NAME_PRIOR.get(t, 0.0) >= p.common_name
 
 
 def _reads_as_other(ev: Evidence, p: Params) -> float:

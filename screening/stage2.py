@@ -37,13 +37,13 @@ from .normalise import NameForm
 from .scoring import (
     _PATRONYMIC,
     ABBREVIATIONS,
-    AFFILIATION,
     COMMON,
     MAX_LIFT,
     NAME_PRIOR,
     Params,
     _interior_deletion,
     _is_abbrev,
+    _own_word,
     _skeleton,
     _squeeze,
     _stem,
@@ -358,7 +358,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     qt = ix.query_tokens(qtext)
     q_listed = qt.mat[:, ID]
     q_patr = np.array([bool(_PATRONYMIC.search(t)) for t in qtext], bool)
-    q_own = np.array([t not in AFFILIATION for t in qtext], bool)
+    q_own = np.array([_own_word(t, params) for t in qtext], bool)
     q_prior = np.array([NAME_PRIOR.get(t, 0.0) >= params.common_name for t in qtext], bool)
     # Python's own power, as the twin takes it: numpy's vector pow differs from libm's in the last bit
     q_pow = np.array([w ** params.extra_power for w in qt.weight.tolist()], np.float64)

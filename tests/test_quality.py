@@ -97,6 +97,7 @@ LISTED = [
     _company("opensanctions:NK-LtBRJZUDzX6pSWTyb4Ck8y", "MARIA", type="vessel"),
     _company("opensanctions:NK-dtYAMkQoUQs4gSaKkvsdg2", "PACIFIC", type="vessel"),
     _company("opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D", "Alpha LLC", countries=("RU",)),
+    _company("opensanctions:NK-BDNACUmoS9oJmgjX3qwS9H", "LIMITED LIABILITY COMPANY MORGAN", countries=("RU",)),
     _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
     _person("ofac-sdn:18957", "Jose Luis RUELAS TORRES", Alias(name="RUELAS TORRES, Jose Luis", kind="listed"),
             countries=("MX",), dates=("1953-09-10",)),
@@ -638,6 +639,18 @@ def test_one_word_listed_name_with_a_group_or_branch_qualifier_still_alerts(qual
     loose = screen(quality, "Alpha Bank", threshold=0.0).hits
     alpha = next(h for h in loose if h.entity_id == "opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D")
     assert "one-word listed name inside a longer name" in reasons(alpha)
+
+
+def test_a_place_that_is_also_a_persons_name_is_no_qualifier(quality: Service) -> None:
+    # "Victoria" is a place word (a branch qualifier) and a name many people bear: "Victoria Morgan" is a
+    # person, not the firm MORGAN; a place nobody is named after still qualifies the firm
+    morgan = "opensanctions:NK-BDNACUmoS9oJmgjX3qwS9H"
+    assert top(quality, "Morgan LLC").entity_id == morgan
+    loose = screen(quality, "Victoria Morgan", threshold=0.0).hits
+    assert "one-word listed name inside a longer name" in reasons(next(h for h in loose if h.entity_id == morgan))
+    assert screen(quality, "Victoria Morgan").status == "clear"
+    branch = next(h for h in screen(quality, "Morgan Shanghai", threshold=0.0).hits if h.entity_id == morgan)
+    assert "one-word listed name inside a longer name" not in reasons(branch)
 
 
 def test_a_vessel_name_against_an_organisation_or_a_person_is_weak(quality: Service) -> None:
