@@ -584,10 +584,12 @@ def _fuzzy_short(ev: Evidence, p: Params) -> float:
     """A person's name shortened (parts of the listed name left out) with a part that only nearly
     matches, the exact parts being names many people bear ("Sofia Gonzalez" against "Sonia CASTRO
     GONZALEZ"): each doubt alone is usual, together they are weak evidence. A distinctive exact part
-    ("Saddam Husain" against "SADDAM HUSSEIN AL-TIKRITI") keeps the name strong."""
-    return float(ev.kind == "person" and bool(ev.c_extra) and len(ev.pairs) >= 2
-                 and any(s < p.fuzzy_exact for _, _, s in ev.pairs)
-                 and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i, _, s in ev.pairs if s >= p.fuzzy_exact))
+    ("Saddam Husain" against "SADDAM HUSSEIN AL-TIKRITI") keeps the name strong, and a name with no
+    exact part is a transliteration (Kiselov Dmitro / KISELEV (Kiselyov) Dmitry), not this doubt."""
+    if not (ev.kind == "person" and ev.c_extra and len(ev.pairs) >= 2):
+        return 0.0
+    exact = [i for i, _, s in ev.pairs if s >= p.fuzzy_exact]
+    return float(0 < len(exact) < len(ev.pairs) and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i in exact))
 
 
 ADJUSTMENTS: tuple[Adjustment, ...] = (

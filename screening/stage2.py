@@ -258,7 +258,8 @@ class Features:
     c_extra: np.ndarray  # bool: a listed token is left unmatched
     all_common: np.ndarray  # bool: every matched query token is a common name part (NAME_PRIOR)
     fuzzy: np.ndarray  # bool: an aligned pair's similarity is below params.fuzzy_exact...
-    exact_common: np.ndarray  # bool: ...and every other matched query token is a common name part
+    exact_common: np.ndarray  # bool: ...and every other matched query token is a common name part...
+    has_exact: np.ndarray  # bool: ...of which there is at least one
     short_form: np.ndarray  # bool: the query is the listed name's first and last parts, nothing else (scoring._short_form)
     q_extra_own: np.ndarray  # bool: an unmatched query token is not an affiliation or place word
     numbers_differ: np.ndarray
@@ -295,8 +296,8 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
     left = f.c_extra_weight[rows]
     weak = 1 - p.person_partial * np.minimum(1.0, 2 * (left / (mw + left)))  # mw > 0: every row has a pair
     score = np.where(person & c_extra & (n_pairs >= 1) & f.all_common[rows] & ~f.short_form[rows], score * weak, score)
-    score = np.where(person & c_extra & (n_pairs >= 2) & f.fuzzy[rows] & f.exact_common[rows], score * p.fuzzy_short,
-                     score)
+    score = np.where(person & c_extra & (n_pairs >= 2) & f.fuzzy[rows] & f.exact_common[rows] & f.has_exact[rows],
+                     score * p.fuzzy_short, score)
     score = np.where(~person & (f.n_ct[rows] == 1) & f.q_extra_own[rows], score * p.one_word, score)
     score = np.where(f.thing[rows] & (f.q_legal[rows] | q_extra), score * p.thing_kind, score)
     score = np.where(f.legal_differs[rows], score + -p.legal_mismatch, score)
@@ -435,6 +436,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         all_common = np.ones(L, bool)
         fuzzy = np.zeros(L, bool)
         exact_common = np.ones(L, bool)
+        has_exact = np.zeros(L, bool)
         flat = S.reshape(L, Qm * Cm)
         rows_all = np.arange(L)
         for _ in range(min(Qm, Cm)):
@@ -454,6 +456,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             near = s < params.fuzzy_exact
             fuzzy[act] |= near
             exact_common[act] &= near | prior_q[act, i]
+            has_exact[act] |= ~near
             S[act, i, :] = 0.0
             S[act, :, j] = 0.0
         person = pair_kind[live] == PERSON
@@ -489,7 +492,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             matched=matched, matched_weight=total,
             q_patronymic=q_patronymic, q_cost=q_cost, c_extra_weight=c_extra_weight, n_pairs=n_pairs,
             n_ct=n_ct, q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common, fuzzy=fuzzy,
-            exact_common=exact_common,
+            exact_common=exact_common, has_exact=has_exact,
             short_form=short_form,
             q_extra_own=(q_extra & own).any(axis=1), numbers_differ=numbers, q_legal=q_has_legal,
             legal_differs=legal_differs,

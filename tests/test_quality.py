@@ -484,6 +484,13 @@ def test_a_shortened_common_name_with_a_near_part_is_weak_evidence(quality: Serv
     assert near.score < THRESHOLD
     # a distinctive exact part keeps a shortened spelling variant strong (test_sound_supports_a_spelling_variant)
     assert "a shortened person's name, not all of it exact" not in reasons(top(quality, "Saddam Husain"))
+    # no exact part at all: a transliteration, not a near given name beside a common surname
+    from screening.normalise import name_form
+    from screening.scoring import features
+
+    listed = name_form("Sonia CASTRO GONZALEZ")
+    assert features(name_form("Sofia Gonzalez"), listed, lambda t: 1.0, kind="person").fuzzy_short == 1.0
+    assert features(name_form("Sonja Gonsales"), listed, lambda t: 1.0, kind="person").fuzzy_short == 0.0
 
 
 def test_sound_supports_a_spelling_variant(quality: Service) -> None:
