@@ -286,7 +286,7 @@ def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = 
         return tokens
     words = (*dict.fromkeys(other), *legal)  # in order: the first split found is the same on every run
     known = set(words)
-    follows = set(zip(other, other[1:])) | set(zip(other, other[2:]))  # "p & i" / "p and i"
+    follows = set(zip(other, other[1:], strict=False)) | set(zip(other, other[2:], strict=False))  # "p & i" / "p and i"
     out: list[str] = []
     for t in tokens:
         if t not in known:
