@@ -284,22 +284,31 @@ def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = 
     not the parts of one ("Tor Vik" does not split "Viktor")."""
     if not other and not legal:
         return tokens
-    words = (*dict.fromkeys(other), *legal)  # in order: the first split found is the same on every run
-    known = set(words)
-    follows = set(zip(other, other[1:], strict=False)) | set(zip(other, other[2:], strict=False))  # "p & i" / "p and i"
+    known = set(other)
+    if legal:
+        known.update(legal)
     out: list[str] = []
     for t in tokens:
         if t not in known:
-            for o in words:
-                if (len(o) < len(t) and t.startswith(o) and (r := t[len(o) :]) in known
-                        and (o in legal or r in legal or (o, r) in follows)):
-                    out.extend((o, r))
-                    break
-            else:
-                out.append(t)
-        else:
-            out.append(t)
+            split = _split_one(t, other, legal, known)
+            if split:
+                out.extend(split)
+                continue
+        out.append(t)
     return out
+
+
+def _split_one(t: str, other: list[str], legal: tuple[str, ...], known: set[str]) -> tuple[str, str] | None:
+    """The first split of `t` into two words of the other side (its words in order, then its legal forms:
+    the same split on every run), by `_split_prefix`'s rule; None if there is none."""
+    for o in (*other, *legal):
+        if len(o) < len(t) and t.startswith(o) and (r := t[len(o) :]) in known:
+            if o in legal or r in legal:
+                return o, r
+            for k, w in enumerate(other):  # o and r in that order, at most one word apart ("p & i" / "p and i")
+                if w == o and r in other[k + 1 : k + 3]:
+                    return o, r
+    return None
 
 
 @lru_cache(maxsize=1 << 18)
