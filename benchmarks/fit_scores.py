@@ -124,7 +124,7 @@ def predict(intercept: float, coef: np.ndarray, X: np.ndarray, F: np.ndarray) ->
     p = 1 / (1 + np.exp(-(intercept + X @ coef)))
     col = {n: i for i, n in enumerate(FEATURE_NAMES)}
     flags = [col[n] for n in ("numbers_differ", "only_common", "substitution", "one_person_name", "weak_person",
-                              "one_word_listed", "other_kind", "legal_differs")]
+                              "fuzzy_short", "one_word_listed", "other_kind", "legal_differs")]
     exact = (F[:, col["token_score"]] >= 1) & (F[:, col["char_score"]] >= 1) & (F[:, flags].sum(axis=1) == 0)
     return np.where(exact, 1.0, p)
 
@@ -318,9 +318,16 @@ def write_sample(rows: dict, path: Path, n: int = SAMPLE_ROWS) -> None:
 def read_sample(path: Path = SAMPLE_PATH) -> tuple[np.ndarray, np.ndarray]:
     with gzip.open(path, "rt", encoding="utf-8", newline="") as f:
         data = list(csv.reader(f))
-    assert data[0][1:] == [*FEATURE_NAMES, "handset"], "the sample's columns are not the features"
+    header = data[0][1:]
+    # a feature added after the sample was drawn is absent from it: it reads as 0 (the flag not raised)
+    unknown = set(header) - {*FEATURE_NAMES, "handset"}
+    assert header[-1] == "handset" and not unknown, f"the sample's columns are not the features: {sorted(unknown)}"
     arr = np.array(data[1:], float)
-    return arr[:, 1:], arr[:, 0]
+    F = np.zeros((len(arr), len(FEATURE_NAMES) + 1))
+    for k, name in enumerate([*FEATURE_NAMES, "handset"]):
+        if name in header:
+            F[:, k] = arr[:, 1 + header.index(name)]
+    return F, arr[:, 0]
 
 
 def fit_sample(path: Path = SAMPLE_PATH) -> dict[str, float]:

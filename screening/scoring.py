@@ -87,6 +87,8 @@ class Params:
     person_one_token: float = 0.75  # factor when a person listed with several names matches on one only
     common_name: float = 0.02  # percent of people: a name part at least this common is weak evidence alone
     person_partial: float = 0.12  # a person matched on common parts only loses up to this share, by how much is left out
+    fuzzy_short: float = 0.9  # factor: a shortened person's name whose remaining parts are not all exact...
+    fuzzy_exact: float = 0.95  # ...below this similarity
     one_word: float = 0.8  # factor: a one-word listed name inside a query with other words of its own
     thing_kind: float = 0.75  # factor: a vessel or aircraft name against a query that says more
     # A fitted score model (screening.scoring.fitted_params(): screening/data/score_model.json, written by
@@ -169,6 +171,8 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
     ka, kb = token_keys(a), token_keys(b)
     if ka is None or kb is None:
         return 0.0, 0.0  # numbers must agree exactly
+    if gendered(a, b):
+        return 0.0, 0.0  # another name, not a spelling of it (Manuela / Manuel)
     if ka[0] == kb[0] or (abs(len(a) - len(b)) == 1 and ka[1] == kb[1]):
         return 0.95, 0.95  # plural, or a doubled letter (sinno / sino, hassan / hasan)
     if ka[2] == kb[2]:
@@ -180,6 +184,23 @@ def _similarity(a: str, b: str) -> tuple[float, float]:
         return 0.9, 0.9
     plain = _edit_similarity(a, b, short, long)
     return plain, (0.9 if _is_abbrev(short, long) else plain)
+
+
+def gendered(a: str, b: str) -> bool:
+    """One name in its feminine and masculine forms: Manuela / Manuel, Maria / Mario, Daniela / Daniele,
+    Victoria / Victor, Julia / Julius, Ivanova / Ivanov. A feminine form ends in "a" where the other
+    ends in "o", "e", "us" or nothing ("ia" after a consonant too). These are two people's names, not two
+    spellings of one, however close their letters; the rest of the name decides alone. Short names
+    (Ana / Ano) are left to the edit rules."""
+    if (a[-1] == "a") == (b[-1] == "a"):
+        return False
+    fem, masc = (a, b) if a[-1] == "a" else (b, a)
+    if len(fem) < 5 or len(masc) < 4 or fem[0] != masc[0]:
+        return False
+    stem = fem[:-1]
+    if masc == stem or (masc[-1] in "oe" and masc[:-1] == stem) or (masc.endswith("us") and masc[:-2] == stem):
+        return True
+    return stem[-1] == "i" and masc == stem[:-1] and masc[-1] not in "aeiouy"
 
 
 RuleKeys = tuple[str, str, str, str]  # stem, squeezed, transliteration key, consonant skeleton
@@ -257,23 +278,38 @@ def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
     return out
 
 
-def _split_prefix(tokens: list[str], other: set[str]) -> list[str]:
-    """Split a token that the other side writes as two words ("jscargument" -> "jsc argument").
-
-    Where several cuts would do, the longest first word wins: the same cut in every process (the
-    first match in iteration order of the set was one cut or another by the process's hash seed)."""
+def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = ()) -> list[str]:
+    """Split a token that the other side writes as two words ("jscargument" -> "jsc argument",
+    "marineco" -> "marine co"): the two words stand in that order there, at most one word apart, or
+    one is the other side's legal form. Two words of the other side in another order are two names,
+    not the parts of one ("Tor Vik" does not split "Viktor")."""
+    if not other and not legal:
+        return tokens
+    known = set(other)
+    if legal:
+        known.update(legal)
     out: list[str] = []
     for t in tokens:
-        if t not in other:
-            for i in range(len(t) - 1, 0, -1):
-                if t[:i] in other and t[i:] in other:
-                    out.extend((t[:i], t[i:]))
-                    break
-            else:
-                out.append(t)
-        else:
-            out.append(t)
+        if t not in known:
+            split = _split_one(t, other, legal, known)
+            if split:
+                out.extend(split)
+                continue
+        out.append(t)
     return out
+
+
+def _split_one(t: str, other: list[str], legal: tuple[str, ...], known: set[str]) -> tuple[str, str] | None:
+    """The first split of `t` into two words of the other side (its words in order, then its legal forms:
+    the same split on every run), by `_split_prefix`'s rule; None if there is none."""
+    for o in (*other, *legal):
+        if len(o) < len(t) and t.startswith(o) and (r := t[len(o) :]) in known:
+            if o in legal or r in legal:
+                return o, r
+            for k, w in enumerate(other):  # o and r in that order, at most one word apart ("p & i" / "p and i")
+                if w == o and r in other[k + 1 : k + 3]:
+                    return o, r
+    return None
 
 
 _CONFUSED = str.maketrans({"z": "d", "t": "d", "x": "h"})
@@ -438,12 +474,10 @@ def align(
     """
     if abjad and not script:
         script = "Arab"
-    c_set = set(c)
-    q = _split_prefix(q, c_set.union(c_legal) if c_legal else c_set)
+    q = _split_prefix(q, c, c_legal)
     if c_legal:
         q = [t for t in q if t not in c_legal]
-    q_set = set(q)
-    c = _split_prefix(c, q_set.union(q_legal) if q_legal else q_set)
+    c = _split_prefix(c, q, q_legal)
     if q_legal:
         c = [t for t in c if t not in q_legal]
     q = _merge_joined(q, set(c))
@@ -525,6 +559,7 @@ class Features:
     substitution: float = 0.0
     one_person_name: float = 0.0
     weak_person: float = 0.0  # 0, or how much of a longer person's name its common parts left out, in (0, 1]
+    fuzzy_short: float = 0.0  # a shortened person's name with a part that only nearly matches
     one_word_listed: float = 0.0
     other_kind: float = 0.0
     legal_differs: float = 0.0
@@ -533,7 +568,7 @@ class Features:
 FEATURE_NAMES: tuple[str, ...] = tuple(Features.__dataclass_fields__)
 # Known only after the early exit of `compare`: the upper bound takes each at its most favourable value.
 LATE_FEATURES = frozenset({"char_score", "numbers_differ", "only_common", "substitution", "one_person_name",
-                           "weak_person", "one_word_listed", "other_kind", "legal_differs"})
+                           "weak_person", "fuzzy_short", "one_word_listed", "other_kind", "legal_differs"})
 LATE_RANGE = (0.0, 1.0)  # every late feature lies in [0, 1]
 
 
@@ -566,8 +601,14 @@ def _only_common(ev: Evidence, p: Params) -> float:
 
 def _one_word_listed(ev: Evidence, p: Params) -> float:
     """A listed name of one word (legal form stripped) inside a query with other words of its own:
-    "Alpha Bank" is not "Alpha LLC". A branch, group or place qualifier keeps it the same firm."""
-    return float(ev.kind != "person" and len(ev.ct) == 1 and any(t not in AFFILIATION for t in ev.q_extra))
+    "Alpha Bank" is not "Alpha LLC". A branch, group or place qualifier keeps it the same firm, unless
+    the place is also a name many people bear ("Victoria Morgan" is a person, not "Morgan LLC")."""
+    return float(ev.kind != "person" and len(ev.ct) == 1 and any(_own_word(t, p) for t in ev.q_extra))
+
+
+def _own_word(t: str, p: Params) -> bool:
+    """A query word the one-word rule counts as the query's own: not a qualifier, or a person's name too."""
+    return t not in AFFILIATION or NAME_PRIOR.get(t, 0.0) >= p.common_name
 
 
 def _reads_as_other(ev: Evidence, p: Params) -> float:
@@ -612,6 +653,18 @@ def _weak_person_parts(ev: Evidence, p: Params) -> float:
     return min(1.0, 2 * left / (ev.matched_weight + left))
 
 
+def _fuzzy_short(ev: Evidence, p: Params) -> float:
+    """A person's name shortened (parts of the listed name left out) with a part that only nearly
+    matches, the exact parts being names many people bear ("Sofia Gonzalez" against "Sonia CASTRO
+    GONZALEZ"): each doubt alone is usual, together they are weak evidence. A distinctive exact part
+    ("Saddam Husain" against "SADDAM HUSSEIN AL-TIKRITI") keeps the name strong, and a name with no
+    exact part is a transliteration (Kiselov Dmitro / KISELEV (Kiselyov) Dmitry), not this doubt."""
+    if not (ev.kind == "person" and ev.c_extra and len(ev.pairs) >= 2):
+        return 0.0
+    exact = [i for i, _, s in ev.pairs if s >= p.fuzzy_exact]
+    return float(0 < len(exact) < len(ev.pairs) and all(NAME_PRIOR.get(ev.qt[i], 0.0) >= p.common_name for i in exact))
+
+
 ADJUSTMENTS: tuple[Adjustment, ...] = (
     Adjustment("numbers differ", "numbers_differ", _numbers_differ, lambda v, p: p.number_mismatch),
     Adjustment("only common words matched", "only_common", _only_common, lambda v, p: p.generic_only),
@@ -622,6 +675,8 @@ ADJUSTMENTS: tuple[Adjustment, ...] = (
                lambda v, p: p.person_one_token),
     Adjustment("common parts of a longer person's name", "weak_person", _weak_person_parts,
                lambda v, p: 1 - p.person_partial * v),
+    Adjustment("a shortened person's name, not all of it exact", "fuzzy_short", _fuzzy_short,
+               lambda v, p: p.fuzzy_short),
     Adjustment("one-word listed name inside a longer name", "one_word_listed", _one_word_listed, lambda v, p: p.one_word),
     Adjustment("a vessel or aircraft name against another kind of name", "other_kind", _reads_as_other,
                lambda v, p: p.thing_kind),

@@ -153,11 +153,14 @@ def _latin_look_alikes(match: re.Match[str]) -> str:
 
 
 def _kana(match: re.Match[str]) -> str:
-    return " " + _icu("Kana", match.group(0).translate(_KANA_BREAKS)).replace("~", "").replace("'", "") + " "
+    # a letter ICU leaves as it is (an unassigned code point of the block, U+3040) is dropped: left, it would be
+    # romanised again on the next pass, and prepare(prepare(x)) must be prepare(x)
+    latin = _icu("Kana", match.group(0).translate(_KANA_BREAKS)).replace("~", "").replace("'", "")
+    return " " + _KANA_RUN.sub("", latin) + " "
 
 
 def _hebrew(match: re.Match[str]) -> str:
-    return " " + _icu("Hebr", match.group(0)) + " "
+    return " " + _HEBREW_RUN.sub("", _icu("Hebr", match.group(0))) + " "
 
 
 def prepare(text: str) -> str:

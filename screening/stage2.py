@@ -41,7 +41,6 @@ from .normalise import NameForm
 from .scoring import (
     _PATRONYMIC,
     ABBREVIATIONS,
-    AFFILIATION,
     COMMON,
     MAX_LIFT,
     NAME_PRIOR,
@@ -49,11 +48,13 @@ from .scoring import (
     Variants,
     _interior_deletion,
     _is_abbrev,
+    _own_word,
     _skeleton,
     _squeeze,
     _stem,
     _translit_key,
     compare,
+    gendered,
 )
 
 PERSON = TYPE_CODES["person"]
@@ -282,6 +283,11 @@ def _similarities(qt: _Tokens, ct: _Tokens, qa: np.ndarray, cb: np.ndarray, work
             short, long = (a, b) if len(a) <= len(b) else (b, a)
             if _is_abbrev(short, long):
                 out[r] = 0.9
+    # a feminine and a masculine form of one name pair with nothing (scoring.gendered, checked before every rule)
+    a_fem = A[:, LAST] == ord("a")
+    for r in np.flatnonzero((out > 0) & ~same & first & (a_fem != (B[:, LAST] == ord("a")))).tolist():
+        if gendered(qt.text[qa[r]], ct.text[cb[r]]):
+            out[r] = 0.0
     return out
 
 
@@ -303,6 +309,9 @@ class Features:
     q_extra: np.ndarray  # bool: a query token is left unmatched
     c_extra: np.ndarray  # bool: a listed token is left unmatched
     all_common: np.ndarray  # bool: every matched query token is a common name part (NAME_PRIOR)
+    fuzzy: np.ndarray  # bool: an aligned pair's similarity is below params.fuzzy_exact...
+    exact_common: np.ndarray  # bool: ...and every other matched query token is a common name part...
+    has_exact: np.ndarray  # bool: ...of which there is at least one
     short_form: np.ndarray  # bool: the query is the listed name's first and last parts, nothing else (scoring._short_form)
     q_extra_own: np.ndarray  # bool: an unmatched query token is not an affiliation or place word
     numbers_differ: np.ndarray
@@ -339,6 +348,8 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
     left = f.c_extra_weight[rows]
     weak = 1 - p.person_partial * np.minimum(1.0, 2 * (left / (mw + left)))  # mw > 0: every row has a pair
     score = np.where(person & c_extra & (n_pairs >= 1) & f.all_common[rows] & ~f.short_form[rows], score * weak, score)
+    score = np.where(person & c_extra & (n_pairs >= 2) & f.fuzzy[rows] & f.exact_common[rows] & f.has_exact[rows],
+                     score * p.fuzzy_short, score)
     score = np.where(~person & (f.n_ct[rows] == 1) & f.q_extra_own[rows], score * p.one_word, score)
     score = np.where(f.thing[rows] & (f.q_legal[rows] | q_extra), score * p.thing_kind, score)
     score = np.where(f.legal_differs[rows], score + -p.legal_mismatch, score)
@@ -401,7 +412,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     qt = ix.query_tokens(qtext)
     q_listed = qt.mat[:, ID]
     q_patr = np.array([bool(_PATRONYMIC.search(t)) for t in qtext], bool)
-    q_own = np.array([t not in AFFILIATION for t in qtext], bool)
+    q_own = np.array([_own_word(t, params) for t in qtext], bool)
     q_prior = np.array([NAME_PRIOR.get(t, 0.0) >= params.common_name for t in qtext], bool)
     # Python's own power, as the twin takes it: numpy's vector pow differs from libm's in the last bit
     q_pow = np.array([w ** params.extra_power for w in qt.weight.tolist()], np.float64)
@@ -476,6 +487,9 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
         paired_q = np.zeros((L, Qm), bool)
         paired_c = np.zeros((L, Cm), bool)
         all_common = np.ones(L, bool)
+        fuzzy = np.zeros(L, bool)
+        exact_common = np.ones(L, bool)
+        has_exact = np.zeros(L, bool)
         flat = S.reshape(L, Qm * Cm)
         rows_all = np.arange(L)
         for _ in range(min(Qm, Cm)):
@@ -492,6 +506,10 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             paired_q[act, i] = True
             paired_c[act, j] = True
             all_common[act] &= prior_q[act, i]
+            near = s < params.fuzzy_exact
+            fuzzy[act] |= near
+            exact_common[act] &= near | prior_q[act, i]
+            has_exact[act] |= ~near
             S[act, i, :] = 0.0
             S[act, :, j] = 0.0
         person = pair_kind[live] == PERSON
@@ -527,7 +545,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             person=person, thing=(pair_kind[live] == THINGS[0]) | (pair_kind[live] == THINGS[1]),
             matched=matched, matched_weight=total,
             q_patronymic=q_patronymic, q_cost=q_cost, c_extra_weight=c_extra_weight, n_pairs=n_pairs,
-            n_ct=n_ct, q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common,
+            n_ct=n_ct, q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common, fuzzy=fuzzy,
+            exact_common=exact_common, has_exact=has_exact,
             short_form=short_form,
             q_extra_own=(q_extra & own).any(axis=1), numbers_differ=numbers, q_legal=q_has_legal,
             legal_differs=legal_differs,

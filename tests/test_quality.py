@@ -98,6 +98,7 @@ LISTED = [
     _company("opensanctions:NK-LtBRJZUDzX6pSWTyb4Ck8y", "MARIA", type="vessel"),
     _company("opensanctions:NK-dtYAMkQoUQs4gSaKkvsdg2", "PACIFIC", type="vessel"),
     _company("opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D", "Alpha LLC", countries=("RU",)),
+    _company("opensanctions:NK-BDNACUmoS9oJmgjX3qwS9H", "LIMITED LIABILITY COMPANY MORGAN", countries=("RU",)),
     _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
     _person("ofac-sdn:18957", "Jose Luis RUELAS TORRES", Alias(name="RUELAS TORRES, Jose Luis", kind="listed"),
             countries=("MX",), dates=("1953-09-10",)),
@@ -106,6 +107,14 @@ LISTED = [
     _company("ofac-sdn:23208", "KB LINES LIMITED"),
     _company("ofac-sdn:4697", "HIZBALLAH", "PARTY OF GOD", "ISLAMIC JIHAD", countries=("LB",)),
     _company("ofac-sdn:24588", "ANSAR-E HEZBOLLAH", countries=("IR",)),
+    _person("ofac-sdn:11706", "Manuel HUERTA RAMOS", Alias(name="HUERTA RAMOS, Manuel", kind="listed"),
+            Alias(name="HUERTA RAMOS, Jesus Manuel", kind="aka"), countries=("MX",), dates=("1960-06-26",)),
+    _person("ofac-sdn:15783", "Mario PARRA SANCHEZ", Alias(name="PARRA SANCHEZ, Mario", kind="listed"),
+            dates=("1970-11-11",)),
+    _person("ofac-sdn:16690", "Victor Petrovich IVANOV", Alias(name="IVANOV, Victor Petrovich", kind="listed"),
+            Alias(name="IVANOV, Viktor", kind="aka"), countries=("RU",), dates=("1950-05-12", "1952")),
+    _person("ofac-sdn:26925", "Sonia CASTRO GONZALEZ", Alias(name="CASTRO GONZALEZ, Sonia", kind="listed"),
+            countries=("NI",), dates=("1967-09-29",)),
     _person("un-sc:IQi.002", "QUSAY SADDAM HUSSEIN AL-TIKRITI", countries=("IQ",)),  # its Latin name only
     _person("opensanctions:NK-2XkJV5LwiEgoYFLPapFGQJ", "VINOGRADOV Iurii", countries=("RU",)),
     # --- complaint anchors and later listings (see the module docstring) ----------------------
@@ -349,6 +358,23 @@ def test_joined_and_split_words(quality: Service, query: str, entity_id: str, qu
     assert hit.explanation["unmatched_query_tokens"] == [] and hit.explanation["unmatched_name_tokens"] == []
 
 
+def test_a_word_splits_only_into_two_words_standing_in_its_order() -> None:
+    from screening.scoring import align
+
+    one = lambda t: 1.0  # noqa: E731
+    # "Vik Tor" may be "Viktor" written as two words; "Tor Vik" is two names, not its parts reversed
+    assert align(["vik", "tor"], ["viktor", "ivanov"], one)[2] == ["vik", "tor", "ivanov"]
+    assert align(["tor", "vik"], ["viktor", "ivanov"], one)[2] == ["viktor", "ivanov"]
+    assert align(["kish", "pi", "club"], ["kish", "p", "and", "i", "club"], one)[1] == ["kish", "p", "i", "club"]
+    assert align(["argumentjsc"], ["argument"], one, (), ("jsc",))[1] == ["argument"]  # a legal form glued on
+
+
+def test_two_words_in_another_order_are_not_one_name_split(quality: Service) -> None:
+    assert top(quality, "Viktor Ivanov").entity_id == "ofac-sdn:16690"
+    loose = screen(quality, "Tor Vik", threshold=0.0).hits
+    assert all(h.score < 0.5 for h in loose if h.entity_id == "ofac-sdn:16690"), hits_of(screen(quality, "Tor Vik"))
+
+
 @pytest.mark.parametrize(("query", "entity_id", "abbreviations"), [
     ("Guangzhou Haige Comm Grp", "anchor:haige", [("comm", "communications"), ("grp", "group")]),
     ("Hamsho Intl Grp", "ofac-sdn:12846", [("intl", "international"), ("grp", "group")]),
@@ -446,6 +472,26 @@ def test_mohammed_spelling_variants(quality: Service, spelling: str, listed: str
 def test_sound_alone_does_not_alert(quality: Service, query: str, entity_id: str) -> None:
     result = screen(quality, query)
     assert entity_id not in dict(hits_of(result)), hits_of(result)
+
+
+def test_a_shortened_common_name_with_a_near_part_is_weak_evidence(quality: Service) -> None:
+    # "Sonia Gonzalez" is the usual short form of "Sonia CASTRO GONZALEZ"; "Sofia" is one letter from
+    # "Sonia" and "Gonzalez" is common: two doubts together
+    assert top(quality, "Sonia Gonzalez").entity_id == "ofac-sdn:26925"
+    assert top(quality, "Sonia Castro Gonzales").entity_id == "ofac-sdn:26925"  # nothing left out: a typo
+    loose = screen(quality, "Sofia Gonzalez", threshold=0.0).hits
+    near = next(h for h in loose if h.entity_id == "ofac-sdn:26925")
+    assert "a shortened person's name, not all of it exact" in reasons(near)
+    assert near.score < THRESHOLD
+    # a distinctive exact part keeps a shortened spelling variant strong (test_sound_supports_a_spelling_variant)
+    assert "a shortened person's name, not all of it exact" not in reasons(top(quality, "Saddam Husain"))
+    # no exact part at all: a transliteration, not a near given name beside a common surname
+    from screening.normalise import name_form
+    from screening.scoring import features
+
+    listed = name_form("Sonia CASTRO GONZALEZ")
+    assert features(name_form("Sofia Gonzalez"), listed, lambda t: 1.0, kind="person").fuzzy_short == 1.0
+    assert features(name_form("Sonja Gonsales"), listed, lambda t: 1.0, kind="person").fuzzy_short == 0.0
 
 
 def test_sound_supports_a_spelling_variant(quality: Service) -> None:
@@ -603,6 +649,18 @@ def test_one_word_listed_name_with_a_group_or_branch_qualifier_still_alerts(qual
     assert "one-word listed name inside a longer name" in reasons(alpha)
 
 
+def test_a_place_that_is_also_a_persons_name_is_no_qualifier(quality: Service) -> None:
+    # "Victoria" is a place word (a branch qualifier) and a name many people bear: "Victoria Morgan" is a
+    # person, not the firm MORGAN; a place nobody is named after still qualifies the firm
+    morgan = "opensanctions:NK-BDNACUmoS9oJmgjX3qwS9H"
+    assert top(quality, "Morgan LLC").entity_id == morgan
+    loose = screen(quality, "Victoria Morgan", threshold=0.0).hits
+    assert "one-word listed name inside a longer name" in reasons(next(h for h in loose if h.entity_id == morgan))
+    assert screen(quality, "Victoria Morgan").status == "clear"
+    branch = next(h for h in screen(quality, "Morgan Shanghai", threshold=0.0).hits if h.entity_id == morgan)
+    assert "one-word listed name inside a longer name" not in reasons(branch)
+
+
 def test_a_vessel_name_against_an_organisation_or_a_person_is_weak(quality: Service) -> None:
     assert top(quality, "Maria").entity_id == "opensanctions:NK-LtBRJZUDzX6pSWTyb4Ck8y"  # the vessel itself
     loose = screen(quality, "Pacific Trading Ltd", threshold=0.0).hits
@@ -629,6 +687,33 @@ def test_a_persons_first_and_last_name_is_the_usual_short_form_not_weak_evidence
     middle = next(h for h in loose if h.entity_id == "ofac-sdn:18957")
     assert "common parts of a longer person's name" in reasons(middle)
     assert middle.score < hit.score
+
+
+@pytest.mark.parametrize(("query", "feminine", "entity_id"), [
+    ("Manuel Huerta Ramos", "Manuela Huerta Ramos", "ofac-sdn:11706"),
+    ("Mario Parra Sanchez", "Maria Parra Sanchez", "ofac-sdn:15783"),
+])
+def test_a_feminine_and_a_masculine_given_name_are_two_names(quality: Service, query: str, feminine: str,
+                                                              entity_id: str) -> None:
+    # one letter apart, but another person's name: only the surnames are evidence
+    assert top(quality, query).entity_id == entity_id
+    loose = screen(quality, feminine, threshold=0.0).hits
+    hit = next(h for h in loose if h.entity_id == entity_id)
+    assert pair(hit, feminine.split()[0].lower(), query.split()[0].lower()) is None
+    assert hit.score < THRESHOLD
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("manuela", "manuel", False), ("maria", "mario", False), ("daniela", "daniele", False),
+    ("victoria", "victor", False), ("julia", "julius", False), ("ivanova", "ivanov", False),
+    ("mohammed", "muhamad", True), ("aleksandr", "aleksander", True), ("ana", "ano", True),
+])
+def test_gendered_forms_of_a_name_do_not_pair(a: str, b: str, same: bool) -> None:
+    from screening.scoring import gendered, token_similarity
+
+    assert gendered(a, b) is not same and gendered(b, a) is not same
+    if not same:
+        assert token_similarity(a, b, lambda t: 1.0) == 0.0
 
 
 @pytest.mark.parametrize(("query", "entity_id", "token"), [

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -246,6 +246,9 @@ def test_arabic_joins_are_realigned(service: Service) -> None:
 
 
 @given(st.text())
+@example("\u3040")  # unassigned in the kana block: ICU leaves it, and each pass once added spaces around it
+@example("\u05ff")  # the same in the Hebrew block
+@example("\u30a2\u3040\u30a2")
 def test_prepare_never_raises_and_is_stable(text: str) -> None:
     once = prepare(text)
     assert isinstance(once, str)

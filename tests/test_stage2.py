@@ -33,7 +33,8 @@ WORDS = (
     "co company corp sinno sino crss cross bank bankinter alpha king pai kingpai jsc argument jscargument "
     "llc 3hc 2017 2018 ivanovich vladimirovich volodymyrovych igorevna branch shanghai hong kong abc a b c "
     "hezbollah hizballah zolqadr zolkadr chen cheng kone cone maria garcia juan carlos cruz ovalle luis "
-    "mfg manufacturing svcs services elec electronics group grp holding hldg petrol petroleum al rahman"
+    "mfg manufacturing svcs services elec electronics group grp holding hldg petrol petroleum al rahman "
+    "manuel manuela mario daniel daniela daniele victor victoria julius julia ivanov ivanova sonia sofia gonzalez"
 ).split()
 LEGAL = ("llc", "jsc", "sp", "gp")
 COMMON_WORDS = {"company", "trading", "shipping", "industries", "industry", "international", "technology",
@@ -119,7 +120,8 @@ def test_the_array_path_covers_the_rules() -> None:
     """Pairs the array program scores itself (not handed to the twin), one per rule of the similarity."""
     cases = [("mohammed", "muhamad"), ("industries", "industry"), ("hassan", "hasan"), ("umar", "omar"),
              ("mohamed", "muhammad"), ("intl", "international"), ("crss", "cross"), ("shpg", "shipping"),
-             ("tech", "technology"), ("chen", "cheng"), ("kone", "cone"), ("3hc", "3hc"), ("3hc", "4hc")]
+             ("tech", "technology"), ("chen", "cheng"), ("kone", "cone"), ("3hc", "3hc"), ("3hc", "4hc"),
+             ("manuela", "manuel"), ("mario", "maria"), ("victoria", "victor")]  # the last: gendered forms
     listed = [_listed([b, "zyx"], ()) for _, b in cases]
     forms = {i: NameForm(full=f, core=c, tokens=tuple(c.split()), legal=()) for i, (c, f) in enumerate(listed)}
     ix = stage2.Index([c for c, _ in listed], [f for _, f in listed], weight, forms.__getitem__)
