@@ -10,11 +10,13 @@ Measured in one run, on the same names:
                         ../shared/eval-dev positives.csv + negatives.csv: name, country, type as given.
                         5,754 queries, so most names recur (as counterparties recur in real files);
                synth    the synthetic counterparty mix of benchmarks/common.py (nearly all names distinct);
-             with --before, the same runs with another checkout's `screen` (e.g. main's) as the before figure;
+             with --before, the same runs with another checkout's `screen` (e.g. main's) as the before figure
+             (--before-watchlist: the lists as that checkout compiled them, when its normaliser differs);
   service    Service.screen_valid in chunks of screening.batch.CHUNK, one process, on distinct dev-set names
              (what the matcher costs per distinct name, without files);
   baseline   rapidfuzz.process.extractOne(name, names, scorer=fuzz.WRatio) per name, on a sample.
-Outputs of --jobs 1 and --jobs 2 (and --before) are compared byte for byte.
+Outputs of --jobs 1 and --jobs 2 (and --before) are compared byte for byte (a before whose matcher scores
+otherwise differs, and says so).
 Target (issue 14): >= 20,000 names/s with --jobs 2 on the dev mix; --jobs 2 >= 1.8x --jobs 1.
 Results also go to benchmarks/out/bench_batch.json.
 """
@@ -146,6 +148,8 @@ def main() -> None:
     ap.add_argument("--service-names", type=int, default=2_000, help="distinct dev names for the service figure")
     ap.add_argument("--sample", type=int, default=200, help="names for the extractOne baseline")
     ap.add_argument("--before", type=Path, help="another checkout's screen binary, run the same way")
+    ap.add_argument("--before-watchlist", type=Path,
+                    help="the lists compiled by that checkout (its normaliser may read this one's artifact as stale)")
     ap.add_argument("--quick", action="store_true", help="20,000 dev rows, 5,000 synthetic, 1 repeat")
     ap.add_argument("--seed", type=int, default=SEED)
     args = ap.parse_args()
@@ -184,7 +188,8 @@ def main() -> None:
                 for label, screen in binaries.items():
                     for jobs in (1, 2):
                         out = Path(tmp) / f"out-{label}-{jobs}.csv"
-                        wall, own = file_run(screen, wl_path, path, out, jobs)
+                        lists = args.before_watchlist if label == "before" and args.before_watchlist else wl_path
+                        wall, own = file_run(screen, lists, path, out, jobs)
                         results.setdefault(mix, {}).setdefault(label, {}).setdefault(jobs, []).append((wall, own))
                         outputs[(label, jobs)] = out.read_bytes()
                         rows = len(dev) if mix == "dev" else len(synth)
