@@ -196,9 +196,14 @@ def main() -> None:
                         print(f"  {mix} {label} --jobs {jobs}, repeat {r + 1}: {rows / wall:,.0f} rows/s wall "
                               f"({wall:.2f} s; {rows / own:,.0f} rows/s by its summary), load average "
                               f"{os.getloadavg()[0]:.1f}", flush=True)
-            same = len(set(outputs.values())) == 1
-            print(f"  {mix}: outputs of {', '.join(f'{a} --jobs {j}' for a, j in outputs)} "
-                  f"{'byte-identical' if same else 'DIFFER'}", flush=True)
+            for label in binaries:  # --jobs 1 and --jobs 2 of one screen must agree byte for byte
+                same = outputs[(label, 1)] == outputs[(label, 2)]
+                print(f"  {mix}: {label} --jobs 1 and --jobs 2 outputs {'byte-identical' if same else 'DIFFER'}",
+                      flush=True)
+            if len(binaries) > 1:
+                same = outputs[("after", 1)] == outputs[("before", 1)]
+                print(f"  {mix}: after and before outputs {'byte-identical' if same else 'differ (other scores)'}",
+                      flush=True)
 
     choices = list(wl.display)
     sample = [n for n, _, _ in distinct[:args.sample]]
