@@ -727,9 +727,8 @@ def _init_worker(settings: Settings, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the pool)
     exit_with(parent)
     _worker_service = Service(settings)
-    # the matcher's lazy indexes are built now, while the parent still reads, not on the first chunk
-    _worker_service.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)
-    _worker_service.matcher.warm()
+    # the lazy indexes and tables are built now, while the parent still reads, not on the first chunk
+    _worker_service.warm()
 
 
 def _worker_ready() -> bool:

@@ -21,7 +21,7 @@ import time
 
 from .config import Settings
 from .errors import ScreeningError, UnavailableError, WatchlistError
-from .service import Query, Service
+from .service import Service
 
 log = logging.getLogger("screening.holder")
 
@@ -59,8 +59,7 @@ class Holder:
             try:
                 stamp = self._stamp()
                 svc = Service(self.settings)
-                svc.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)
-                svc.matcher.warm()  # every lazy index now, not on the first batch or the first Arabic name
+                svc.warm()  # every lazy index and table now, not on the first requests
             except ScreeningError as exc:
                 self.last_error = exc.message
                 raise

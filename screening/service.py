@@ -204,6 +204,13 @@ class Service:
                            tuple(k for k in map(identifier_key, q.identifiers) if k), q.name) for q in queries]
         return forms, self.matcher.match(forms, threshold=threshold, limit=limit, explain=explain)
 
+    def warm(self) -> None:
+        """Build and decode now what the first answers would otherwise build: the matcher's indexes and the
+        watchlist's tables (a server's first requests, or a pool worker's first batch, would queue behind them)."""
+        self.screen_valid([Query(name="warm up")], threshold=1.0, limit=1)
+        self.matcher.warm()
+        self.watchlist.warm()
+
     def screen_valid(self, queries: list[Query], *, threshold: float, limit: int) -> list[Result]:
         forms, matches = self.match_valid(queries, threshold=threshold, limit=limit)
         return [
