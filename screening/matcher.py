@@ -132,17 +132,33 @@ def _query_vector(tokens: Sequence[str], vocab: dict[str, int], idf: np.ndarray,
     return np.array(keys, dtype=np.int32), np.array([row[i] * scale for i in keys], dtype=np.float32)
 
 
-def learn_variants(wl: Watchlist, script: str, *, support: int = scripts.VARIANT_SUPPORT) -> frozenset[tuple[str, str]]:
-    """scripts.variant_keys over the listed people of `wl`: per linked entity, its names written in `script`
-    and its Latin ones."""
-    by_group: dict[int, tuple[list[list[str]], list[list[str]]]] = {}
-    entity_type, group = wl.entity_type_list, wl.entity_group_list
+def people_by_script(wl: Watchlist) -> dict[str, list[tuple[list[list[str]], list[list[str]]]]]:
+    """Per script other than Latin: for each linked person with names in that script and Latin ones, (its names in
+    the script, its Latin names), as word lists in name order. One pass over the names for every script."""
+    by_group: dict[int, dict[str, list[list[str]]]] = {}
+    entity_type, group, display, core = wl.entity_type_list, wl.entity_group_list, wl.display, wl.core
     for j, e in enumerate(wl.name_entity_list):
         if entity_type[e] == PERSON:
-            s = wl.form(j).script
-            if s == script or not s:
-                by_group.setdefault(group[e], ([], []))[0 if s else 1].append(wl.core[j].split())
-    return scripts.variant_keys((v for v in by_group.values() if v[0] and v[1]), script, support=support)
+            shown = display[j]
+            s = "" if shown.isascii() else scripts.script_of(shown)  # as Watchlist.form reads a name's script
+            by_group.setdefault(group[e], {}).setdefault(s, []).append(core[j].split())
+    out: dict[str, list[tuple[list[list[str]], list[list[str]]]]] = {}
+    for names in by_group.values():
+        latin = names.get("")
+        if latin:
+            for s, native in names.items():
+                if s:
+                    out.setdefault(s, []).append((native, latin))
+    return out
+
+
+def learn_variants(wl: Watchlist, script: str, *, support: int = scripts.VARIANT_SUPPORT,
+                   people: dict[str, list[tuple[list[list[str]], list[list[str]]]]] | None = None
+                   ) -> frozenset[tuple[str, str]]:
+    """scripts.variant_keys over the listed people of `wl`: per linked entity, its names written in `script`
+    and its Latin ones (`people`: people_by_script(wl), when the caller has it)."""
+    found = (people if people is not None else people_by_script(wl)).get(script, ())
+    return scripts.variant_keys(found, script, support=support) if found else frozenset()
 
 
 class Matcher:
@@ -158,8 +174,12 @@ class Matcher:
         Learned from the watchlist's own names on first use, unless given to the constructor."""
         found = self._variants.get(script)
         if found is None:
-            found = self._variants[script] = learn_variants(self.wl, script)
+            found = self._variants[script] = learn_variants(self.wl, script, people=self._people)
         return found
+
+    @cached_property
+    def _people(self) -> dict[str, list[tuple[list[list[str]], list[list[str]]]]]:
+        return people_by_script(self.wl)
 
     def key_candidates(self, q: NameForm) -> np.ndarray:
         """The names sharing comparison keys with a query written in a script compared on keys

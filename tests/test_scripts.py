@@ -279,10 +279,13 @@ def _service_of(entities: list[Entity], path: Path) -> Service:
 
 
 def test_name_parts_the_lists_write_two_ways_are_learned(tmp_path: Path) -> None:
-    from screening.matcher import learn_variants
+    from screening.matcher import Matcher, learn_variants
 
     wl = _service_of([*TEACHERS, KRAVCHENKO], tmp_path / "three.wl").watchlist
     assert (key("mikola", "Cyrl"), key("nikolai", "Cyrl")) in learn_variants(wl, "Cyrl")
+    # the matcher learns every script from one pass over the names (people_by_script): the same pairs
+    m = Matcher(wl)
+    assert m.variants("Cyrl") == learn_variants(wl, "Cyrl") and m.variants("Arab") == frozenset()
     # two entities are not enough (scripts.VARIANT_SUPPORT), and a Latin name alone teaches nothing
     wl2 = _service_of([*TEACHERS[:2], KRAVCHENKO], tmp_path / "two.wl").watchlist
     assert not learn_variants(wl2, "Cyrl")
