@@ -335,3 +335,11 @@ def test_a_syllable_a_han_name_lacks_is_another_given_name() -> None:
     han = _person("文 王", "WANG, Wen Chou")
     assert han < _person("Wen Wang", "WANG, Wen Chou") - 0.05
 
+
+def test_han_legal_forms_glued_to_the_name_are_read_as_legal_forms() -> None:
+    # Zala export aliases of LLC CST and of JSC Kalashnikov Concern (Izhmash): Japanese writes no spaces
+    cst = name_form("CST有限会社")
+    assert cst.tokens == ("cst",) and cst.legal == ("llc",)
+    izh = name_form("株式会社学術生産団体イジュマシュ")
+    assert "jsc" in izh.legal and "zhu" not in izh.tokens
+    assert name_form("長安海連技術有限公司").legal == ("llc",)  # OFAC SDN's Chang An Shipping, in Chinese
