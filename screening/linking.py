@@ -8,7 +8,9 @@ A link is made only where the lists say so, or where the data leaves little doub
     imo        two vessels with the same IMO number (one number per hull, for its life)
     name       the same type, a strong listed name identical once normalised (two words or more), and a
                shared full date of birth or incorporation; or, for organisations and vessels without
-               dates, a shared country. Two listings whose full dates are all different never link.
+               dates, a shared country; for people without a full date in common, a shared country and a
+               long shared name: three words and a shared year of birth, four where neither gives a year.
+               Two listings whose full dates are all different never link.
 
 A `listed` reference is refused where the data contradicts it (`reference_plausible`), or where the name
 rule links the referring listing to another record of the referenced list: lists also cite related parties
@@ -30,6 +32,7 @@ from .model import Entity
 from .normalise import name_form
 
 RULES = ("listed", "ofac-uid", "imo", "name")
+LONG_NAME = 3  # words of a shared person's name that link two listings born the same year (one more without years)
 # Which listing names a group: our own curated records first, then the lists that designate.
 SOURCE_PRIORITY = ("seed", "un-sc", "ofac-sdn", "ofac-cons", "eu-fsf", "uk", "opensanctions", "custom")
 _IMO = re.compile(r"(?:^|\bIMO\s*)(\d{7})$", re.I)
@@ -128,9 +131,25 @@ def name_rule(a: Entity, b: Entity) -> bool:
     agree = dates_agree(a, b)
     if agree is not None:
         return agree
+    shared_country = bool(set(a.countries) & set(b.countries))
     if a.type == "person":
-        return False  # a person's name without a matching date of birth is not enough
-    return bool(set(a.countries) & set(b.countries))
+        # A person's name without a matching full date of birth is not enough, unless it is a long name in a
+        # shared country: three words and a shared year of birth ("Huda Salih Mahdi AMMASH", 1953, IQ), or four
+        # where neither list gives a year ("Nayif Shindakh Thamir GHALIB"). Three words without a year are
+        # too many people: a Korean name is three ("Kang Myong Chol").
+        ya, yb = _years(a), _years(b)
+        if ya or yb:
+            return shared_country and bool(ya & yb) and _long_name_shared(a, b, LONG_NAME)
+        return shared_country and _long_name_shared(a, b, LONG_NAME + 1)
+    return shared_country
+
+
+def _years(e: Entity) -> set[str]:
+    return {d[:4] for d in e.dates if d[:4].isdigit()}
+
+
+def _long_name_shared(a: Entity, b: Entity, words: int) -> bool:
+    return any(len(k.split()) >= words for k in _name_keys(a) & _name_keys(b))
 
 
 def _candidates_by_name(ents: Sequence[Entity], allowed: Iterable[int] | None = None) -> Iterable[tuple[int, int]]:

@@ -320,6 +320,20 @@ def _vowels_fit(a: str, b: str) -> bool:
     return scripts.vowels_fit(va, vb) if len(va) <= len(vb) else scripts.vowels_fit(vb, va)
 
 
+def _ends_long_i(t: str) -> bool:
+    return len(t) > 2 and t[-1] in "iy"
+
+
+def _ends_apart(a: str, b: str) -> bool:
+    """One word ends in the long vowel i (ي, ی: "drghamy", "Hosseini") and the other in a consonant:
+    Arabic script writes a word's last long vowel and the Latin spellings write it too, so these are two
+    names (Zarghami / Zargham, Sayyadi / Seyed / Said), however alike their skeletons. Not against a final
+    "a": a final ى or ی is the long a in Arabic (موسى, Musa; عیسی, Isa) and the long i in Persian and
+    Dari (حقانى, Haqqani), and is romanised either way."""
+    ia, ib = _ends_long_i(a), _ends_long_i(b)
+    return ia != ib and (b if ia else a)[-1] not in "aeiouwy"
+
+
 @lru_cache(maxsize=1 << 18)
 def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
@@ -328,6 +342,8 @@ def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     ("ywsf" / "yusuf": "Ysf" 0.95, "lym" / "aleem": "lm" 0.75); one consonant apart 0.75."""
     sa, sb = scripts.key(a, script), scripts.key(b, script)
     if not sa or not sb or _has_digit(a) or _has_digit(b):
+        return 0.0
+    if script == "Arab" and _ends_apart(a, b):
         return 0.0
     if sa == sb:
         if len(sa) >= 3:
@@ -443,7 +459,9 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
             first = scripts.key(run[0], script)
             if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
                     # its first word has no match of its own there, or another word here to take it
-                    and (first not in keys or sum(scripts.key(t, script) == first for t in tokens) > other_keys[first])
+                    # (not one ending apart: "abdul wali" / "bdalwly", whose last letter is wali's)
+                    and (first not in keys or sum(scripts.key(t, script) == first for t in tokens) > other_keys[first]
+                         or script == "Arab" and _ends_apart(run[0], keys[first]))
                     and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other
                     # where both sides write their vowels, the join is about as long as the word: "vijay vinayakrao"
                     # is not "vinayakrao" (its v merges into the next one's)
@@ -482,6 +500,10 @@ def align(
         c = [t for t in c if t not in q_legal]
     q = _merge_joined(q, set(c))
     c = _merge_joined(c, set(q))
+    # A Han name romanised is one syllable per character, and two syllables that differ are two characters:
+    # only the same syllable pairs ("cheng" is not "chang"), and a join or split of the other side's words
+    # already gives its syllables
+    han = script == "Hani"
     if script in scripts.KEYED:
         q = _merge_keyed(q, c, script)
         c = _merge_keyed(c, q, script)
@@ -490,6 +512,8 @@ def align(
     cand = []
     for i, a in enumerate(q):
         for j, b in enumerate(c):
+            if a != b and (han or script == "Arab" and _ends_apart(a, b)):
+                continue  # two names, not two spellings of one (_ends_apart), by any similarity
             s = 1.0 if a == b else token_similarity(a, b, weight)
             if script and s < 0.95:
                 s = max(s, script_similarity(a, b, script))
@@ -850,7 +874,8 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     else:
         q_cost = q_extra
     total += params.query_extra * sum(weight(t) ** power for t in q_cost)
-    total += (params.person_name_extra if person else params.name_extra) * c_w
+    # a Chinese name has no middle names: a syllable the Han side lacks is another given name, not one left out
+    total += (params.person_name_extra if person and script != "Hani" else params.name_extra) * c_w
     f = Features(token_score=matched / total, matched_weight=matched_weight,
                  query_extra_weight=float(sum(weight(t) for t in q_extra)), name_extra_weight=float(c_w), pairs=float(len(pairs)),
                  person=float(person), thing=float(kind in ("vessel", "aircraft")), abjad=float(q.abjad or c.abjad))

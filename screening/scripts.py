@@ -11,6 +11,8 @@ Romanisation, per run of one script (anyascii for the rest):
   * Arabic: the article written onto a word is a word of its own ("al"); ayn and hamza are letters
     without a Latin sound, dropped, not word breaks.
   * Cyrillic words run together by a missing space ("ВалерийНиколаевич") are split at the case change.
+  * Han: a legal form glued to the name ("CST有限会社", "株式会社学術...") is set apart as a word, so that it
+    is read as a legal form, not romanised as a Chinese name's syllables ("you xian hui she").
 
 Comparison keys (`key`): what is left of a word once the letters a script's romanisations spell
 differently are folded together. Abjads write no short vowels (consonant skeleton); kana adds
@@ -163,6 +165,43 @@ def _hebrew(match: re.Match[str]) -> str:
     return " " + _HEBREW_RUN.sub("", _icu("Hebr", match.group(0))) + " "
 
 
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_LEGAL_HAN = 8  # the longest legal form looked for inside a run of Han characters ("股份有限公司": 6)
+
+
+@lru_cache(maxsize=1 << 14)
+def _han_legal_cuts(run: str) -> tuple[int, ...]:
+    """Where a run of Han characters is cut so that the legal forms in it (rigour's table: 株式会社, 有限公司)
+    stand as words of their own: Chinese and Japanese write no spaces, so a legal form is glued to the name
+    ("株式会社学術生産団体", "CST有限会社") and rigour's word-boundary lookup misses it. Leftmost, longest."""
+    from rigour.names import extract_org_types  # the legal-form table legal forms are read with elsewhere
+
+    cuts: list[int] = []
+    i = 0
+    while i < len(run) - 1:
+        for n in range(min(_LEGAL_HAN, len(run) - i), 1, -1):
+            part = run[i : i + n]
+            if any(original == part for original, _ in extract_org_types(part, generic=True)):
+                cuts += [i, i + n]
+                i += n
+                break
+        else:
+            i += 1
+    return tuple(cuts)
+
+
+def _han_legal(match: re.Match[str]) -> str:
+    run, text = match.group(0), match.string
+    found = _han_legal_cuts(run)
+    if not found:
+        return run
+    cuts = [c for c in found if 0 < c < len(run)]
+    pieces = [run[a:b] for a, b in zip([0, *cuts], [*cuts, len(run)], strict=True)]
+    before = " " if match.start() > 0 and text[match.start() - 1].isalnum() else ""
+    after = " " if match.end() < len(text) and text[match.end()].isalnum() else ""
+    return before + " ".join(pieces) + after
+
+
 def prepare(text: str) -> str:
     """Script-specific rewrites in the original script, before legal forms are looked up and the
     rest transliterated: the Arabic article split off, words run together split, and Hangul,
@@ -173,6 +212,7 @@ def prepare(text: str) -> str:
     text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS).translate(_ARABIC_SILENT))
     text = _ARABIC_LONG_A.sub("a", text)
     text = _HANGUL_RUN.sub(_hangul, text)
+    text = _HAN_RUN.sub(_han_legal, text)
     try:
         text = _KANA_RUN.sub(_kana, text)
         text = _HEBREW_RUN.sub(_hebrew, text)

@@ -299,3 +299,50 @@ def test_a_learned_variant_finds_a_person_listed_by_the_other_form(tmp_path: Pat
     assert ("mikola", "nikolai") in matched
     untaught = _service_of([*TEACHERS[:2], KRAVCHENKO], tmp_path / "two.wl").screen(query, threshold=THRESHOLD)
     assert untaught.results[0].status == "clear"
+
+
+def _person(q: str, c: str) -> float:
+    return compare(name_form(q, person=True), name_form(c, person=True), lambda t: 1.0, kind="person").score
+
+
+def test_a_final_long_i_written_in_arabic_script_is_part_of_the_name() -> None:
+    # dev negatives "علي ضرغامی" (Ali Zarghami) and persons_us "يوسف صیادی" (Yusef Sayyadi): the last letter ی is a
+    # long i the Latin spelling would write, so Durgham and Sa'id are other names (UK list: Mohammad Ali DURGHAM;
+    # OFAC SDN: Sa'id Yusif Ali Abu AZIZAH)
+    assert _person("علي ضرغامی", "Mohammad Ali DURGHAM") < 0.5
+    assert _person("يوسف صیادی", "Sa'id Yusif Ali Abu AZIZAH") < 0.5
+    # a final ى is the long a of Arabic and the long i of Dari: UN QDi/TAi entries keep pairing both ways
+    assert _person("حقانى", "HAQQANI") >= 0.9
+    assert _person("سعيد باهاجى", "SAID BAHAJI") >= 0.9
+
+
+def test_a_join_is_tried_where_the_first_word_ends_apart() -> None:
+    # UN list: "عبدالولی صدیقی" / ABDUL WALI SEDDIQI; "abdul" alone has the skeleton of "bdalwly" but not its
+    # final long i, which is wali's
+    s = compare(name_form("عبدالولی صدیقی", person=True), name_form("ABDUL WALI SEDDIQI", person=True),
+                lambda t: 1.0, kind="person")
+    assert ("bdalwly", "abdulwali") in [(a, b) for a, b, _ in s.pairs]
+    assert s.score >= 0.95
+
+
+def test_han_syllables_pair_only_with_the_same_syllable() -> None:
+    # persons_us "承翰 蘇" (Su Chenghan) against the UK list's Jang Su HAN (alias Chang Su Han): cheng is not chang
+    s = compare(name_form("承翰 蘇", person=True), name_form("Chang Su HAN", person=True), lambda t: 1.0, kind="person")
+    assert "cheng" in s.query_extra
+    assert s.score < THRESHOLD
+
+
+def test_a_syllable_a_han_name_lacks_is_another_given_name() -> None:
+    # dev negative "文 王" against OFAC SDN's Ssu LAO, aka "WANG, Wen Chou": Chinese names have no middle names, so
+    # the unmatched "chou" costs what a company's left-out word costs, not what a Latin middle name does
+    han = _person("文 王", "WANG, Wen Chou")
+    assert han < _person("Wen Wang", "WANG, Wen Chou") - 0.05
+
+
+def test_han_legal_forms_glued_to_the_name_are_read_as_legal_forms() -> None:
+    # Zala export aliases of LLC CST and of JSC Kalashnikov Concern (Izhmash): Japanese writes no spaces
+    cst = name_form("CST有限会社")
+    assert cst.tokens == ("cst",) and cst.legal == ("llc",)
+    izh = name_form("株式会社学術生産団体イジュマシュ")
+    assert "jsc" in izh.legal and "zhu" not in izh.tokens
+    assert name_form("長安海連技術有限公司").legal == ("llc",)  # OFAC SDN's Chang An Shipping, in Chinese
