@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from . import kernel, ngrams, scripts, stage2
 from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare
-from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
+from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
 
@@ -29,6 +29,7 @@ class MatchOptions:
     rare_token_weight: float = 0.5  # query tokens this distinctive also pull in the names spelling them otherwise
     weak_min: float = 0.95  # a weak alias only counts when this close
     weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
+    initialism_max: int = 2  # an alias this short ("HM" for HIZBUL MUJAHIDEEN) is weak whatever its list says
     country_match: float = 0.02
     country_mismatch: float = 0.05  # a listed country that is not the query's costs this...
     country_mismatch_gap: float = 1.0  # ...plus this many times the name score's gap to 1.0 (see _country_adjust)
@@ -97,9 +98,16 @@ class Match:
             "adjustments": [{"reason": r, "value": v} for r, v in d.adjustments + self.adjustments],
             # every feature the name score was computed from (screening.scoring.Features)
             "features": {k: round(v, 4) for k, v in asdict(d.features).items()} if d.features else {},
-            "weak_alias": bool(flags & WEAK),
+            "weak_alias": weak_alias(flags, wl.form(self.name), MatchOptions.initialism_max),
             "original_script": bool(flags & SCRIPT),
         }
+
+
+def weak_alias(flags: int, c: NameForm, initialism_max: int) -> bool:
+    """A listed name that is weak evidence: flagged weak by its list, or an alias of `initialism_max` letters or
+    fewer (MatchOptions.initialism_max). Two letters ("HM", "H&M") name a thousand firms; the lists that give them
+    seldom flag them."""
+    return bool(flags & WEAK) or (not flags & PRIMARY and len(c.core.replace(" ", "")) <= initialism_max)
 
 
 def _as_written(name: str) -> str:
@@ -375,7 +383,7 @@ class Matcher:
                     continue
                 adj: list[tuple[str, float]] = []
                 score = as_written(q, e, j, score, adj)
-                if name_flags[j] & WEAK and (score < o.weak_min or len(c.core) < o.weak_min_length):
+                if weak_alias(name_flags[j], c, o.initialism_max) and (score < o.weak_min or len(c.core) < o.weak_min_length):
                     continue  # weak aliases alert only when near-exact, and never on a bare initialism
                 for step in later:
                     score = step(q, e, j, score, adj)

@@ -278,25 +278,44 @@ def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
     return out
 
 
-def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = ()) -> list[str]:
+def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = (), *,
+                  own_legal: bool = False) -> list[str]:
     """Split a token that the other side writes as two words ("jscargument" -> "jsc argument",
     "marineco" -> "marine co"): the two words stand in that order there, at most one word apart, or
     one is the other side's legal form. Two words of the other side in another order are two names,
-    not the parts of one ("Tor Vik" does not split "Viktor")."""
+    not the parts of one ("Tor Vik" does not split "Viktor"). A legal word glued to the last word
+    before this side's own legal form ("MARINECO LTD" for "MARINE CO LTD") is cut off and dropped when
+    the other side names a legal form too (`glued_legal`)."""
     if not other and not legal:
         return tokens
     known = set(other)
     if legal:
         known.update(legal)
     out: list[str] = []
-    for t in tokens:
+    last = len(tokens) - 1
+    for k, t in enumerate(tokens):
         if t not in known:
+            if k == last and k > 0 and own_legal and legal and (head := glued_legal(t)) in known:
+                out.append(head)
+                continue
             split = _split_one(t, other, legal, known)
             if split:
                 out.extend(split)
                 continue
         out.append(t)
     return out
+
+
+def glued_legal(t: str) -> str:
+    """`t` without a generic legal word written onto its end ("marineco" -> "marine"), or "" if it has none.
+    Only the word before a legal form is cut so ("Monaco", "Petco" stay whole elsewhere)."""
+    for g in GLUED_LEGAL:
+        if t.endswith(g) and len(t) >= len(g) + 3:
+            return t[: -len(g)]
+    return ""
+
+
+GLUED_LEGAL = ("company", "corp", "co", "inc", "ltd")  # legal words the normaliser leaves glued to a word
 
 
 def _split_one(t: str, other: list[str], legal: tuple[str, ...], known: set[str]) -> tuple[str, str] | None:
@@ -474,10 +493,10 @@ def align(
     """
     if abjad and not script:
         script = "Arab"
-    q = _split_prefix(q, c, c_legal)
+    q = _split_prefix(q, c, c_legal, own_legal=bool(q_legal))
     if c_legal:
         q = [t for t in q if t not in c_legal]
-    c = _split_prefix(c, q, q_legal)
+    c = _split_prefix(c, q, q_legal, own_legal=bool(c_legal))
     if q_legal:
         c = [t for t in c if t not in q_legal]
     q = _merge_joined(q, set(c))

@@ -55,6 +55,7 @@ from .scoring import (
     _translit_key,
     compare,
     gendered,
+    glued_legal,
 )
 
 PERSON = TYPE_CODES["person"]
@@ -384,6 +385,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     join_codes: list[int] = []  # (form, listed token) where the token joins two words of the query
     legal_codes: list[int] = []  # (form, legal class of the query)
     split_rows: list[tuple[int, int, int]] = []  # (form, o, r): a query word is listed words o + r
+    glued_codes: list[int] = []  # (form, listed token): a query word is that token with a legal word glued on
     f_legal_set = np.empty(len(forms), np.int64)
     f_len = np.empty(len(forms), np.int64)
     f_digits: list[frozenset[str]] = []
@@ -402,6 +404,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             if (got := vocab.get(t)) is not None:
                 legal_codes.append(fi * V + got)
         for t in set(q.tokens):
+            if (head := glued_legal(t)) and (got := vocab.get(head)) is not None:
+                glued_codes.append(fi * V + got)  # "marineco" before a legal form is "marine" (scoring._split_prefix)
             for k in range(1, len(t)):
                 o, r = vocab.get(t[:k]), vocab.get(t[k:])
                 if o is not None and r is not None:
@@ -445,6 +449,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             recut |= (_isin(codes_c, np.unique(np.array(join_codes, np.int64))) & c_valid).any(axis=1)
         if legal_codes:
             recut |= (_isin(codes_c, np.unique(np.array(legal_codes, np.int64))) & c_valid).any(axis=1)
+        if glued_codes:
+            recut |= (_isin(codes_c, np.unique(np.array(glued_codes, np.int64))) & c_valid).any(axis=1)
         QL = np.where(q_valid, q_listed[np.maximum(QT, 0)], -1)
         has_ql = (QL >= 0) & q_valid
         recut |= (_isin(nm[:, None] * V + QL, ix.legal_codes) & has_ql).any(axis=1)

@@ -58,6 +58,8 @@ LISTED = [
     _company("ofac-sdn:29857", "EMMA LLC", countries=("SY",)),
     _company("ofac-sdn:24430", "11420 CORP.", countries=("US",)),
     _company("ofac-sdn:17827", "SIGMA TECH COMPANY"),
+    _company("ofac-sdn:22812", "HIZBUL MUJAHIDEEN", "HM"),  # a.k.a. 'HM', not flagged weak by the list
+    _company("ofac-sdn:28317", "HONGYUAN MARINE CO LTD", "HONGYUAN MARINE CO LTD HONG UNION"),
     _company("ofac-sdn:12846", "HAMSHO INTERNATIONAL GROUP", countries=("SY",)),
     _company("ofac-sdn:10389", "MIZAN MACHINE MANUFACTURING GROUP", countries=("IR",)),
     _company("ofac-sdn:8375", "IRAQI FREIGHT SERVICES LIMITED", countries=("IQ",)),
@@ -369,6 +371,21 @@ def test_a_word_splits_only_into_two_words_standing_in_its_order() -> None:
     assert align(["argumentjsc"], ["argument"], one, (), ("jsc",))[1] == ["argument"]  # a legal form glued on
 
 
+def test_a_legal_word_glued_to_the_word_before_a_legal_form_is_cut_off(quality: Service) -> None:
+    from screening.scoring import align
+
+    one = lambda t: 1.0  # noqa: E731
+    hit = top(quality, "HONGYUAN MARINECO LTD")  # OFAC SDN 28317 HONGYUAN MARINE CO LTD, "Co" run into "Marine"
+    assert hit.entity_id == "ofac-sdn:28317" and hit.score >= 0.95, hit.explanation
+    assert pair(hit, "marine", "marine") == 1.0
+    # only the last word before this side's own legal form, and only against a name with a legal form:
+    # "Petco", "Monaco" are words of their own
+    assert align(["petco"], ["pet"], one, ("llc",), ("llc",))[1] == ["petco"]
+    assert align(["acme", "monaco"], ["acme", "mona"], one, (), ("llc",))[1] == ["acme", "monaco"]
+    assert align(["acme", "monaco"], ["acme", "mona"], one, ("llc",), ())[1] == ["acme", "monaco"]
+    assert align(["acme", "monaco"], ["acme", "mona"], one, ("llc",), ("llc",))[1] == ["acme", "mona"]
+
+
 def test_two_words_in_another_order_are_not_one_name_split(quality: Service) -> None:
     assert top(quality, "Viktor Ivanov").entity_id == "ofac-sdn:16690"
     loose = screen(quality, "Tor Vik", threshold=0.0).hits
@@ -577,6 +594,16 @@ def test_weak_alias_alone_does_not_alert_on_a_looser_match(quality: Service, que
     for hit in screen(quality, query, threshold=0.0).hits:
         assert not hit.explanation["weak_alias"], (query, hit.entity_id, hit.score)
     assert screen(quality, query).status == "clear"
+
+
+@pytest.mark.parametrize("query", ["H&M", "HM", "H.M."])
+def test_a_two_letter_alias_is_weak_whatever_its_list_says(quality: Service, query: str) -> None:
+    # OFAC SDN 22812 gives HIZBUL MUJAHIDEEN the a.k.a. "HM" without marking it weak; two letters name many firms
+    assert screen(quality, query).status == "clear", hits_of(screen(quality, query))
+    hit = top(quality, "Hizbul Mujahideen")
+    assert hit.entity_id == "ofac-sdn:22812" and hit.explanation["weak_alias"] is False
+    near = [h for h in screen(quality, query, threshold=0.0).hits if h.entity_id == "ofac-sdn:22812"]
+    assert all(h.explanation["weak_alias"] for h in near if h.matched_name == "HM")
 
 
 def test_a_strong_name_would_have_matched_the_same_variant(quality: Service) -> None:
