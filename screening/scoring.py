@@ -869,7 +869,14 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     else:
         q_cost = q_extra
     total += params.query_extra * sum(weight(t) ** power for t in q_cost)
-    total += (params.person_name_extra if person else params.name_extra) * c_w
+    if (person and not q_extra and len(pairs) >= 2 and 0 in paired_c and len(ct) - 1 in paired_c
+            and any(NAME_PRIOR.get(qt[i], 0.0) < params.common_name for i, _, _ in pairs)):
+        # a short form (first and last parts, `_short_form`) with a part few people bear: the middle names it
+        # leaves out cost at most what the parts it kept weigh, however many there are ("Abu QUMU" for Abu Sufian
+        # Ibrahim Ahmed Hamuda Bin QUMU); "Maria Garcia" for a longer listed name stays weak
+        total += params.person_name_extra * min(c_w, matched_weight)
+    else:
+        total += (params.person_name_extra if person else params.name_extra) * c_w
     f = Features(token_score=matched / total, matched_weight=matched_weight,
                  query_extra_weight=float(sum(weight(t) for t in q_extra)), name_extra_weight=float(c_w), pairs=float(len(pairs)),
                  person=float(person), thing=float(kind in ("vessel", "aircraft")), abjad=float(q.abjad or c.abjad))

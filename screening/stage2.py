@@ -331,7 +331,11 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
     total = f.matched_weight
     total = total + p.person_name_extra * f.q_patronymic  # zero for all but persons
     total = total + p.query_extra * f.q_cost
-    total = total + np.where(f.person, p.person_name_extra, p.name_extra) * f.c_extra_weight
+    # a person's short form with a part few people bear: the middle names left out cost at most what the kept
+    # parts weigh (scoring._early_features)
+    short = f.person & f.short_form & ~f.all_common
+    left = np.where(short, np.minimum(f.c_extra_weight, f.matched_weight), f.c_extra_weight)
+    total = total + np.where(f.person, p.person_name_extra, p.name_extra) * left
     token_score = np.where(f.n_pairs > 0, f.matched / np.where(f.n_pairs > 0, total, 1.0), 0.0)  # total > 0 there
     bound = (1 - p.char_share) * token_score + p.char_share + MAX_LIFT
     out = np.where(f.n_pairs > 0, bound, 0.0)

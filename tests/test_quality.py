@@ -102,6 +102,8 @@ LISTED = [
     _company("opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D", "Alpha LLC", countries=("RU",)),
     _company("opensanctions:NK-BDNACUmoS9oJmgjX3qwS9H", "LIMITED LIABILITY COMPANY MORGAN", countries=("RU",)),
     _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
+    _person("ofac-sdn:16480", "Abu Sufian Ibrahim Ahmed Hamuda Bin QUMU",
+            Alias(name="QUMU, Abu Sufian Ibrahim Ahmed Hamuda Bin", kind="listed")),
     _person("ofac-sdn:18957", "Jose Luis RUELAS TORRES", Alias(name="RUELAS TORRES, Jose Luis", kind="listed"),
             countries=("MX",), dates=("1953-09-10",)),
     _person("ofac-sdn:11288", "Yu Liang PAO", Alias(name="PAO, Yu Liang", kind="listed")),
@@ -714,6 +716,19 @@ def test_a_persons_first_and_last_name_is_the_usual_short_form_not_weak_evidence
     middle = next(h for h in loose if h.entity_id == "ofac-sdn:18957")
     assert "common parts of a longer person's name" in reasons(middle)
     assert middle.score < hit.score
+
+
+def test_a_short_form_with_a_rare_part_costs_at_most_the_parts_it_kept(quality: Service) -> None:
+    # OFAC SDN 16480 QUMU, Abu Sufian Ibrahim Ahmed Hamuda Bin: the first and last parts, five left out; "Qumu" is
+    # a name few people bear, so the five cost no more than the two kept ones weigh
+    hit = top(quality, "Abu QUMU")
+    assert hit.entity_id == "ofac-sdn:16480", hits_of(screen(quality, "Abu QUMU"))
+    assert hit.explanation["unmatched_name_tokens"] == ["sufian", "ibrahim", "ahmed", "hamuda", "bin"]
+    assert hit.score < top(quality, "Abu Sufian QUMU").score
+    # two parts many people bear, shortened the same way, get no such cap: "Jose Torres" (first and last of
+    # Jose Luis RUELAS TORRES) pays for both left-out names
+    f = top(quality, "Jose Torres").explanation["features"]
+    assert f["name_extra_weight"] > f["matched_weight"] and f["token_score"] < 1 / 1.12 - 0.01, f
 
 
 @pytest.mark.parametrize(("query", "feminine", "entity_id"), [
