@@ -262,14 +262,16 @@ def _edit_similarity(a: str, b: str, short: str, long: str) -> float:
     return 0.0
 
 
-def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
-    """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai")."""
-    if len(tokens) < 2 or other.issubset(tokens):
+def _merge_joined(tokens: list[str], other: list[str]) -> list[str]:
+    """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai"). Words are
+    counted: "Abdullah Ahmed ABD ULLAH" has one "abdullah" of the two in "Abdullah Ahmed ABDULLAH"."""
+    words = set(other)
+    if len(tokens) < 2 or (words.issubset(tokens) and (len(words) == len(other) or not Counter(other) - Counter(tokens))):
         return tokens  # nothing on the other side could be a join of these
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in other:
+        if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in words:
             out.append(tokens[i] + tokens[i + 1])
             i += 2
         else:
@@ -499,8 +501,8 @@ def align(
     c = _split_prefix(c, q, q_legal, own_legal=bool(c_legal))
     if q_legal:
         c = [t for t in c if t not in q_legal]
-    q = _merge_joined(q, set(c))
-    c = _merge_joined(c, set(q))
+    q = _merge_joined(q, c)
+    c = _merge_joined(c, q)
     if script in scripts.KEYED:
         q = _merge_keyed(q, c, script)
         c = _merge_keyed(c, q, script)

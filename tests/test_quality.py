@@ -388,6 +388,16 @@ def test_a_legal_word_glued_to_the_word_before_a_legal_form_is_cut_off(quality: 
     assert align(["acme", "monaco"], ["acme", "mona"], one, ("llc",), ("llc",))[1] == ["acme", "mona"]
 
 
+def test_words_written_apart_join_when_the_other_side_has_more_of_the_joined_word() -> None:
+    from screening.scoring import align
+
+    one = lambda t: 1.0  # noqa: E731
+    # OFAC SDN 6915 ABDULLAH, Abdullah Ahmed: the query has one "abdullah" of its two, the other written apart
+    assert align(["abdullah", "ahmed", "abd", "ullah"], ["abdullah", "ahmed", "abdullah"], one)[1] == [
+        "abdullah", "ahmed", "abdullah"]
+    assert align(["abdullah", "abd", "ullah"], ["abdullah"], one)[1] == ["abdullah", "abd", "ullah"]
+
+
 def test_two_words_in_another_order_are_not_one_name_split(quality: Service) -> None:
     assert top(quality, "Viktor Ivanov").entity_id == "ofac-sdn:16690"
     loose = screen(quality, "Tor Vik", threshold=0.0).hits
