@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from . import kernel, ngrams, scripts, stage2
 from .normalise import NameForm, name_form, skeleton
-from .scoring import MAX_LIFT, NameScore, Params, compare
+from .scoring import MAX_LIFT, NameScore, Params, compare, script_similarity, token_similarity
 from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
@@ -30,6 +30,7 @@ class MatchOptions:
     weak_min: float = 0.95  # a weak alias only counts when this close
     weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
     initialism_max: int = 2  # an alias this short ("HM" for HIZBUL MUJAHIDEEN) is weak whatever its list says
+    no_surname: float = 0.85  # factor: a person's name matched on none of the surnames its list marks (see surnames)
     country_match: float = 0.02
     country_mismatch: float = 0.05  # a listed country that is not the query's costs this...
     country_mismatch_gap: float = 1.0  # ...plus this many times the name score's gap to 1.0 (see _country_adjust)
@@ -110,6 +111,15 @@ def weak_alias(flags: int, c: NameForm, initialism_max: int) -> bool:
     return bool(flags & WEAK) or (not flags & PRIMARY and len(c.core.replace(" ", "")) <= initialism_max)
 
 
+def surnames(display: str) -> frozenset[str]:
+    """The surname tokens a listed person's name marks: lists that write names in mixed case write the surname
+    in capitals ("Jose Vicente PENA PACHECO", OFAC; "Michel Joseph MARTELLY"). A name in one case marks none."""
+    if not any(ch.islower() for ch in display):
+        return frozenset()
+    caps = [w for w in display.replace(",", " ").split() if w.isupper() and sum(ch.isalpha() for ch in w) >= 2]
+    return frozenset(name_form(" ".join(caps), person=True).tokens) if caps else frozenset()
+
+
 def _as_written(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
@@ -159,6 +169,7 @@ class Matcher:
         self.wl = wl
         self.options = options or MatchOptions()
         self._variants: dict[str, frozenset[tuple[str, str]]] = dict(variants or {})  # per script, learned on first use
+        self._surnames: dict[int, frozenset[str]] = {}  # per listed name, the surnames it marks (see surnames)
 
     def variants(self, script: str) -> frozenset[tuple[str, str]]:
         """The pairs of keys (scripts.key) in which the listed people's names in `script` and in Latin letters
@@ -326,6 +337,28 @@ class Matcher:
             score = min(1.0, max(0.0, score + adj[-1][1]))
         return score
 
+    def _surname_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
+        """A person matched on given names only, none of the surnames the list marks ("Jose Vicente" against
+        Jose Vicente PENA PACHECO): many people share given names, so that is weak evidence of this one."""
+        if self.wl.entity_type_list[e] != PERSON or score <= 0:
+            return score
+        marked = self._surnames.get(j)
+        if marked is None:
+            marked = self._surnames[j] = surnames(self.wl.display[j])
+        if not marked or marked.issuperset(self.wl.form(j).tokens):
+            return score  # every part marked: a list that writes the whole name in capitals there
+        weight, tokens, listed = self.wl.weights, q.person_form.tokens, self.wl.form(j).tokens
+        # a surname written as two words on one side is one on the other ("KAL ASHNIKOV" / KALASHNIKOV)
+        words = {*tokens, *(a + b for a, b in zip(tokens, tokens[1:]))}
+        marks = {*marked, *(a + b for a, b in zip(listed, listed[1:]) if a in marked and b in marked)}
+        script = q.form.script or ("Arab" if q.form.abjad else "")
+        script = script if script in scripts.KEYED else ""  # a name from a script compared on keys: on its keys too
+        if any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script) > 0)
+               for t in words for m in marks):
+            return score
+        adj.append(("no surname of the listed person matched", -round(score * (1 - self.options.no_surname), 4)))
+        return score + adj[-1][1]
+
     def _dob_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
         return self._date_adjust(q.dob, e, score, adj) if q.dob and score > 0 else score
 
@@ -333,6 +366,7 @@ class Matcher:
     # the most it can raise a score. The early-exit floor is derived from these lifts and scoring's.
     ADJUSTMENTS: tuple[tuple[str, Callable[[MatchOptions], float], str], ...] = (
         ("as written", lambda o: 0.0, "_as_written_adjust"),
+        ("surname", lambda o: 0.0, "_surname_adjust"),
         ("country", lambda o: o.country_match, "_country_adjust"),
         ("date", lambda o: 2 * o.date_match, "_dob_adjust"),
     )

@@ -104,6 +104,9 @@ LISTED = [
     _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
     _person("ofac-sdn:16480", "Abu Sufian Ibrahim Ahmed Hamuda Bin QUMU",
             Alias(name="QUMU, Abu Sufian Ibrahim Ahmed Hamuda Bin", kind="listed")),
+    _person("ofac-sdn:17907", "Jose Vicente PENA PACHECO", Alias(name="PENA PACHECO, Jose Vicente", kind="listed")),
+    _person("ofac-sdn:31252", "Alexander Petrovich KALASHNIKOV",
+            Alias(name="KALASHNIKOV, Alexander Petrovich", kind="listed")),
     _person("ofac-sdn:18957", "Jose Luis RUELAS TORRES", Alias(name="RUELAS TORRES, Jose Luis", kind="listed"),
             countries=("MX",), dates=("1953-09-10",)),
     _person("ofac-sdn:11288", "Yu Liang PAO", Alias(name="PAO, Yu Liang", kind="listed")),
@@ -739,6 +742,22 @@ def test_a_short_form_with_a_rare_part_costs_at_most_the_parts_it_kept(quality: 
     # Jose Luis RUELAS TORRES) pays for both left-out names
     f = top(quality, "Jose Torres").explanation["features"]
     assert f["name_extra_weight"] > f["matched_weight"] and f["token_score"] < 1 / 1.12 - 0.01, f
+
+
+def test_a_person_matched_on_given_names_only_is_weak_evidence(quality: Service) -> None:
+    from screening.matcher import surnames
+
+    # OFAC SDN 17907 PENA PACHECO, Jose Vicente: the list marks the surnames, "Jose Vicente" matches neither
+    assert surnames("Jose Vicente PENA PACHECO") == surnames("PENA PACHECO, Jose Vicente") == {"pena", "pacheco"}
+    assert surnames("KIM SONG CHOL") == frozenset()  # a name in one case marks no surname
+    full = top(quality, "Jose Vicente Pena Pacheco")
+    given = next(h for h in screen(quality, "Jose Vicente", threshold=0.0).hits if h.entity_id == "ofac-sdn:17907")
+    assert "no surname of the listed person matched" in reasons(given)
+    assert given.score < THRESHOLD
+    assert "no surname of the listed person matched" not in reasons(full)
+    # a surname the query writes as two words is still matched (OFAC SDN 31252 KALASHNIKOV, Alexander Petrovich)
+    kal = top(quality, "Alexander Petrovich KAL ASHNIKOV")
+    assert kal.entity_id == "ofac-sdn:31252" and "no surname of the listed person matched" not in reasons(kal)
 
 
 @pytest.mark.parametrize(("query", "feminine", "entity_id"), [
