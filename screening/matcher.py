@@ -348,9 +348,10 @@ class Matcher:
         if not marked or marked.issuperset(self.wl.form(j).tokens):
             return score  # every part marked: a list that writes the whole name in capitals there
         weight, tokens, listed = self.wl.weights, q.person_form.tokens, self.wl.form(j).tokens
-        # a surname written as two words on one side is one on the other ("KAL ASHNIKOV" / KALASHNIKOV)
+        # a surname written as two words on one side is one on the other ("KAL ASHNIKOV" / KALASHNIKOV), or run
+        # into the given name ("ГОЛОВЧЕНКОАНДРЕЙ" / GOLOVCHENKO Andrey)
         words = {*tokens, *(a + b for a, b in zip(tokens, tokens[1:]))}
-        marks = {*marked, *(a + b for a, b in zip(listed, listed[1:]) if a in marked and b in marked)}
+        marks = {*marked, *(a + b for a, b in zip(listed, listed[1:]) if a in marked or b in marked)}
         script = q.form.script or ("Arab" if q.form.abjad else "")
         script = script if script in scripts.KEYED else ""  # a name from a script compared on keys: on its keys too
         if any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script) > 0)
