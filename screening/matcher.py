@@ -350,8 +350,8 @@ class Matcher:
         weight, tokens, listed = self.wl.weights, q.person_form.tokens, self.wl.form(j).tokens
         # a surname written as two words on one side is one on the other ("KAL ASHNIKOV" / KALASHNIKOV), or run
         # into the given name ("ГОЛОВЧЕНКОАНДРЕЙ" / GOLOVCHENKO Andrey)
-        words = {*tokens, *(a + b for a, b in zip(tokens, tokens[1:]))}
-        marks = {*marked, *(a + b for a, b in zip(listed, listed[1:]) if a in marked or b in marked)}
+        words = {*tokens, *(a + b for a, b in zip(tokens, tokens[1:], strict=False))}
+        marks = {*marked, *(a + b for a, b in zip(listed, listed[1:], strict=False) if a in marked or b in marked)}
         script = q.form.script or ("Arab" if q.form.abjad else "")
         script = script if script in scripts.KEYED else ""  # a name from a script compared on keys: on its keys too
         if any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script) > 0)
