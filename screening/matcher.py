@@ -18,6 +18,7 @@ from .scoring import MAX_LIFT, NameScore, Params, compare, script_similarity, to
 from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
+_NONE = np.empty(0, np.int32)
 
 MATCHER_VERSION = "m1"
 
@@ -45,6 +46,7 @@ class MatchOptions:
     skeleton_min: int = 4  # a word's consonant skeleton this long pulls in the names spelling it otherwise...
     skeleton_posting: int = 8  # ...when there are no more spellings than this...
     skeleton_per_spelling: int = 2  # ...taking this many of each spelling's shortest names
+    all_words_max: int = 8  # the names holding every word of a query are candidates when there are no more than this
     prune: bool = True  # skip a candidate once no adjustment could lift it to the threshold (same hits, faster)
     vectorised: bool = True  # name scores from the array program (stage2), the twin only explains the hits returned
     params: Params = field(default_factory=Params)
@@ -237,6 +239,31 @@ class Matcher:
         return index
 
     @cached_property
+    def word_postings(self) -> dict[str, np.ndarray]:
+        """Listed word -> the names holding it (ascending); built on first use."""
+        index: dict[str, list[int]] = {}
+        for j, core in enumerate(self.wl.core):
+            for t in set(core.split()):
+                index.setdefault(t, []).append(j)
+        return {t: np.array(js, dtype=np.int32) for t, js in index.items()}
+
+    def all_words(self, q: NameForm) -> np.ndarray | None:
+        """The names holding every word of a query of two or more words, when there are at most
+        `all_words_max` of them: a short form of a long name ("Muhammad AL-RAWI" for Muhammad Abd-al-Qadir Mutni
+        Assaf AL-RAWI) ranks low on n-grams, below the shorter names that share its words."""
+        words = set(q.tokens)
+        if len(words) < 2 or q.script or q.abjad:
+            return None
+        post = self.word_postings
+        lists = sorted((post.get(t, _NONE) for t in words), key=len)
+        found = lists[0]
+        for other in lists[1:]:
+            if not len(found):
+                return None
+            found = np.intersect1d(found, other, assume_unique=True)
+        return found if 0 < len(found) <= self.options.all_words_max else None
+
+    @cached_property
     def _unknown_idf(self) -> float:
         """The IDF a gram the watchlist lacks counts with in a query's norm (ngrams.vectorise's `unknown`)."""
         idf = self.wl.gram_idf
@@ -301,6 +328,8 @@ class Matcher:
         out = []
         for q, idx in zip(queries, found, strict=True):
             extra = [p for t in q.form.tokens if (p := post.get(t)) is not None and wl.weights(t) >= o.rare_token_weight]
+            if (every := self.all_words(q.form)) is not None:
+                extra.append(every)
             if q.form.script in ngrams.KEY_CANDIDATES:
                 extra.append(self.key_candidates(q.form))
             out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
