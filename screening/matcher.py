@@ -257,10 +257,10 @@ class Matcher:
         post = self.word_postings
         lists = sorted((post.get(t, _NONE) for t in words), key=len)
         found = lists[0]
-        for other in lists[1:]:
+        for other in lists[1:]:  # the shortest first: each step looks up only what is left
             if not len(found):
                 return None
-            found = np.intersect1d(found, other, assume_unique=True)
+            found = found[other[np.minimum(np.searchsorted(other, found), len(other) - 1)] == found]
         return found if 0 < len(found) <= self.options.all_words_max else None
 
     @cached_property
