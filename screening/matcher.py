@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -377,14 +377,20 @@ class Matcher:
         if not marked or marked.issuperset(self.wl.form(j).tokens):
             return score  # every part marked: a list that writes the whole name in capitals there
         weight, tokens, listed = self.wl.weights, q.person_form.tokens, self.wl.form(j).tokens
+        script = q.form.script or ("Arab" if q.form.abjad else "")
+        script = script if script in scripts.KEYED else ""  # a name from a script compared on keys: on its keys too
+
+        def pairs(words: Iterable[str], marks: Iterable[str]) -> bool:
+            return any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script) > 0)
+                       for t in words for m in marks)
+
+        if pairs(tokens, marked):  # the usual case, on pairs the alignment has already compared
+            return score
         # a surname written as two words on one side is one on the other ("KAL ASHNIKOV" / KALASHNIKOV), or run
         # into the given name ("ГОЛОВЧЕНКОАНДРЕЙ" / GOLOVCHENKO Andrey)
         words = {*tokens, *(a + b for a, b in zip(tokens, tokens[1:], strict=False))}
         marks = {*marked, *(a + b for a, b in zip(listed, listed[1:], strict=False) if a in marked or b in marked)}
-        script = q.form.script or ("Arab" if q.form.abjad else "")
-        script = script if script in scripts.KEYED else ""  # a name from a script compared on keys: on its keys too
-        if any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script) > 0)
-               for t in words for m in marks):
+        if pairs(words, marks):
             return score
         adj.append(("no surname of the listed person matched", -round(score * (1 - self.options.no_surname), 4)))
         return score + adj[-1][1]

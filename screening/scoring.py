@@ -294,17 +294,18 @@ def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = 
     if legal:
         known.update(legal)
     out: list[str] = []
-    last = len(tokens) - 1
-    for k, t in enumerate(tokens):
+    head = ""
+    if own_legal and legal and len(tokens) > 1 and tokens[-1] not in known and glued_legal(tokens[-1]) in known:
+        head, tokens = glued_legal(tokens[-1]), tokens[:-1]
+    for t in tokens:
         if t not in known:
-            if k == last and k > 0 and own_legal and legal and (head := glued_legal(t)) in known:
-                out.append(head)
-                continue
             split = _split_one(t, other, legal, known)
             if split:
                 out.extend(split)
                 continue
         out.append(t)
+    if head:
+        out.append(head)
     return out
 
 
