@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -14,10 +14,11 @@ from rapidfuzz import fuzz
 
 from . import kernel, ngrams, scripts, stage2
 from .normalise import NameForm, name_form, skeleton
-from .scoring import MAX_LIFT, NameScore, Params, compare
-from .watchlist import SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
+from .scoring import MAX_LIFT, NameScore, Params, compare, script_similarity, token_similarity
+from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
 
 PERSON = TYPE_CODES["person"]
+_NONE = np.empty(0, np.int32)
 
 MATCHER_VERSION = "m1"
 
@@ -29,6 +30,8 @@ class MatchOptions:
     rare_token_weight: float = 0.5  # query tokens this distinctive also pull in the names spelling them otherwise
     weak_min: float = 0.95  # a weak alias only counts when this close
     weak_min_length: int = 4  # ...and only when it is longer than a bare initialism ("HM")
+    initialism_max: int = 2  # an alias this short ("HM" for HIZBUL MUJAHIDEEN) is weak whatever its list says
+    no_surname: float = 0.85  # factor: a person's name matched on none of the surnames its list marks (see surnames)
     country_match: float = 0.02
     country_mismatch: float = 0.05  # a listed country that is not the query's costs this...
     country_mismatch_gap: float = 1.0  # ...plus this many times the name score's gap to 1.0 (see _country_adjust)
@@ -43,6 +46,7 @@ class MatchOptions:
     skeleton_min: int = 4  # a word's consonant skeleton this long pulls in the names spelling it otherwise...
     skeleton_posting: int = 8  # ...when there are no more spellings than this...
     skeleton_per_spelling: int = 2  # ...taking this many of each spelling's shortest names
+    all_words_max: int = 8  # the names holding every word of a query are candidates when there are no more than this
     prune: bool = True  # skip a candidate once no adjustment could lift it to the threshold (same hits, faster)
     vectorised: bool = True  # name scores from the array program (stage2), the twin only explains the hits returned
     params: Params = field(default_factory=Params)
@@ -97,9 +101,25 @@ class Match:
             "adjustments": [{"reason": r, "value": v} for r, v in d.adjustments + self.adjustments],
             # every feature the name score was computed from (screening.scoring.Features)
             "features": {k: round(v, 4) for k, v in asdict(d.features).items()} if d.features else {},
-            "weak_alias": bool(flags & WEAK),
+            "weak_alias": weak_alias(flags, wl.form(self.name), MatchOptions.initialism_max),
             "original_script": bool(flags & SCRIPT),
         }
+
+
+def weak_alias(flags: int, c: NameForm, initialism_max: int) -> bool:
+    """A listed name that is weak evidence: flagged weak by its list, or an alias of `initialism_max` letters or
+    fewer (MatchOptions.initialism_max). Two letters ("HM", "H&M") name a thousand firms; the lists that give them
+    seldom flag them."""
+    return bool(flags & WEAK) or (not flags & PRIMARY and len(c.core.replace(" ", "")) <= initialism_max)
+
+
+def surnames(display: str) -> frozenset[str]:
+    """The surname tokens a listed person's name marks: lists that write names in mixed case write the surname
+    in capitals ("Jose Vicente PENA PACHECO", OFAC; "Michel Joseph MARTELLY"). A name in one case marks none."""
+    if not any(ch.islower() for ch in display):
+        return frozenset()
+    caps = [w for w in display.replace(",", " ").split() if w.isupper() and sum(ch.isalpha() for ch in w) >= 2]
+    return frozenset(name_form(" ".join(caps), person=True).tokens) if caps else frozenset()
 
 
 def _as_written(name: str) -> str:
@@ -167,6 +187,7 @@ class Matcher:
         self.wl = wl
         self.options = options or MatchOptions()
         self._variants: dict[str, frozenset[tuple[str, str]]] = dict(variants or {})  # per script, learned on first use
+        self._surnames: dict[int, frozenset[str]] = {}  # per listed name, the surnames it marks (see surnames)
 
     def variants(self, script: str) -> frozenset[tuple[str, str]]:
         """The pairs of keys (scripts.key) in which the listed people's names in `script` and in Latin letters
@@ -238,6 +259,31 @@ class Matcher:
         return index
 
     @cached_property
+    def word_postings(self) -> dict[str, np.ndarray]:
+        """Listed word -> the names holding it (ascending); built on first use."""
+        index: dict[str, list[int]] = {}
+        for j, core in enumerate(self.wl.core):
+            for t in set(core.split()):
+                index.setdefault(t, []).append(j)
+        return {t: np.array(js, dtype=np.int32) for t, js in index.items()}
+
+    def all_words(self, q: NameForm) -> np.ndarray | None:
+        """The names holding every word of a query of two or more words, when there are at most
+        `all_words_max` of them: a short form of a long name ("Muhammad AL-RAWI" for Muhammad Abd-al-Qadir Mutni
+        Assaf AL-RAWI) ranks low on n-grams, below the shorter names that share its words."""
+        words = set(q.tokens)
+        if len(words) < 2 or q.script or q.abjad:
+            return None
+        post = self.word_postings
+        lists = sorted((post.get(t, _NONE) for t in words), key=len)
+        found = lists[0]
+        for other in lists[1:]:  # the shortest first: each step looks up only what is left
+            if not len(found):
+                return None
+            found = found[other[np.minimum(np.searchsorted(other, found), len(other) - 1)] == found]
+        return found if 0 < len(found) <= self.options.all_words_max else None
+
+    @cached_property
     def _unknown_idf(self) -> float:
         """The IDF a gram the watchlist lacks counts with in a query's norm (ngrams.vectorise's `unknown`)."""
         idf = self.wl.gram_idf
@@ -302,6 +348,8 @@ class Matcher:
         out = []
         for q, idx in zip(queries, found, strict=True):
             extra = [p for t in q.form.tokens if (p := post.get(t)) is not None and wl.weights(t) >= o.rare_token_weight]
+            if (every := self.all_words(q.form)) is not None:
+                extra.append(every)
             if q.form.script in ngrams.KEY_CANDIDATES:
                 extra.append(self.key_candidates(q.form))
             out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
@@ -338,6 +386,35 @@ class Matcher:
             score = min(1.0, max(0.0, score + adj[-1][1]))
         return score
 
+    def _surname_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
+        """A person matched on given names only, none of the surnames the list marks ("Jose Vicente" against
+        Jose Vicente PENA PACHECO): many people share given names, so that is weak evidence of this one."""
+        if self.wl.entity_type_list[e] != PERSON or score <= 0:
+            return score
+        marked = self._surnames.get(j)
+        if marked is None:
+            marked = self._surnames[j] = surnames(self.wl.display[j])
+        if not marked or marked.issuperset(self.wl.form(j).tokens):
+            return score  # every part marked: a list that writes the whole name in capitals there
+        weight, tokens, listed = self.wl.weights, q.person_form.tokens, self.wl.form(j).tokens
+        script = q.form.script or ("Arab" if q.form.abjad else "")
+        script = script if script in scripts.KEYED else ""  # a name from a script compared on keys: on its keys too
+
+        def pairs(words: Iterable[str], marks: Iterable[str]) -> bool:
+            return any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script) > 0)
+                       for t in words for m in marks)
+
+        if pairs(tokens, marked):  # the usual case, on pairs the alignment has already compared
+            return score
+        # a surname written as two words on one side is one on the other ("KAL ASHNIKOV" / KALASHNIKOV), or run
+        # into the given name ("ГОЛОВЧЕНКОАНДРЕЙ" / GOLOVCHENKO Andrey)
+        words = {*tokens, *(a + b for a, b in zip(tokens, tokens[1:], strict=False))}
+        marks = {*marked, *(a + b for a, b in zip(listed, listed[1:], strict=False) if a in marked or b in marked)}
+        if pairs(words, marks):
+            return score
+        adj.append(("no surname of the listed person matched", -round(score * (1 - self.options.no_surname), 4)))
+        return score + adj[-1][1]
+
     def _dob_adjust(self, q: QueryForm, e: int, j: int, score: float, adj: list[tuple[str, float]]) -> float:
         return self._date_adjust(q.dob, e, score, adj) if q.dob and score > 0 else score
 
@@ -345,6 +422,7 @@ class Matcher:
     # the most it can raise a score. The early-exit floor is derived from these lifts and scoring's.
     ADJUSTMENTS: tuple[tuple[str, Callable[[MatchOptions], float], str], ...] = (
         ("as written", lambda o: 0.0, "_as_written_adjust"),
+        ("surname", lambda o: 0.0, "_surname_adjust"),
         ("country", lambda o: o.country_match, "_country_adjust"),
         ("date", lambda o: 2 * o.date_match, "_dob_adjust"),
     )
@@ -395,7 +473,7 @@ class Matcher:
                     continue
                 adj: list[tuple[str, float]] = []
                 score = as_written(q, e, j, score, adj)
-                if name_flags[j] & WEAK and (score < o.weak_min or len(c.core) < o.weak_min_length):
+                if weak_alias(name_flags[j], c, o.initialism_max) and (score < o.weak_min or len(c.core) < o.weak_min_length):
                     continue  # weak aliases alert only when near-exact, and never on a bare initialism
                 for step in later:
                     score = step(q, e, j, score, adj)

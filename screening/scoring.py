@@ -262,14 +262,16 @@ def _edit_similarity(a: str, b: str, short: str, long: str) -> float:
     return 0.0
 
 
-def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
-    """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai")."""
-    if len(tokens) < 2 or other.issubset(tokens):
+def _merge_joined(tokens: list[str], other: list[str]) -> list[str]:
+    """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai"). Words are
+    counted: "Abdullah Ahmed ABD ULLAH" has one "abdullah" of the two in "Abdullah Ahmed ABDULLAH"."""
+    words = set(other)
+    if len(tokens) < 2 or (words.issubset(tokens) and (len(words) == len(other) or not Counter(other) - Counter(tokens))):
         return tokens  # nothing on the other side could be a join of these
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in other:
+        if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in words:
             out.append(tokens[i] + tokens[i + 1])
             i += 2
         else:
@@ -278,17 +280,23 @@ def _merge_joined(tokens: list[str], other: set[str]) -> list[str]:
     return out
 
 
-def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = ()) -> list[str]:
+def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = (), *,
+                  own_legal: bool = False) -> list[str]:
     """Split a token that the other side writes as two words ("jscargument" -> "jsc argument",
     "marineco" -> "marine co"): the two words stand in that order there, at most one word apart, or
     one is the other side's legal form. Two words of the other side in another order are two names,
-    not the parts of one ("Tor Vik" does not split "Viktor")."""
+    not the parts of one ("Tor Vik" does not split "Viktor"). A legal word glued to the last word
+    before this side's own legal form ("MARINECO LTD" for "MARINE CO LTD") is cut off and dropped when
+    the other side names a legal form too (`glued_legal`)."""
     if not other and not legal:
         return tokens
     known = set(other)
     if legal:
         known.update(legal)
     out: list[str] = []
+    head = ""
+    if own_legal and legal and len(tokens) > 1 and tokens[-1] not in known and glued_legal(tokens[-1]) in known:
+        head, tokens = glued_legal(tokens[-1]), tokens[:-1]
     for t in tokens:
         if t not in known:
             split = _split_one(t, other, legal, known)
@@ -296,7 +304,21 @@ def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = 
                 out.extend(split)
                 continue
         out.append(t)
+    if head:
+        out.append(head)
     return out
+
+
+def glued_legal(t: str) -> str:
+    """`t` without a generic legal word written onto its end ("marineco" -> "marine"), or "" if it has none.
+    Only the word before a legal form is cut so ("Monaco", "Petco" stay whole elsewhere)."""
+    for g in GLUED_LEGAL:
+        if t.endswith(g) and len(t) >= len(g) + 3:
+            return t[: -len(g)]
+    return ""
+
+
+GLUED_LEGAL = ("company", "corp", "co", "inc", "ltd")  # legal words the normaliser leaves glued to a word
 
 
 def _split_one(t: str, other: list[str], legal: tuple[str, ...], known: set[str]) -> tuple[str, str] | None:
@@ -492,14 +514,14 @@ def align(
     """
     if abjad and not script:
         script = "Arab"
-    q = _split_prefix(q, c, c_legal)
+    q = _split_prefix(q, c, c_legal, own_legal=bool(q_legal))
     if c_legal:
         q = [t for t in q if t not in c_legal]
-    c = _split_prefix(c, q, q_legal)
+    c = _split_prefix(c, q, q_legal, own_legal=bool(c_legal))
     if q_legal:
         c = [t for t in c if t not in q_legal]
-    q = _merge_joined(q, set(c))
-    c = _merge_joined(c, set(q))
+    q = _merge_joined(q, c)
+    c = _merge_joined(c, q)
     # A Han name romanised is one syllable per character, and two syllables that differ are two characters:
     # only the same syllable pairs ("cheng" is not "chang"), and a join or split of the other side's words
     # already gives its syllables
@@ -875,7 +897,15 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
         q_cost = q_extra
     total += params.query_extra * sum(weight(t) ** power for t in q_cost)
     # a Chinese name has no middle names: a syllable the Han side lacks is another given name, not one left out
-    total += (params.person_name_extra if person and script != "Hani" else params.name_extra) * c_w
+    person_parts = person and script != "Hani"
+    if (person_parts and not q_extra and len(pairs) >= 2 and 0 in paired_c and len(ct) - 1 in paired_c
+            and any(NAME_PRIOR.get(qt[i], 0.0) < params.common_name for i, _, _ in pairs)):
+        # a short form (first and last parts, `_short_form`) with a part few people bear: the middle names it
+        # leaves out cost at most what the parts it kept weigh, however many there are ("Abu QUMU" for Abu Sufian
+        # Ibrahim Ahmed Hamuda Bin QUMU); "Maria Garcia" for a longer listed name stays weak
+        total += params.person_name_extra * min(c_w, matched_weight)
+    else:
+        total += (params.person_name_extra if person_parts else params.name_extra) * c_w
     f = Features(token_score=matched / total, matched_weight=matched_weight,
                  query_extra_weight=float(sum(weight(t) for t in q_extra)), name_extra_weight=float(c_w), pairs=float(len(pairs)),
                  person=float(person), thing=float(kind in ("vessel", "aircraft")), abjad=float(q.abjad or c.abjad))

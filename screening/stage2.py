@@ -55,6 +55,7 @@ from .scoring import (
     _translit_key,
     compare,
     gendered,
+    glued_legal,
 )
 
 PERSON = TYPE_CODES["person"]
@@ -330,7 +331,11 @@ def compose(f: Features, params: Params, floor: float, char_score: Callable[[np.
     total = f.matched_weight
     total = total + p.person_name_extra * f.q_patronymic  # zero for all but persons
     total = total + p.query_extra * f.q_cost
-    total = total + np.where(f.person, p.person_name_extra, p.name_extra) * f.c_extra_weight
+    # a person's short form with a part few people bear: the middle names left out cost at most what the kept
+    # parts weigh (scoring._early_features)
+    short = f.person & f.short_form & ~f.all_common
+    left = np.where(short, np.minimum(f.c_extra_weight, f.matched_weight), f.c_extra_weight)
+    total = total + np.where(f.person, p.person_name_extra, p.name_extra) * left
     token_score = np.where(f.n_pairs > 0, f.matched / np.where(f.n_pairs > 0, total, 1.0), 0.0)  # total > 0 there
     bound = (1 - p.char_share) * token_score + p.char_share + MAX_LIFT
     out = np.where(f.n_pairs > 0, bound, 0.0)
@@ -384,6 +389,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     join_codes: list[int] = []  # (form, listed token) where the token joins two words of the query
     legal_codes: list[int] = []  # (form, legal class of the query)
     split_rows: list[tuple[int, int, int]] = []  # (form, o, r): a query word is listed words o + r
+    glued_codes: list[int] = []  # (form, listed token): a query word is that token with a legal word glued on
     f_legal_set = np.empty(len(forms), np.int64)
     f_len = np.empty(len(forms), np.int64)
     f_digits: list[frozenset[str]] = []
@@ -402,6 +408,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             if (got := vocab.get(t)) is not None:
                 legal_codes.append(fi * V + got)
         for t in set(q.tokens):
+            if (head := glued_legal(t)) and (got := vocab.get(head)) is not None:
+                glued_codes.append(fi * V + got)  # "marineco" before a legal form is "marine" (scoring._split_prefix)
             for k in range(1, len(t)):
                 o, r = vocab.get(t[:k]), vocab.get(t[k:])
                 if o is not None and r is not None:
@@ -445,6 +453,8 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             recut |= (_isin(codes_c, np.unique(np.array(join_codes, np.int64))) & c_valid).any(axis=1)
         if legal_codes:
             recut |= (_isin(codes_c, np.unique(np.array(legal_codes, np.int64))) & c_valid).any(axis=1)
+        if glued_codes:
+            recut |= (_isin(codes_c, np.unique(np.array(glued_codes, np.int64))) & c_valid).any(axis=1)
         QL = np.where(q_valid, q_listed[np.maximum(QT, 0)], -1)
         has_ql = (QL >= 0) & q_valid
         recut |= (_isin(nm[:, None] * V + QL, ix.legal_codes) & has_ql).any(axis=1)

@@ -58,6 +58,8 @@ LISTED = [
     _company("ofac-sdn:29857", "EMMA LLC", countries=("SY",)),
     _company("ofac-sdn:24430", "11420 CORP.", countries=("US",)),
     _company("ofac-sdn:17827", "SIGMA TECH COMPANY"),
+    _company("ofac-sdn:22812", "HIZBUL MUJAHIDEEN", "HM"),  # a.k.a. 'HM', not flagged weak by the list
+    _company("ofac-sdn:28317", "HONGYUAN MARINE CO LTD", "HONGYUAN MARINE CO LTD HONG UNION"),
     _company("ofac-sdn:12846", "HAMSHO INTERNATIONAL GROUP", countries=("SY",)),
     _company("ofac-sdn:10389", "MIZAN MACHINE MANUFACTURING GROUP", countries=("IR",)),
     _company("ofac-sdn:8375", "IRAQI FREIGHT SERVICES LIMITED", countries=("IQ",)),
@@ -100,6 +102,12 @@ LISTED = [
     _company("opensanctions:NK-JHPNnHtU6jdXneUJKAFo2D", "Alpha LLC", countries=("RU",)),
     _company("opensanctions:NK-BDNACUmoS9oJmgjX3qwS9H", "LIMITED LIABILITY COMPANY MORGAN", countries=("RU",)),
     _person("ofac-sdn:26787", "Juan Carlos CRUZ OVALLE", Alias(name="CRUZ OVALLE, Juan Carlos", kind="listed")),
+    _person("ofac-sdn:16480", "Abu Sufian Ibrahim Ahmed Hamuda Bin QUMU",
+            Alias(name="QUMU, Abu Sufian Ibrahim Ahmed Hamuda Bin", kind="listed")),
+    _person("ofac-sdn:17907", "Jose Vicente PENA PACHECO", Alias(name="PENA PACHECO, Jose Vicente", kind="listed")),
+    _person("ofac-sdn:31252", "Alexander Petrovich KALASHNIKOV",
+            Alias(name="KALASHNIKOV, Alexander Petrovich", kind="listed")),
+    _person("opensanctions:NK-FtU6vCRpB6Jy2akEJvkfA4", "GOLOVCHENKO Andrei"),  # its Latin name only
     _person("ofac-sdn:18957", "Jose Luis RUELAS TORRES", Alias(name="RUELAS TORRES, Jose Luis", kind="listed"),
             countries=("MX",), dates=("1953-09-10",)),
     _person("ofac-sdn:11288", "Yu Liang PAO", Alias(name="PAO, Yu Liang", kind="listed")),
@@ -369,6 +377,31 @@ def test_a_word_splits_only_into_two_words_standing_in_its_order() -> None:
     assert align(["argumentjsc"], ["argument"], one, (), ("jsc",))[1] == ["argument"]  # a legal form glued on
 
 
+def test_a_legal_word_glued_to_the_word_before_a_legal_form_is_cut_off(quality: Service) -> None:
+    from screening.scoring import align
+
+    one = lambda t: 1.0  # noqa: E731
+    hit = top(quality, "HONGYUAN MARINECO LTD")  # OFAC SDN 28317 HONGYUAN MARINE CO LTD, "Co" run into "Marine"
+    assert hit.entity_id == "ofac-sdn:28317" and hit.score >= 0.95, hit.explanation
+    assert pair(hit, "marine", "marine") == 1.0
+    # only the last word before this side's own legal form, and only against a name with a legal form:
+    # "Petco", "Monaco" are words of their own
+    assert align(["petco"], ["pet"], one, ("llc",), ("llc",))[1] == ["petco"]
+    assert align(["acme", "monaco"], ["acme", "mona"], one, (), ("llc",))[1] == ["acme", "monaco"]
+    assert align(["acme", "monaco"], ["acme", "mona"], one, ("llc",), ())[1] == ["acme", "monaco"]
+    assert align(["acme", "monaco"], ["acme", "mona"], one, ("llc",), ("llc",))[1] == ["acme", "mona"]
+
+
+def test_words_written_apart_join_when_the_other_side_has_more_of_the_joined_word() -> None:
+    from screening.scoring import align
+
+    one = lambda t: 1.0  # noqa: E731
+    # OFAC SDN 6915 ABDULLAH, Abdullah Ahmed: the query has one "abdullah" of its two, the other written apart
+    assert align(["abdullah", "ahmed", "abd", "ullah"], ["abdullah", "ahmed", "abdullah"], one)[1] == [
+        "abdullah", "ahmed", "abdullah"]
+    assert align(["abdullah", "abd", "ullah"], ["abdullah"], one)[1] == ["abdullah", "abd", "ullah"]
+
+
 def test_two_words_in_another_order_are_not_one_name_split(quality: Service) -> None:
     assert top(quality, "Viktor Ivanov").entity_id == "ofac-sdn:16690"
     loose = screen(quality, "Tor Vik", threshold=0.0).hits
@@ -579,6 +612,16 @@ def test_weak_alias_alone_does_not_alert_on_a_looser_match(quality: Service, que
     assert screen(quality, query).status == "clear"
 
 
+@pytest.mark.parametrize("query", ["H&M", "HM", "H.M."])
+def test_a_two_letter_alias_is_weak_whatever_its_list_says(quality: Service, query: str) -> None:
+    # OFAC SDN 22812 gives HIZBUL MUJAHIDEEN the a.k.a. "HM" without marking it weak; two letters name many firms
+    assert screen(quality, query).status == "clear", hits_of(screen(quality, query))
+    hit = top(quality, "Hizbul Mujahideen")
+    assert hit.entity_id == "ofac-sdn:22812" and hit.explanation["weak_alias"] is False
+    near = [h for h in screen(quality, query, threshold=0.0).hits if h.entity_id == "ofac-sdn:22812"]
+    assert all(h.explanation["weak_alias"] for h in near if h.matched_name == "HM")
+
+
 def test_a_strong_name_would_have_matched_the_same_variant(quality: Service) -> None:
     # the same one-letter variant against a strong listed name alerts, so it is the weak rule that holds "Abu Aly" back
     hit = top(quality, "Dokka Umarof")
@@ -687,6 +730,39 @@ def test_a_persons_first_and_last_name_is_the_usual_short_form_not_weak_evidence
     middle = next(h for h in loose if h.entity_id == "ofac-sdn:18957")
     assert "common parts of a longer person's name" in reasons(middle)
     assert middle.score < hit.score
+
+
+def test_a_short_form_with_a_rare_part_costs_at_most_the_parts_it_kept(quality: Service) -> None:
+    # OFAC SDN 16480 QUMU, Abu Sufian Ibrahim Ahmed Hamuda Bin: the first and last parts, five left out; "Qumu" is
+    # a name few people bear, so the five cost no more than the two kept ones weigh
+    hit = top(quality, "Abu QUMU")
+    assert hit.entity_id == "ofac-sdn:16480", hits_of(screen(quality, "Abu QUMU"))
+    assert hit.explanation["unmatched_name_tokens"] == ["sufian", "ibrahim", "ahmed", "hamuda", "bin"]
+    assert hit.score < top(quality, "Abu Sufian QUMU").score
+    # two parts many people bear, shortened the same way, get no such cap: "Jose Torres" (first and last of
+    # Jose Luis RUELAS TORRES) pays for both left-out names
+    f = top(quality, "Jose Torres").explanation["features"]
+    assert f["name_extra_weight"] > f["matched_weight"] and f["token_score"] < 1 / 1.12 - 0.01, f
+
+
+def test_a_person_matched_on_given_names_only_is_weak_evidence(quality: Service) -> None:
+    from screening.matcher import surnames
+
+    # OFAC SDN 17907 PENA PACHECO, Jose Vicente: the list marks the surnames, "Jose Vicente" matches neither
+    assert surnames("Jose Vicente PENA PACHECO") == surnames("PENA PACHECO, Jose Vicente") == {"pena", "pacheco"}
+    assert surnames("KIM SONG CHOL") == frozenset()  # a name in one case marks no surname
+    full = top(quality, "Jose Vicente Pena Pacheco")
+    given = next(h for h in screen(quality, "Jose Vicente", threshold=0.0).hits if h.entity_id == "ofac-sdn:17907")
+    assert "no surname of the listed person matched" in reasons(given)
+    assert given.score < THRESHOLD
+    assert "no surname of the listed person matched" not in reasons(full)
+    # a surname the query writes as two words is still matched (OFAC SDN 31252 KALASHNIKOV, Alexander Petrovich)
+    kal = top(quality, "Alexander Petrovich KAL ASHNIKOV")
+    assert kal.entity_id == "ofac-sdn:31252" and "no surname of the listed person matched" not in reasons(kal)
+    # ...and so is one run into the given name, in another script (the OpenSanctions export's Russian alias)
+    run = next(h for h in screen(quality, "ГОЛОВЧЕНКОАНДРЕЙ Николаевич", threshold=0.0).hits
+               if h.entity_id == "opensanctions:NK-FtU6vCRpB6Jy2akEJvkfA4")
+    assert "no surname of the listed person matched" not in reasons(run), run.explanation
 
 
 @pytest.mark.parametrize(("query", "feminine", "entity_id"), [

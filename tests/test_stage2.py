@@ -328,3 +328,20 @@ def test_a_patronymic_costs_only_against_a_name_that_records_one() -> None:
     want = [compare(q, forms[i], weight, Params(), kind="person") for i in range(2)]
     assert got.tolist() == [w.score for w in want]
     assert want[0].token_score == 1.0 > want[1].token_score
+
+
+def test_the_names_holding_every_query_word_are_candidates(real: Watchlist) -> None:
+    # "Muhammad AL-RAWI" for OFAC SDN 26715 Muhammad Abd-al-Qadir Mutni Assaf AL-RAWI: a short form of a long name
+    # ranks below the shorter al-Rawi names on n-grams (Amin Muhammad AL-RAWI...); the five names holding all three
+    # words are candidates all the same
+    m = Matcher(real)
+    q = QueryForm(name_form("Muhammad AL-RAWI"), raw="Muhammad AL-RAWI")
+    target = next(j for j, d in enumerate(real.display) if d == "Muhammad Abd-al-Qadir Mutni Assaf AL-RAWI")
+    every = m.all_words(q.form)
+    assert every is not None and target in every.tolist() and len(every) <= m.options.all_words_max
+    assert target in m.candidates([q])[0].tolist()
+    hits = m.match([q], threshold=0.8, limit=10)[0]
+    assert any(real.entity_ids[h.entity] == "ofac-sdn:26715" for h in hits)
+    # words many names hold are no such evidence: none are added
+    assert Matcher(real, replace(m.options, all_words_max=2)).all_words(q.form) is None
+    assert m.all_words(name_form("Muhammad")) is None  # one word: the n-grams find it
