@@ -30,7 +30,9 @@ def big_csv(path: Path, rows: int = ROWS) -> Path:
         w = csv.writer(f)
         w.writerow(["id", "name"])
         for i in range(rows):
-            w.writerow([i, f"{names[i % 5]} {i % 97}"])
+            # every name distinct: each chunk has names for the pool to screen (with a few hundred distinct names
+            # the first chunk held them all, and the file was done before the test could see the pool at work)
+            w.writerow([i, f"{names[i % 5]} {i}"])
     return path
 
 
