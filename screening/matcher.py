@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from . import kernel, ngrams, scripts, stage2
 from .normalise import NameForm, name_form, skeleton
 from .scoring import MAX_LIFT, NameScore, Params, compare, script_similarity, token_similarity
-from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist
+from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist, name_script_of
 
 PERSON = TYPE_CODES["person"]
 _NONE = np.empty(0, np.int32)
@@ -159,8 +159,7 @@ def people_by_script(wl: Watchlist) -> dict[str, list[tuple[list[list[str]], lis
     entity_type, group, display, core = wl.entity_type_list, wl.entity_group_list, wl.display, wl.core
     for j, e in enumerate(wl.name_entity_list):
         if entity_type[e] == PERSON:
-            shown = display[j]
-            s = "" if shown.isascii() else scripts.script_of(shown)  # as Watchlist.form reads a name's script
+            s = name_script_of(display[j])
             by_group.setdefault(group[e], {}).setdefault(s, []).append(core[j].split())
     out: dict[str, list[tuple[list[list[str]], list[list[str]]]]] = {}
     for names in by_group.values():

@@ -242,6 +242,11 @@ class TokenWeights:
         return w
 
 
+def name_script_of(display: str) -> str:
+    """The script a listed name is compared in on its keys, read off its display form ("" for Latin letters)."""
+    return "" if display.isascii() else scripts.script_of(display)
+
+
 class Watchlist:
     """A loaded artifact: metadata, entity records (decoded lazily) and the matcher's arrays."""
 
@@ -367,8 +372,7 @@ class Watchlist:
         if f is None:
             core, full = self.core[j], self.full[j]
             legal = tuple(full[len(core) + 1 :].split()) if len(full) > len(core) else ()
-            display = self.display[j]
-            script = "" if display.isascii() else scripts.script_of(display)  # compared on its keys
+            script = name_script_of(self.display[j])  # compared on its keys
             f = NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal, abjad=script in scripts.ABJADS,
                          script=script)
             if len(self._forms) < 500_000:
@@ -391,7 +395,7 @@ class Watchlist:
     @cached_property
     def name_script(self) -> np.ndarray:
         """Whether each name is written in a script of its own (`form(j).script` is not ""), as a bool array."""
-        return np.array([not d.isascii() and scripts.script_of(d) != "" for d in self.display.to_list()], bool)
+        return np.array([name_script_of(d) != "" for d in self.display.to_list()], bool)
 
     # What answering a query reads, decoded on first use: warm() decodes it all at once, before a server or a pool
     # worker takes its first request (group_members alone is 40-90 ms on the full list set).
