@@ -15,6 +15,9 @@ threshold and over the threshold range:
   * native script: every non-Latin listed name (UN original-script names, OpenSanctions Cyrillic
     aliases...) as a query against the same lists with every non-Latin name removed, so it must
     find its entity through a Latin name; recall and top-1 per script;
+  * cross-authority: every Latin name the UK list gives a listing whose "UN Ref" the linker accepted, as a
+    query against the lists without the UK's, so it must find the UN's listing by name alone; recall over
+    every name and over the names written differently from every name the UN gives;
   * per entity kind: dev recall by the expected entity's type, false alerts by negative kind;
   * probes: names that must find (Hezbollah -> HIZBALLAH) or stay clear (Maria Garcia...);
   * nomenklatura logic-v2 side by side (optional: `pip install nomenklatura`), scoring our top-20
@@ -112,6 +115,36 @@ def latin_watchlist(wl: Watchlist) -> tuple[Path, list[tuple[str, str, str, str]
         ents.append(e)
     if not target.exists():
         compile_watchlist(ents, target, watchlist_id="latin-only", sources=[SourceInfo(**s) for s in wl.header["sources"]])
+    return target, queries
+
+
+def cross_authority(wl: Watchlist) -> tuple[Path, list[tuple[str, str, bool]]]:
+    """The lists without the UK's, and the UK's names of every UK listing whose "UN Ref" the linker accepted.
+
+    Each name is a query that must find the referenced UN listing by name alone (its own UK listing is gone):
+    (query, UN entity id, whether the name is written differently from every name the UN listing gives).
+    """
+    from screening.watchlist import SourceInfo, compile_watchlist
+
+    target = OUT / f"no-uk-{wl.version}.wl"
+    group = wl.entity_group_list
+    ents, queries = [], []
+    for i in range(wl.n_entities):
+        e = wl.entity(i)
+        if e.source != "uk":
+            ents.append(e)
+            continue
+        for ref in e.same_as:
+            j = wl.index_of(ref)
+            if j is None or group[j] != group[i] or not ref.startswith("un-sc:"):
+                continue  # the UN listing is absent, or the linker refused the reference
+            un = wl.entity(j)
+            theirs = {" ".join(sorted(name_form(n).full.split())) for n in [un.name, *(a.name for a in un.aliases)]}
+            for n in dict.fromkeys([e.name, *(a.name for a in e.aliases if not (a.script and a.script != "Latn"))]):
+                queries.append((n, ref, " ".join(sorted(name_form(n).full.split())) not in theirs))
+    if not target.exists():
+        compile_watchlist(ents, target, watchlist_id="no-uk",
+                          sources=[SourceInfo(**s) for s in wl.header["sources"] if s["source"] != "uk"])
     return target, queries
 
 
@@ -311,6 +344,14 @@ def main(argv: list[str] | None = None) -> int:
     script_hits = lours.run([Query(name=q) for q, _, _, _ in script_q])
     script_ok = [{eid} for _, _, eid, _ in script_q]
 
+    # --- the UK's names for the UN's listings, against the lists without the UK's
+    xa_path, xa_q = cross_authority(wl)
+    xsvc = Service(Settings.from_env(watchlist=xa_path))
+    xours = Ours(xsvc, min(THRESHOLDS[0], t))
+    xa_hits = xours.run([Query(name=q) for q, _, _ in xa_q])
+    xa_ok = [{ref} for _, ref, _ in xa_q]
+    xa_differs = [i for i, (_, _, d) in enumerate(xa_q) if d]
+
     # --- the report at the default threshold
     rep(f"\n== at the default threshold {t} ==")
     rep(f"{'set':<28} {'n':>7} {'recall':>8} {'top-1':>8} {'FA/1000':>8} {'FA':>5}")
@@ -340,6 +381,12 @@ def main(argv: list[str] | None = None) -> int:
         m = pos_metrics([script_hits[i] for i in idx], [script_ok[i] for i in idx], t)
         summary["script"][s] = {"n": len(idx), "recall": m["recall"], "top1": m["top1"]}
         rep(f"  {s:<6} n={len(idx):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
+
+    rep(f"\nthe UK's names of UN-referenced listings against the lists without the UK's, at {t}:")
+    for label, idx in (("every name", list(range(len(xa_q)))), ("written differently", xa_differs)):
+        m = pos_metrics([xa_hits[i] for i in idx], [xa_ok[i] for i in idx], t)
+        summary[f"cross-authority {label}"] = {"n": len(idx), "recall": m["recall"], "top1": m["top1"]}
+        rep(f"  {label:<20} n={len(idx):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
 
     rep(f"\nper entity kind (dev, all), at {t}:")
     etype = {}
@@ -437,6 +484,11 @@ def main(argv: list[str] | None = None) -> int:
             for s, idx in sorted(by_script.items(), key=lambda x: -len(x[1])):
                 m = pos_metrics([nk_s[i] for i in idx], [script_ok[i] for i in idx], YENTE_THRESHOLD)
                 rep(f"{'script ' + s:<28} {'logic-v2 @0.7':<22} {pct(m['recall']):>8} {pct(m['top1']):>8}")
+            xq = [Query(name=q) for q, _, _ in xa_q]
+            nk_x = nomenklatura_scores(xsvc, xq, xours.run(xq, threshold=0.0))
+            for label, idx in (("every name", list(range(len(xa_q)))), ("written differently", xa_differs)):
+                m = pos_metrics([nk_x[i] for i in idx], [xa_ok[i] for i in idx], YENTE_THRESHOLD)
+                rep(f"{'UK names, ' + label:<28} {'logic-v2 @0.7':<22} {pct(m['recall']):>8} {pct(m['top1']):>8}")
 
     if args.errors:
         n = args.errors
@@ -468,6 +520,12 @@ def main(argv: list[str] | None = None) -> int:
             q, s, eid, _ = script_q[i]
             rep(f"  [{s}] {q!r} ({name_form(q).full!r}) -> {wl.entity(wl.index_of(eid)).name!r}; "
                 f"got {[(sorted(a)[0], s2) for a, s2 in script_hits[i][:1]]}")
+
+        xmiss = [i for i in xa_differs if not pos_metrics([xa_hits[i]], [xa_ok[i]], t)["found"][0]]
+        rep(f"\ncross-authority misses (written differently): {len(xmiss)}")
+        for i in xmiss[:n]:
+            q, ref, _ = xa_q[i]
+            rep(f"  {q!r} -> {wl.entity(wl.index_of(ref)).name!r}; got {[(sorted(a)[0], s2) for a, s2 in xa_hits[i][:1]]}")
 
     rep(f"\ntotal {time.perf_counter() - started:.0f} s")
     (OUT / "accuracy.json").write_text(json.dumps(rep.data, indent=1))

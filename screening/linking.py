@@ -112,14 +112,33 @@ def _tokens(e: Entity) -> set[str]:
     return {t for a in e.all_names() if not a.weak for t in name_form(a.name).tokens if len(t) > 2}
 
 
-def reference_plausible(a: Entity, b: Entity) -> bool:
+COMMON_SHARE = 0.005  # a name word in more than this share of the listings (and 20 of them) is no evidence
+
+
+def common_words(ents: Sequence[Entity]) -> frozenset[str]:
+    """The name words that many listings share ("bank", "korea", "trading"): sharing one proves nothing."""
+    df = Counter(t for e in ents for t in _tokens(e))
+    cut = max(20, COMMON_SHARE * len(ents))
+    return frozenset(t for t, n in df.items() if n > cut)
+
+
+def _same_words(a: Entity, b: Entity) -> bool:
+    """A strong name of each with the same words, in any order ("Chol U YU" / "YU CHOL U")."""
+    def keys(e: Entity) -> set[tuple[str, ...]]:
+        return {tuple(sorted(f.tokens)) for x in e.all_names() if not x.weak and (f := name_form(x.name)).tokens}
+
+    return bool(keys(a) & keys(b))
+
+
+def reference_plausible(a: Entity, b: Entity, common: frozenset[str] = frozenset()) -> bool:
     """A list's reference to another list's record, checked against the data: lists also cite related
     parties ("Subordinated to ... UN Ref KPe.035"), and a stale reference names someone else. Refused when
-    the two differ in type, their full dates of birth all differ, or they share no name word and no
-    identifier."""
+    the two differ in type, their full dates of birth all differ, or they share no name, no name word but
+    `common` ones, and no identifier: the UK's KOREA DAESONG BANK cites the UN's KPe.023, which is DAEDONG
+    CREDIT BANK; "bank" is all they share."""
     if a.type != b.type or dates_agree(a, b) is False:
         return False
-    if _tokens(a) & _tokens(b):
+    if (_tokens(a) & _tokens(b)) - common or _same_words(a, b):
         return True
     return bool({i.value for i in a.identifiers} & {i.value for i in b.identifiers})
 
@@ -186,6 +205,7 @@ def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
 
     name_pairs = list(_candidates_by_name(ents)) if "name" in rules or "listed" in rules else []
     if "listed" in rules:
+        common = common_words(ents)
         by_name: dict[int, set[int]] = {}
         for i, j in name_pairs:
             by_name.setdefault(i, set()).add(j)
@@ -198,7 +218,7 @@ def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
                 links.unresolved += not found
                 for j in found:
                     elsewhere = any(ents[k].source == ents[j].source and k != j for k in by_name.get(i, ()))
-                    if elsewhere or not reference_plausible(e, ents[j]):
+                    if elsewhere or not reference_plausible(e, ents[j], common):
                         links.refused += 1
                         links.refused_pairs.append((e.entity_id, ents[j].entity_id))
                         continue

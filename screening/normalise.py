@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from anyascii import anyascii
@@ -84,6 +84,55 @@ def _rewrite(text: str) -> str:
 def _prenormalise(text: str) -> str:
     text = _CO.sub("company", unicodedata.normalize("NFKC", text).translate(_DELETE))
     return _rewrite(normalize_name(text) or "")
+
+
+# A bracketed word that spells the name's own words: "KOREA MINING DEVELOPMENT TRADING CORPORATION (KOMID)".
+_BRACKETED = re.compile(r"\s*[(\[]\s*([^\W\d_][\w&.\-]{1,15})\s*[)\]]")
+_ALPHABETS = ("LATIN", "CYRILLIC", "GREEK")
+_SKIPPABLE = frozenset({"of", "and", "the", "for", "de", "la", "du", "des", "al", "el", "in", "on", "&"})
+
+
+def _spells(acronym: str, words: list[str]) -> bool:
+    """Whether `acronym` is the beginnings of two or more consecutive `words`, in order ("komid": KOrea MIning
+    Development), small words such as "of" and "al" skipped or used."""
+
+    @cache
+    def rest(i: int, k: int, used: int) -> bool:
+        if i == len(acronym):
+            return used >= 2
+        if k >= len(words):
+            return False
+        w = words[k]
+        if w in _SKIPPABLE and rest(i, k + 1, used):
+            return True
+        return any(w[:n] == acronym[i : i + n] and rest(i + n, k + 1, used + 1)
+                   for n in range(1, min(len(w), len(acronym) - i) + 1))
+
+    return any(rest(0, start, 0) for start in range(len(words) - 1))
+
+
+def own_acronyms(text: str) -> tuple[str, list[str]]:
+    """`text` without the bracketed acronyms of its own words, and those acronyms as written.
+
+    "ISLAMIC REVOLUTIONARY GUARD CORPS (IRGC)" -> ("ISLAMIC REVOLUTIONARY GUARD CORPS", ["IRGC"]): the acronym
+    says again what the words say, so neither side of a comparison should count it as a word the other lacks.
+    Brackets holding anything else ("(Hong Kong)", "(RGB) Ltd" is kept as words) are left alone."""
+    found: list[str] = []
+    out, pos = [], 0
+    for m in _BRACKETED.finditer(text):
+        if not all(c in "&.-" or unicodedata.name(c, "").startswith(_ALPHABETS) for c in m.group(1)):
+            continue  # an original-script name in brackets ("Jin Tiesan (金铁三)") is a name of its own
+        acronym = to_ascii(m.group(1)).replace(" ", "")
+        before = to_ascii(text[: m.start()]).split()[-12:]
+        if len(acronym) >= 2 and _spells(acronym, before):
+            out.append(text[pos : m.start()])
+            pos = m.end()
+            found.append(m.group(1))
+    if not found:
+        return text, []
+    out.append(text[pos:])
+    stripped = " ".join("".join(out).split())
+    return (stripped, found) if stripped else (text, [])
 
 
 def normalise(text: str) -> str:
@@ -170,7 +219,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
     """
     script = scripts.script_of(text)
     abjad = script in scripts.ABJADS
-    text = scripts.prepare(text)
+    text = own_acronyms(scripts.prepare(text))[0]
     if person:
         core = to_ascii(_LETTER_RUN.sub(_join_letters, normalize_name(
             unicodedata.normalize("NFKC", text).translate(_DELETE)) or ""))

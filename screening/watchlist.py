@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from scipy.sparse import csr_matrix
 
 from . import artifact, keyindex, linking, ngrams, scripts, stage2
 from .errors import WatchlistError
-from .model import TYPE_CODES, Entity
-from .normalise import NameForm, name_form
+from .model import TYPE_CODES, Alias, Entity
+from .normalise import NameForm, name_form, own_acronyms
 
 # Any change to the normaliser's code or tables changes every compiled name: fold it into the version.
 NORMALISER_VERSION = "n-" + hashlib.sha256(
@@ -69,6 +70,28 @@ def entity_hash(e: Entity) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+def with_acronyms(names: list[Alias]) -> list[tuple[Alias, str]]:
+    """`names`, each with the text it is shown as, and after them the two other forms of a name that carries a
+    bracketed acronym of its own words.
+
+    The normaliser drops "(KOMID)" from "KOREA MINING DEVELOPMENT TRADING CORPORATION (KOMID)" on both sides (it
+    repeats the words). Kept beside it: the name with the acronym as a word, for queries that write it unbracketed
+    or whose reordered words no longer spell it ("RELIEF GLOBAL FOUNDATION (GRF)"), shown as listed; and the
+    acronym alone, weak: "HTC" or "MMT" names a thousand firms, so it alerts only as a near-exact match of four
+    letters or more (matcher.weak_alias)."""
+    out = [(n, n.name) for n in names]
+    for n in names:
+        stripped, found = own_acronyms(n.name)
+        if not found:
+            continue
+        words = n.name
+        for a in found:
+            words = re.sub(r"[(\[]\s*" + re.escape(a) + r"\s*[)\]]", " " + a + " ", words, count=1)
+        out.append((Alias(name=" ".join(words.split()), kind="aka", weak=n.weak, script=n.script), n.name))
+        out += [(Alias(name=a, kind="acronym", weak=True), a) for a in found]
+    return out
+
+
 def compile_watchlist(
     entities: Iterable[Entity], path: Path, *, watchlist_id: str, sources: list[SourceInfo],
     entity_list: dict[str, str] | None = None,
@@ -100,7 +123,7 @@ def compile_watchlist(
         # One copy per token multiset: "PUTIN, Vladimir" and "Vladimir PUTIN" score the same.
         best: dict[tuple[tuple[str, ...], tuple[str, ...]], int] = {}  # (sorted tokens, legal) -> position
         tokens: set[str] = set()
-        for alias in e.all_names():
+        for alias, shown in with_acronyms(e.all_names()):
             form = name_form(alias.name, person=e.type == "person")
             if not form.full:
                 continue
@@ -112,12 +135,12 @@ def compile_watchlist(
                 j = best[key]
                 if flags[j] & WEAK and not alias.weak:
                     flags[j] = flag
-                    display[j] = alias.name
+                    display[j] = shown
                 continue
             best[key] = len(full)
             name_entity.append(i)
             flags.append(flag)
-            display.append(" ".join(alias.name.split()))
+            display.append(" ".join(shown.split()))
             full.append(form.full)
             core.append(form.core)
         df.update(tokens)
