@@ -148,6 +148,12 @@ def cross_authority(wl: Watchlist) -> tuple[Path, list[tuple[str, str, bool]]]:
     return target, queries
 
 
+def initialled(persons: list[dict[str, str]]) -> list[str]:
+    """Each person of two names or more with the first as its initial: "John Smith" -> "J. Smith"."""
+    return [p[0][0].upper() + ". " + " ".join(p[1:]) for r in persons
+            if len(p := r["full_name"].split()) >= 2 and p[0][:1].isalpha()]
+
+
 def _script(text: str) -> str:
     from screening.sources.un import guess_script
 
@@ -327,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     tq = time.perf_counter()
     gleif_hits = ours.run([Query(name=r["legal_name"], country=r["country"] or None) for r in gleif])
     persons_hits = ours.run([Query(name=r["full_name"]) for r in persons])
+    # the same people with the given name as an initial ("J. Smith"), as files often write them
+    initials_hits = ours.run([Query(name=q) for q in initialled(persons)])
     rep(f"clean: {len(gleif) + len(persons)} queries in {time.perf_counter() - tq:.1f} s")
 
     # --- native script against the Latin-only lists
@@ -367,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, name, hits in (("GLEIF legal names", "GLEIF legal names", gleif_hits),
                             ("GLEIF unseen half", "  its half never fitted on", gleif_unseen),
                             ("persons_us", "persons_us", persons_hits),
-                            ("persons_us unseen half", "  its half never fitted on", persons_unseen)):
+                            ("persons_us unseen half", "  its half never fitted on", persons_unseen),
+                            ("persons_us as J. Smith", "persons_us as 'J. Smith'", initials_hits)):
         fa, nfa = fa_rate(hits, t)
         summary[key] = {"n": len(hits), "fa_per_1000": fa}
         rep(f"{name:<28} {len(hits):>9} {'':>8} {'':>8} {fa:>8.1f} {nfa:>5}")

@@ -501,16 +501,25 @@ Variants = Callable[[str], frozenset[tuple[str, str]]]  # script -> pairs of key
 VARIANT = 0.85  # a word and another form the lists give the same name part in (Mykola / Nikolai)
 
 
+INITIAL = 0.6  # a person's initial against the name it begins: evidence, but much less than the name
+
+
+def _initial(a: str, b: str) -> bool:
+    """`a` is an initial that `b` begins (align's `initials`)."""
+    return len(a) == 1 and len(b) > 1 and b[0] == a
+
+
 def align(
     q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = (),
-    abjad: bool = False, script: str = "", variants: frozenset[tuple[str, str]] = frozenset(),
+    abjad: bool = False, script: str = "", variants: frozenset[tuple[str, str]] = frozenset(), initials: bool = False,
 ) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
     """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
 
     A legal form glued to a word ("jscargument") is split off and dropped. A name written in a
     script compared on keys (`script`, or `abjad` for Arabic) also pairs words by their keys
     (script_similarity) and by `variants` (pairs of keys the lists give one name part in), and joins
-    words whose joined key is a word of the other side.
+    words whose joined key is a word of the other side. With `initials` (a person's name), a query's
+    one-letter word pairs with a listed word it begins, at INITIAL ("A. Khamenei" / Ali Husseini KHAMENEI).
     """
     if abjad and not script:
         script = "Arab"
@@ -537,6 +546,8 @@ def align(
             if a != b and (han or script == "Arab" and _ends_apart(a, b)):
                 continue  # two names, not two spellings of one (_ends_apart), by any similarity
             s = 1.0 if a == b else token_similarity(a, b, weight)
+            if initials and s < INITIAL and _initial(a, b):
+                s = INITIAL
             if script and s < 0.95:
                 s = max(s, script_similarity(a, b, script))
                 if s < VARIANT and variants and (scripts.key(a, script), scripts.key(b, script)) in variants:
@@ -871,7 +882,12 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     person = kind == "person"
     script = q.script or c.script
     pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad, script=script,
-                          variants=variants(script) if variants is not None and script in scripts.KEYED else frozenset())
+                          variants=variants(script) if variants is not None and script in scripts.KEYED else frozenset(),
+                          initials=person)
+    if person and any(_initial(qt[i], ct[j]) for i, j, _ in pairs) and all(
+            qt[i] in NAME_PRIOR for i, j, _ in pairs if not _initial(qt[i], ct[j])):
+        # an initial is evidence only beside a name part few people bear: "A. Khamenei", not "J. Liu"
+        pairs = [p for p in pairs if not _initial(qt[p[0]], ct[p[1]])]
     if not pairs:
         return _Aligned(pairs, qt, ct, qt, ct, 0.0)
     matched = total = 0.0

@@ -1,0 +1,82 @@
+"""A person's initial in a query ("A. Khamenei") is evidence for the given name it begins, much weaker than the
+name itself; it never makes a name of an organisation or another initial match. Listed names as OFAC SDN writes
+them (Ali Husseini KHAMENEI, SDN 16980; Mojtaba KHAMENEI; PUTIN, Vladimir Vladimirovich)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screening import stage2
+from screening.config import Settings
+from screening.model import Entity
+from screening.normalise import name_form
+from screening.scoring import INITIAL, Params, align, compare
+from screening.service import Query, Service
+from screening.watchlist import SourceInfo, Watchlist, compile_watchlist
+
+THRESHOLD = 0.8
+LISTED = [
+    Entity(entity_id="ofac-sdn:16980", source="ofac-sdn", type="person", name="Ali Husseini KHAMENEI"),
+    Entity(entity_id="ofac-sdn:27000", source="ofac-sdn", type="person", name="Mojtaba KHAMENEI"),
+    Entity(entity_id="ofac-sdn:35096", source="ofac-sdn", type="person", name="PUTIN, Vladimir Vladimirovich"),
+    Entity(entity_id="test:alpha", source="test", type="company", name="ALPHA KHAMENEI TRADING"),
+    Entity(entity_id="ofac-sdn:99001", source="ofac-sdn", type="person", name="Jhon LIU"),
+]
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Service:
+    path: Path = tmp_path_factory.mktemp("initials") / "initials.wl"
+    compile_watchlist(LISTED, path, watchlist_id="initials",
+                      sources=[SourceInfo(source="test", format="entities", entities=len(LISTED))])
+    return Service(Settings(watchlist=path, reload_interval=0), Watchlist(path))
+
+
+def _hits(service: Service, name: str, threshold: float = THRESHOLD) -> list[tuple[str, float]]:
+    result = service.screen([Query(name=name)], threshold=threshold, limit=5).results[0]
+    return [(h.entity_id, h.score) for h in result.hits]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("A. Khamenei", "ofac-sdn:16980"),
+    ("Ali H. Khamenei", "ofac-sdn:16980"),
+    ("M. Khamenei", "ofac-sdn:27000"),
+    ("V. Putin", "ofac-sdn:35096"),
+])
+def test_an_initial_finds_the_name_it_begins(service: Service, query: str, expected: str) -> None:
+    hits = _hits(service, query)
+    assert hits and hits[0][0] == expected, (query, hits)
+
+
+def test_an_initial_is_weaker_than_the_name(service: Service) -> None:
+    initial = dict(_hits(service, "A. Khamenei", 0.5))["ofac-sdn:16980"]
+    full = dict(_hits(service, "Ali Khamenei", 0.5))["ofac-sdn:16980"]
+    assert initial < full
+
+
+@pytest.mark.parametrize("query", ["B. Khamenei", "X. Putin", "J. Liu"])  # Liu: a name part many people bear
+def test_another_initial_stays_clear(service: Service, query: str) -> None:
+    assert _hits(service, query) == []
+
+
+def test_only_a_persons_name_reads_an_initial() -> None:
+    q, c = name_form("A Khamenei Trading").tokens, name_form("ALPHA KHAMENEI TRADING").tokens
+    weight = lambda t: 1.0  # noqa: E731
+    assert (0, 0, INITIAL) in align(list(q), list(c), weight, initials=True)[0]
+    assert all(i != 0 for i, _, _ in align(list(q), list(c), weight)[0])
+
+
+def test_the_array_program_scores_initials_as_the_twin() -> None:
+    listed = ["ali husseini khamenei", "mojtaba khamenei", "alpha khamenei trading"]
+    forms = {i: name_form(n) for i, n in enumerate(listed)}
+    ix = stage2.Index(listed, listed, lambda t: 0.8, forms.__getitem__)
+    qs = [name_form(n, person=True) for n in ("A. Khamenei", "M Khamenei", "A Khamenei", "Ali Khamenei")]
+    pf, pn = np.repeat(np.arange(len(qs)), len(listed)), np.tile(np.arange(len(listed)), len(qs))
+    kinds = np.array([0, 0, 1] * len(qs))
+    got = stage2.score_pairs(ix, qs, pf, pn, kinds, Params(), floor=0.0, twin_below=0)
+    want = [compare(qs[f], forms[n], lambda t: 0.8, Params(), kind="person" if k == 0 else "company").score
+            for f, n, k in zip(pf, pn, kinds, strict=True)]
+    assert np.abs(got - np.array(want)).max() <= 1e-9
