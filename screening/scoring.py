@@ -356,12 +356,25 @@ def _ends_apart(a: str, b: str) -> bool:
     return ia != ib and (b if ia else a)[-1] not in "aeiouwy"
 
 
+READING = 0.9  # the most a word scores through another reading of its letters (scripts.readings)
+
+
 @lru_cache(maxsize=1 << 18)
 def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
     spelling, on their consonant skeletons. The abjad writes no short vowels, so the same
     skeleton is as close as the two can be: "tkryty" / "tikriti" 0.95; a short skeleton says less
-    ("ywsf" / "yusuf": "Ysf" 0.95, "lym" / "aleem": "lm" 0.75); one consonant apart 0.75."""
+    ("ywsf" / "yusuf": "Ysf" 0.95, "lym" / "aleem": "lm" 0.75); one consonant apart 0.75. Arabic words are
+    also compared in their other readings (scripts.readings: "shrawy" / "sahraoui", "thna" / "sana"), up to
+    READING."""
+    s = _abjad_similarity(a, b, script)
+    if s < READING and script == "Arab":
+        for x, y in [*((r, b) for r in scripts.readings(a)), *((a, r) for r in scripts.readings(b))]:
+            s = max(s, min(READING, _abjad_similarity(x, y, script)))
+    return s
+
+
+def _abjad_similarity(a: str, b: str, script: str) -> float:
     sa, sb = scripts.key(a, script), scripts.key(b, script)
     if not sa or not sb or _has_digit(a) or _has_digit(b):
         return 0.0
