@@ -144,7 +144,10 @@ def query_keys(tokens: Sequence[str], script: str) -> set[str]:
                 keys.update(scripts.key(x, script) for x in (t[:at], t[at + 2 :], t[:at] + t[at + 2 :]))
     plain = [t for t in tokens if t not in _ARTICLES]
     for n in (2, 3):
-        keys.update(scripts.key("".join(plain[i : i + n]), script) for i in range(len(plain) - n + 1))
+        joined = ["".join(plain[i : i + n]) for i in range(len(plain) - n + 1)]
+        keys.update(scripts.key(t, script) for t in joined)
+        if script == "Arab":
+            keys.update(scripts.key(r, script) for t in joined for r in scripts.readings(t))
     if script in scripts.ABJADS:  # and without a head y or w (scripts.unheaded)
         keys |= {scripts.unheaded(k) for k in keys}
     return {k for k in keys if len(k) >= KEY_MIN and not k.isdigit()}

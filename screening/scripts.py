@@ -316,17 +316,16 @@ _H_APART = re.compile("([kgstdcpz])h")
 
 @lru_cache(maxsize=1 << 16)
 def readings(token: str) -> tuple[str, ...]:
-    """Other readings of a word romanised from Arabic script (or a Latin spelling of one), where one spelling
-    stands for letters the others write otherwise: a consonant and h as two letters, not a digraph (ص+ح in
-    "shrawy", Sahraoui; ن+د+ز+ا+د+ه "khwndzadh", Akhundzada); th as s (ث in Persian, Urdu and Pashto: Sanaullah,
-    Saqib, Wassiq); dh as d (ض, ظ, ذ in many spellings: Ramadan, Dahir); a Latin spelling's article written onto
-    the word ("elsseid", "alhabbo") left out, as the Arabic script writes it apart. The keys of these are compared too."""
+    """Other readings of a word romanised from Arabic script (or a Latin spelling of one), where one
+    spelling stands for letters the others write otherwise: a consonant and h as two letters, not a
+    digraph (ص+ح in "shrawy", Sahraoui; ن+د+ز+ا+د+ه "khwndzadh", Akhundzada); dh as d (ض, ظ, ذ in many
+    spellings: Ramadan, Dahir); a Latin spelling's article written onto the word ("elsseid", "alhabbo")
+    left out, as the Arabic script writes it apart. The keys of these are compared too."""
     out = [token[2:]] if token[:2] in ("al", "el") and len(token) >= 6 else []
     if _H_APART.search(token):
         out.append(_H_APART.sub(r"\1ah", token))
-    for a, b in (("th", "s"), ("dh", "d")):
-        if a in token:
-            out.append(token.replace(a, b))
+    if "dh" in token:
+        out.append(token.replace("dh", "d"))
     return tuple(out)
 
 
