@@ -398,9 +398,10 @@ class Matcher:
         weight, tokens, listed = self.wl.weights, q.person_form.tokens, self.wl.form(j).tokens
         script = q.form.script or ("Arab" if q.form.abjad else "")
         script = script if script in scripts.KEYED else ""  # a name from a script compared on keys: on its keys too
+        native = q.form.script == "Arab"  # an Arabic-script query: its words' other readings too (scoring.abjad_similarity)
 
         def pairs(words: Iterable[str], marks: Iterable[str]) -> bool:
-            return any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script) > 0)
+            return any(t == m or token_similarity(t, m, weight) > 0 or (script and script_similarity(t, m, script, native) > 0)
                        for t in words for m in marks)
 
         if pairs(tokens, marked):  # the usual case, on pairs the alignment has already compared

@@ -134,9 +134,20 @@ def query_keys(tokens: Sequence[str], script: str) -> set[str]:
     """The keys a query's words give: each word's, and those of two or three adjacent words joined,
     an article between them left out ("hbyb al lh" -> also "hbyblh", as in "habibullah")."""
     keys = {scripts.key(t, script) for t in tokens}
+    if script == "Arab":  # and those of its words' other readings ("shrawy" as "sahrawy")
+        keys.update(scripts.key(r, script) for t in tokens for r in scripts.readings(t))
+        # a compound written as one word with its article inside ("عبدالحميد", "bdalhmyd"): the keys of its parts and
+        # of the word without the article, as the lists write it ("abd al hamid", its parts joined without "al")
+        for t in tokens:
+            at = t.find("al", 2)
+            if 0 < at <= len(t) - 4:
+                keys.update(scripts.key(x, script) for x in (t[:at], t[at + 2 :], t[:at] + t[at + 2 :]))
     plain = [t for t in tokens if t not in _ARTICLES]
     for n in (2, 3):
-        keys.update(scripts.key("".join(plain[i : i + n]), script) for i in range(len(plain) - n + 1))
+        joined = ["".join(plain[i : i + n]) for i in range(len(plain) - n + 1)]
+        keys.update(scripts.key(t, script) for t in joined)
+        if script == "Arab":
+            keys.update(scripts.key(r, script) for t in joined for r in scripts.readings(t))
     if script in scripts.ABJADS:  # and without a head y or w (scripts.unheaded)
         keys |= {scripts.unheaded(k) for k in keys}
     return {k for k in keys if len(k) >= KEY_MIN and not k.isdigit()}

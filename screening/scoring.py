@@ -356,12 +356,26 @@ def _ends_apart(a: str, b: str) -> bool:
     return ia != ib and (b if ia else a)[-1] not in "aeiouwy"
 
 
+READING = 0.9  # the most a word scores through another reading of its letters (scripts.readings)
+
+
 @lru_cache(maxsize=1 << 18)
-def abjad_similarity(a: str, b: str, script: str = "Arab") -> float:
+def abjad_similarity(a: str, b: str, script: str = "Arab", readings: bool = False) -> float:
     """Similarity of a word written in an abjad (Arabic, Hebrew: no short vowels) and a Latin
     spelling, on their consonant skeletons. The abjad writes no short vowels, so the same
     skeleton is as close as the two can be: "tkryty" / "tikriti" 0.95; a short skeleton says less
-    ("ywsf" / "yusuf": "Ysf" 0.95, "lym" / "aleem": "lm" 0.75); one consonant apart 0.75."""
+    ("ywsf" / "yusuf": "Ysf" 0.95, "lym" / "aleem": "lm" 0.75); one consonant apart 0.75. Arabic words are
+    `readings`: `a` is an Arabic-script word of the query, also compared in its other readings, and `b` in its
+    own (scripts.readings: "shrawy" / "sahraoui", "thna" / "sana", "syd" / "elsseid"), up to READING. Only a query
+    written in the script: what an Arabic-script name may stand for, not what a Latin query may be misread as."""
+    s = _abjad_similarity(a, b, script)
+    if s < READING and readings and script == "Arab":
+        for x, y in [*((r, b) for r in scripts.readings(a)), *((a, r) for r in scripts.readings(b))]:
+            s = max(s, min(READING, _abjad_similarity(x, y, script)))
+    return s
+
+
+def _abjad_similarity(a: str, b: str, script: str) -> float:
     sa, sb = scripts.key(a, script), scripts.key(b, script)
     if not sa or not sb or _has_digit(a) or _has_digit(b):
         return 0.0
@@ -406,7 +420,7 @@ def _same_father(a: str, b: str) -> bool:
 
 
 @lru_cache(maxsize=1 << 18)
-def script_similarity(a: str, b: str, script: str) -> float:
+def script_similarity(a: str, b: str, script: str, readings: bool = False) -> float:
     """Similarity of a word romanised from `script` and a Latin spelling, on the script's comparison
     key (scripts.key): abjads and Thai on consonant skeletons (abjad_similarity); Cyrillic on the
     consonants, the Russian and Ukrainian forms of a name differing mostly in vowels (Oleksandr /
@@ -415,7 +429,7 @@ def script_similarity(a: str, b: str, script: str) -> float:
     if (a in _ARTICLES) != (b in _ARTICLES):  # the article is no consonant of a name ("ly" is not "al")
         return 0.0
     if script in scripts.ABJADS or script == "Thai":
-        return abjad_similarity(a, b, script)
+        return abjad_similarity(a, b, script, readings)
     if _has_digit(a) or _has_digit(b):
         return 0.0
     ka, kb = scripts.key(a, script), scripts.key(b, script)
@@ -451,7 +465,16 @@ def script_char_similarity(qt: list[str], ct: list[str], script: str) -> float:
 WHOLE_JOIN_KEY = 8  # consonants in the key of a whole name written as one word, at least
 
 
-def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
+def _joined_key(joined: str, keys: dict[str, str], script: str, readings: bool) -> str:
+    """The key of words joined, or for Arabic that of another reading of them (scripts.readings) when that one is a word
+    of the other side ("khwnd zadh" / "akhundzada": a final h is no digraph; "thna al lh" / "sanaullah")."""
+    k = scripts.key(joined, script)
+    if k not in keys and readings and script == "Arab":
+        return next((r for r in (scripts.key(x, script) for x in scripts.readings(joined)) if r in keys), k)
+    return k
+
+
+def _merge_keyed(tokens: list[str], other: list[str], script: str, readings: bool = False) -> list[str]:
     """Join adjacent words whose joined key is the key of one word on the other side: "shhb al dyn"
     / "shahabuddin", "hbyb al lh" / "habibullah" (an article between them may be left out, as the
     Latin spelling assimilates it), "kim jong un" / "jongun"."""
@@ -471,7 +494,7 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
                 continue
             plain = [t for t in run if t not in _ARTICLES] if n == 3 else run
             joined = "".join(plain)
-            if n == 3 and len(plain) == 2 and scripts.key("".join(run), script) in keys:
+            if n == 3 and len(plain) == 2 and _joined_key("".join(run), keys, script, readings) in keys:
                 joined = "".join(run)  # the article written into the word ("abd al hamid" / "bdlhmyd")
             # A join of the whole name is one only across an article ("mty al lh" / "matiullah"), or when
             # its key is long enough to be no accident (a surname and name run together in capitals,
@@ -484,7 +507,7 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str) -> list[str]:
                     # (not one ending apart: "abdul wali" / "bdalwly", whose last letter is wali's)
                     and (first not in keys or sum(scripts.key(t, script) == first for t in tokens) > other_keys[first]
                          or script == "Arab" and _ends_apart(run[0], keys[first]))
-                    and len(k := scripts.key(joined, script)) >= 3 and k in keys and joined not in other
+                    and len(k := _joined_key(joined, keys, script, readings)) >= 3 and k in keys and joined not in other
                     # where both sides write their vowels, the join is about as long as the word: "vijay vinayakrao"
                     # is not "vinayakrao" (its v merges into the next one's)
                     and (script in scripts.ABJADS or len(joined) <= len(keys[k]) + 2)):
@@ -512,6 +535,7 @@ def _initial(a: str, b: str) -> bool:
 def align(
     q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = (),
     abjad: bool = False, script: str = "", variants: frozenset[tuple[str, str]] = frozenset(), initials: bool = False,
+    native: bool = False,
 ) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
     """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
 
@@ -520,6 +544,8 @@ def align(
     (script_similarity) and by `variants` (pairs of keys the lists give one name part in), and joins
     words whose joined key is a word of the other side. With `initials` (a person's name), a query's
     one-letter word pairs with a listed word it begins, at INITIAL ("A. Khamenei" / Ali Husseini KHAMENEI).
+    `native`: `q` is written in `script` (Arabic words are then read in their other readings too,
+    abjad_similarity).
     """
     if abjad and not script:
         script = "Arab"
@@ -536,7 +562,8 @@ def align(
     # already gives its syllables
     han = script == "Hani"
     if script in scripts.KEYED:
-        q = _merge_keyed(q, c, script)
+        native = native and script == "Arab"
+        q = _merge_keyed(q, c, script, native)
         c = _merge_keyed(c, q, script)
     else:
         script = ""
@@ -549,7 +576,7 @@ def align(
             if initials and s < INITIAL and _initial(a, b):
                 s = INITIAL
             if script and s < 0.95:
-                s = max(s, script_similarity(a, b, script))
+                s = max(s, script_similarity(a, b, script, native))
                 if s < VARIANT and variants and (scripts.key(a, script), scripts.key(b, script)) in variants:
                     s = VARIANT
             if s > 0:
@@ -883,7 +910,7 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     script = q.script or c.script
     pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad, script=script,
                           variants=variants(script) if variants is not None and script in scripts.KEYED else frozenset(),
-                          initials=person)
+                          initials=person, native=q.script == "Arab")
     if person and any(_initial(qt[i], ct[j]) for i, j, _ in pairs) and all(
             qt[i] in NAME_PRIOR for i, j, _ in pairs if not _initial(qt[i], ct[j])):
         # an initial is evidence only beside a name part few people bear: "A. Khamenei", not "J. Liu"

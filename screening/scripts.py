@@ -117,6 +117,8 @@ _ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
 # Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
 _ARABIC_SEATS = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0624": "\u0648",
                                "\u0626": "\u064a", "\u0629": "a"})
+# Dad (ض) is "dh", as dhal and za are (ذ, ظ): a d in Arabic spellings (Ramadan), dh (Romdhane) or z in Persian, Urdu
+# and Pashto ones (Ramzan, Faiz, Zia); its key is z, and `readings` gives the d.
 # An alif inside a word is the long vowel "a", which the Latin spellings always write; transliterated letter by
 # letter it is dropped, and its neighbours then read as a digraph ("طاهر" -> "thr", thaa + r, not Tahir).
 _ARABIC_LONG_A = re.compile("(?<=[\u0628-\u064a\u067e-\u06d3])\u0627")
@@ -209,8 +211,9 @@ def prepare(text: str) -> str:
     if text.isascii():
         return text
     text = _CASE_JOIN.sub(r"\1 ", _MIXED_WORD.sub(_latin_look_alikes, unicodedata.normalize("NFKC", text)))
-    text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS).translate(_ARABIC_SILENT))
-    text = _ARABIC_LONG_A.sub("a", text)
+    # the article is found before ayn and hamza are dropped: "عالیزی" (Alizai) starts with ayn, not with the article
+    text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS)).translate(_ARABIC_SILENT)
+    text = _ARABIC_LONG_A.sub("a", text).replace("\u0636", "dh")
     text = _HANGUL_RUN.sub(_hangul, text)
     text = _HAN_RUN.sub(_han_legal, text)
     try:
@@ -306,6 +309,24 @@ def unheaded(k: str) -> str:
     """An abjad key without its head consonant y or w: the Latin spelling may write it as a vowel before
     it ("Ayman", "Aiman" / "ymn"; "Ould" / "wld"; "Iyad" / "yd"), or the abjad write a vowel as it."""
     return k[1:] if k[:1] in ("Y", "W") else k
+
+
+_H_APART = re.compile("([kgstdcpz])h")
+
+
+@lru_cache(maxsize=1 << 16)
+def readings(token: str) -> tuple[str, ...]:
+    """Other readings of a word romanised from Arabic script (or a Latin spelling of one), where one
+    spelling stands for letters the others write otherwise: a consonant and h as two letters, not a
+    digraph (ص+ح in "shrawy", Sahraoui; ن+د+ز+ا+د+ه "khwndzadh", Akhundzada); dh as d (ض, ظ, ذ in many
+    spellings: Ramadan, Dahir); a Latin spelling's article written onto the word ("elsseid", "alhabbo")
+    left out, as the Arabic script writes it apart. The keys of these are compared too."""
+    out = [token[2:]] if token[:2] in ("al", "el") and len(token) >= 6 else []
+    if _H_APART.search(token):
+        out.append(_H_APART.sub(r"\1ah", token))
+    if "dh" in token:
+        out.append(token.replace("dh", "d"))
+    return tuple(out)
 
 
 KEYED = frozenset({"Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang"})  # scripts compared on keys too

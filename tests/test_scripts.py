@@ -346,3 +346,56 @@ def test_han_legal_forms_glued_to_the_name_are_read_as_legal_forms() -> None:
     izh = name_form("株式会社学術生産団体イジュマシュ")
     assert "jsc" in izh.legal and "zhu" not in izh.tokens
     assert name_form("長安海連技術有限公司").legal == ("llc",)  # OFAC SDN's Chang An Shipping, in Chinese
+
+
+# UN entries whose Arabic-script names (the list's own NAME_ORIGINAL_SCRIPT) were missed: an ayn read as the article,
+# a consonant and h read as a digraph, dad (ض) as z, a Latin article glued on,
+# the article inside a compound, a join across a final h. Latin primary names only, as the harness's Latin-only list.
+READINGS_LISTED = [
+    _entity("un-sc:TAi.148", "ABDUL HABIB ALIZAI"),
+    _entity("un-sc:QDi.222", "NESSIM BEN ROMDHANE SAHRAOUI"),
+    _entity("un-sc:TAi.156", "AHMAD ZIA AGHA"),
+    _entity("un-sc:QDi.064", "SAMI BEN KHAMIS BEN SALEH ELSSEID"),
+    _entity("un-sc:YEi.001", "ABD AL-KHALIQ AL-HOUTHI"),
+    _entity("un-sc:TAi.137", "RAHMATULLAH KAKAZADA"),
+    # others of the same given names, so the right one must rank first
+    _entity("test:abdul-habib", "ABDUL HABIB"),
+    _entity("test:nasim-sahrawi", "Nasim AL-SAHRAWI"),
+    _entity("test:abd-al-khaliq", "ABD AL-KHALIQ"),
+]
+READINGS = [
+    ("نسيم بن رمضان صحراوي", "un-sc:QDi.222"),  # ص + ح, not ش: "shrawy" read "sahrawy"
+    ("احمد ضیا آغا", "un-sc:TAi.156"),  # ض as z: Zia
+    ("سامي بن خميس بن صالح الصيد", "un-sc:QDi.064"),  # "al syd" / ELSSEID
+    ("عبدالخالق الحوثي", "un-sc:YEi.001"),  # one word: found through the keys of its parts
+    ("رحمت الله کاکا زاده", "un-sc:TAi.137"),  # "kaka zadh" / Kakazada: the final h is no digraph
+]
+
+
+@pytest.fixture(scope="module")
+def readings_service(tmp_path_factory: pytest.TempPathFactory) -> Service:
+    return _service_of(READINGS_LISTED, tmp_path_factory.mktemp("readings") / "readings.wl")
+
+
+@pytest.mark.parametrize(("query", "entity_id"), READINGS)
+def test_arabic_script_names_are_read_as_their_latin_spellings_write_them(readings_service: Service, query: str,
+                                                                          entity_id: str) -> None:
+    result = readings_service.screen([Query(name=query)], threshold=THRESHOLD, limit=5).results[0]
+    assert result.hits, f"{query!r} ({name_form(query).full!r}) found nothing"
+    assert (result.hits[0].entity_id, result.hits[0].score >= THRESHOLD) == (entity_id, True), \
+        [(h.entity_id, h.score) for h in result.hits]
+
+
+def test_other_readings_are_a_native_querys_only() -> None:
+    from screening.scoring import abjad_similarity
+    from screening.scripts import readings
+
+    assert name_form("عالیزی").tokens == ("lyzy",) and name_form("الأنصار").tokens == ("al", "nsar")
+    assert "sahrawy" in readings("shrawy") and "dahr" in readings("dhahr") and "sseid" in readings("elsseid")
+    # an Arabic-script word of the query is read the other ways; a Latin query is not misread so
+    assert abjad_similarity("shrawy", "sahraoui", "Arab", True) == 0.9
+    assert abjad_similarity("shrawy", "sahraoui", "Arab") == 0.0
+    assert script_similarity("rmdhan", "ramadan", "Arab", True) == 0.9 and script_similarity("rmdhan", "ramadan", "Arab") < 0.9
+    # the readings keep other names apart: Zarghami is not Durgham (a final long i), Sahrawi is not Shahrani
+    assert _person("علي ضرغامی", "Mohammad Ali DURGHAM") < 0.5
+    assert abjad_similarity("shrawy", "shahrani", "Arab", True) == 0.0
