@@ -153,6 +153,9 @@ def _word_file(name: str) -> frozenset[str]:
 
 # What may follow a legal form at the end of a name: "S.A. (Hong Kong) Limited", "Inc. Shanghai Branch".
 _TAIL_WORDS = _word_file("affiliation_words.txt") | _word_file("place_words.txt")
+# Given names (the census name prior's words): a short form after nothing but these ("Renata Sá",
+# "Maria Ag") is a person's surname, never a legal form.
+_GIVEN_NAMES = frozenset(line.split("\t", 1)[0] for line in _word_file("name_prior.tsv"))
 
 
 def _stands_as_legal(text: str, start: int, end: int, original: str, cls: str, spans: list[tuple[int, int]]) -> bool:
@@ -161,6 +164,9 @@ def _stands_as_legal(text: str, start: int, end: int, original: str, cls: str, s
     first (OOO, PAO). In the middle of a name it is a word of the name."""
     if len(original.replace(" ", "")) > SHORT_LEGAL:
         return True
+    before = [to_ascii(w) for w in text[:start].split()]
+    if 1 <= len(before) <= 2 and all(w in _GIVEN_NAMES for w in before):
+        return False
     for w in re.finditer(r"\S+", text[end:]):
         a, b = end + w.start(), end + w.end()
         if not any(s <= a and b <= e for s, e in spans) and to_ascii(w.group()) not in _TAIL_WORDS:

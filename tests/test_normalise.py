@@ -162,6 +162,14 @@ def test_short_legal_forms_only_where_legal_forms_stand() -> None:
     assert name_form("OOO Romashka").tokens == ("romashka",)
 
 
+def test_a_short_form_after_only_given_names_is_a_surname() -> None:
+    # a query's kind is unknown: "Renata Sá" must not become the company "renata" with a legal form
+    assert name_form("Renata Sá").tokens == ("renata", "sa") and name_form("Renata Sá").legal == ()
+    assert name_form("Maria José AG").legal == ()
+    assert name_form("Apple AG").tokens == ("apple",)  # not a given name: still a legal form
+    assert name_form("Renta A.S.").tokens == ("renta",)
+
+
 def test_transliteration_drops_soft_signs_instead_of_splitting() -> None:
     assert name_form("Анатольевич Кузьменко", person=True).tokens == ("anatolevich", "kuzmenko")
 
