@@ -140,6 +140,7 @@ def normalise(text: str) -> str:
     return name_form(text).full
 
 
+_ROMAN = re.compile(r"^(?:x{0,3})(?:ix|iv|v?i{0,3})$(?<=..)", re.I)  # ii to xxxix, two letters or more
 # Legal forms written before the name (OOO, ZAO, PAO, TOV...): the generic classes a short form may have there.
 _FIRST_CLASSES = frozenset({"jsc", "llc"})
 SHORT_LEGAL = 3  # a legal form this short ("KB", "Na", "Sá") is one only where legal forms stand
@@ -164,6 +165,8 @@ def _stands_as_legal(text: str, start: int, end: int, original: str, cls: str, s
     first (OOO, PAO). In the middle of a name it is a word of the name."""
     if len(original.replace(" ", "")) > SHORT_LEGAL:
         return True
+    if _ROMAN.match(original):
+        return False  # a number in a name: vessel "OCEAN II", "King Fahd II"
     before = [to_ascii(w) for w in text[:start].split()]
     if 1 <= len(before) <= 2 and all(w in _GIVEN_NAMES for w in before):
         return False

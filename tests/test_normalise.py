@@ -193,3 +193,13 @@ def test_person_form_is_plain_ascii_words_without_legal_forms(text: str) -> None
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=20))
 def test_skeleton_has_no_vowel_letters(token: str) -> None:
     assert not set(skeleton(token)) & set("aeiouyw")
+
+
+@pytest.mark.parametrize(("text", "full"), [
+    ("OCEAN II", "ocean ii"),  # OpenSanctions vessel: II is its number, not a legal form ("sp")
+    ("King Fahd II", "king fahd ii"),
+    ("Trans II Ltd", "trans ii llc"),
+    ("Ocean Sp", "ocean sp"),  # a short legal form that is no numeral still is one
+])
+def test_a_roman_numeral_is_never_a_legal_form(text: str, full: str) -> None:
+    assert name_form(text).full == full
