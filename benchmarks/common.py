@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 COMBINED = OUT / "combined.wl"
 LISTS = ROOT.parent / "shared" / "data" / "lists"
-SCREEN = Path(sys.executable).with_name("screen")
+SCREEN = Path(os.environ.get("SCREEN_BIN") or Path(sys.executable).with_name("screen"))
 SEED = 20240917
 
 

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cli._ui import Json, err, errors_to_exit, out
 from cli.workflow import workflow
-from screening.accounts import ROLES, Accounts
 from screening.config import Settings
 from screening.errors import InputError
+from screening.roles import ROLES
+
+if TYPE_CHECKING:
+    from screening.accounts import Accounts
 
 users_app = typer.Typer(help="Sign-in accounts for the web page (/web): username, password, role.",
                         no_args_is_help=True)
@@ -22,6 +25,8 @@ PASSWORD_ENV = "SCREENING_NEW_PASSWORD"  # for scripts: the password without a p
 
 
 def _accounts() -> Accounts:
+    from screening.accounts import Accounts  # with the database layer, only for these commands
+
     s = Settings.from_env()
     return Accounts(workflow().store, idle_seconds=s.session_idle, max_seconds=s.session_max)
 

@@ -22,11 +22,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from .errors import AuthError, ConflictError, InputError, NotFoundError
+from .roles import ROLES
 from .store import Store, as_utc, utcnow
 from .store.schema import web_sessions, web_users  # the tables of migration 0004
 from .workflow import key_identity
 
-ROLES = ("screener", "analyst", "admin")
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often (fewer writes under the SQLite lock)

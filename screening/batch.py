@@ -19,6 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import islice
+from multiprocessing import spawn
 from pathlib import Path
 from typing import IO, Any
 
@@ -720,6 +721,7 @@ def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
 # --- process pool -------------------------------------------------------------------------------
 
 _worker_service: Service | None = None  # one per pool worker process, set by its initializer
+POOL_MAIN_ENV = "SCREENING_POOL_MAIN"  # screening.workerboot.MAIN_ENV (not imported here: it ignores SIGINT)
 
 
 def _init_worker(settings: Settings, parent: int) -> None:
@@ -808,6 +810,10 @@ def _make_pool(service: Service, jobs: int) -> ProcessPoolExecutor:
     # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["screening.workerboot", "screening.service"])
+    # the fork server runs this process's main script once for every worker (see screening.workerboot)
+    main_path = spawn.get_preparation_data("pool").get("init_main_from_path")
+    if main_path:
+        os.environ[POOL_MAIN_ENV] = main_path
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(settings, os.getpid()))
 

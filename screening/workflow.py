@@ -46,12 +46,11 @@ from .batch import escape_cell
 from .config import Settings
 from .errors import AuthError, ConflictError, ForbiddenError, InputError, NotFoundError, ScreeningError, UnavailableError
 from .matcher import MATCHER_VERSION
+from .roles import DECISIONS, ROLES  # noqa: F401 - named here too
 from .service import Query, Result, Service, Suppression
 from .store import Store, as_utc, utcnow
 
 log = logging.getLogger("screening.audit")
-ROLES = ("screener", "analyst", "admin")  # each may do what the ones before it may
-DECISIONS = ("false_positive", "true_match", "escalated")
 ALERT_STATUSES = ("open", "escalated", "false_positive", "true_match")
 UNDECIDED = ("open", "escalated")
 RESCREEN_LIMIT = 50  # hits per name kept by a re-screen before filtering to changed entities

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find child processes")
 
 SCREEN = Path(sys.executable).with_name("screen")
@@ -121,3 +123,38 @@ def test_ctrl_c_points_to_resume_and_exits_130(tmp_path: Path) -> None:
     assert "resumed" in done.stderr and out.exists() and not (tmp_path / "out.csv.partial").exists()
     with open(out, newline="", encoding="utf-8") as f:
         assert sum(1 for _ in csv.reader(f)) == ROWS + 1
+
+
+def test_pool_workers_do_not_run_the_main_script_again(tmp_path: Path) -> None:
+    """The fork server runs the parent's main script once (screening.workerboot); its workers start with it run.
+
+    Without that each worker ran the script again (for `screen`, importing cli.main) before its initializer.
+    """
+    runs = tmp_path / "runs.txt"
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        "import os, sys\n"
+        f"open({str(runs)!r}, 'a').write(f'{{os.getpid()}} {{__name__}}\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    from screening.batch import _make_pool, _worker_ready\n"
+        "    from screening.config import DEFAULT_WATCHLIST, Settings\n"
+        "    from screening.service import Service\n"
+        "    svc = Service(Settings(watchlist=DEFAULT_WATCHLIST, reload_interval=0))\n"
+        "    pool = _make_pool(svc, 2)\n"
+        "    print(all(f.result() for f in [pool.submit(_worker_ready) for _ in range(4)]))\n"
+        "    pool.shutdown()\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-P", str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
+    names = [line.split()[1] for line in runs.read_text().splitlines()]
+    assert names == ["__main__", "__mp_main__"], names  # the parent, then the fork server only
+
+
+def test_the_cli_starts_without_the_database_layer() -> None:
+    """`screen check` / `screen file` (and so each pool worker) do not import SQLAlchemy; the db commands do."""
+    code = ("import sys, cli.main; assert not [m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'], "
+            "'cli.main imports sqlalchemy'; import cli.workflow as w; w._wf(); "
+            "assert 'sqlalchemy' in sys.modules; print('ok')")
+    done = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
