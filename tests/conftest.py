@@ -77,6 +77,16 @@ def _no_screening_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key)
 
 
+def service_of(entities: list, folder: Path, name: str) -> Service:
+    """A Service over `entities` compiled into `folder`/<name>.wl (small real excerpts as test watchlists)."""
+    from screening.watchlist import SourceInfo, Watchlist, compile_watchlist
+
+    path = folder / f"{name}.wl"
+    compile_watchlist(entities, path, watchlist_id=name,
+                      sources=[SourceInfo(source="test", format="entities", entities=len(entities))])
+    return Service(Settings(watchlist=path, reload_interval=0), Watchlist(path))
+
+
 @pytest.fixture(scope="session")
 def seed_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # API tests call routes without keys (auth off, as on 127.0.0.1) and record into a throwaway database

@@ -8,17 +8,15 @@ DEVELOPMENT TRADING CORPORATION (KOMID)" and OFAC "GLOBAL RELIEF FOUNDATION (GRF
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import service_of
 from hypothesis import given
 from hypothesis import strategies as st
 
-from screening.config import Settings
 from screening.model import Alias, Entity
 from screening.normalise import name_form, own_acronyms
 from screening.service import Query, Service
-from screening.watchlist import SourceInfo, Watchlist, compile_watchlist, with_acronyms
+from screening.watchlist import with_acronyms
 
 THRESHOLD = 0.8
 
@@ -72,10 +70,7 @@ LISTED = [
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    path: Path = tmp_path_factory.mktemp("acronyms") / "acronyms.wl"
-    compile_watchlist(LISTED, path, watchlist_id="acronyms",
-                      sources=[SourceInfo(source="test", format="entities", entities=len(LISTED))])
-    return Service(Settings(watchlist=path, reload_interval=0), Watchlist(path))
+    return service_of(LISTED, tmp_path_factory.mktemp("acronyms"), "acronyms")
 
 
 def _hits(service: Service, name: str) -> list[tuple[str, float]]:

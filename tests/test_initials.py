@@ -4,18 +4,15 @@ them (Ali Husseini KHAMENEI, SDN 16980; Mojtaba KHAMENEI; PUTIN, Vladimir Vladim
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from conftest import service_of
 
 from screening import stage2
-from screening.config import Settings
 from screening.model import Entity
 from screening.normalise import name_form
 from screening.scoring import INITIAL, Params, align, compare
 from screening.service import Query, Service
-from screening.watchlist import SourceInfo, Watchlist, compile_watchlist
 
 THRESHOLD = 0.8
 LISTED = [
@@ -29,10 +26,7 @@ LISTED = [
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Service:
-    path: Path = tmp_path_factory.mktemp("initials") / "initials.wl"
-    compile_watchlist(LISTED, path, watchlist_id="initials",
-                      sources=[SourceInfo(source="test", format="entities", entities=len(LISTED))])
-    return Service(Settings(watchlist=path, reload_interval=0), Watchlist(path))
+    return service_of(LISTED, tmp_path_factory.mktemp("initials"), "initials")
 
 
 def _hits(service: Service, name: str, threshold: float = THRESHOLD) -> list[tuple[str, float]]:
