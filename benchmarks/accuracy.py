@@ -154,6 +154,27 @@ def initialled(persons: list[dict[str, str]]) -> list[str]:
             if len(p := r["full_name"].split()) >= 2 and p[0][:1].isalpha()]
 
 
+def initialled_two(persons: list[dict[str, str]]) -> list[str]:
+    """Each person of three names or more with the first two as initials run together: "John Mark Smith" -> "J.M. Smith"."""
+    return [f"{p[0][0].upper()}.{p[1][0].upper()}. " + " ".join(p[2:]) for r in persons
+            if len(p := r["full_name"].split()) >= 3 and p[0][:1].isalpha() and p[1][:1].isalpha()]
+
+
+def listed_initialled(wl: Watchlist) -> list[tuple[str, str]]:
+    """Every OFAC SDN person written "SURNAME, Given Given..." (one surname word, two given names or more), as
+    files write them with the first two given names as initials run together: PUTIN, Vladimir Vladimirovich ->
+    ("V.V. Putin", its entity id)."""
+    out = []
+    for i in range(wl.n_entities):
+        e = wl.entity(i)
+        if e.type != "person" or e.source != "ofac-sdn" or e.name.count(",") != 1:
+            continue
+        sur, given = (x.split() for x in e.name.split(","))
+        if len(sur) == 1 and len(given) >= 2 and given[0][:1].isalpha() and given[1][:1].isalpha():
+            out.append((f"{given[0][0].upper()}.{given[1][0].upper()}. {sur[0].title()}", e.entity_id))
+    return out
+
+
 def _script(text: str) -> str:
     from screening.sources.un import guess_script
 
@@ -335,6 +356,9 @@ def main(argv: list[str] | None = None) -> int:
     persons_hits = ours.run([Query(name=r["full_name"]) for r in persons])
     # the same people with the given name as an initial ("J. Smith"), as files often write them
     initials_hits = ours.run([Query(name=q) for q in initialled(persons)])
+    initials2_hits = ours.run([Query(name=q) for q in initialled_two(persons)])
+    listed_init = listed_initialled(wl)
+    listed_init_hits = ours.run([Query(name=q) for q, _ in listed_init])
     rep(f"clean: {len(gleif) + len(persons)} queries in {time.perf_counter() - tq:.1f} s")
 
     # --- native script against the Latin-only lists
@@ -376,10 +400,14 @@ def main(argv: list[str] | None = None) -> int:
                             ("GLEIF unseen half", "  its half never fitted on", gleif_unseen),
                             ("persons_us", "persons_us", persons_hits),
                             ("persons_us unseen half", "  its half never fitted on", persons_unseen),
-                            ("persons_us as J. Smith", "persons_us as 'J. Smith'", initials_hits)):
+                            ("persons_us as J. Smith", "persons_us as 'J. Smith'", initials_hits),
+                            ("persons_us as J.M. Smith", "persons_us as 'J.M. Smith'", initials2_hits)):
         fa, nfa = fa_rate(hits, t)
         summary[key] = {"n": len(hits), "fa_per_1000": fa}
         rep(f"{name:<28} {len(hits):>9} {'':>8} {'':>8} {fa:>8.1f} {nfa:>5}")
+    m = pos_metrics(listed_init_hits, [{eid} for _, eid in listed_init], t)
+    summary["SDN persons as V.V. Putin"] = {"n": len(listed_init), "recall": m["recall"], "top1": m["top1"]}
+    rep(f"{'SDN persons as V.V. Putin':<28} {len(listed_init):>9} {pct(m['recall']):>8} {pct(m['top1']):>8}")
 
     rep(f"\nnative-script names against the Latin-only lists ({lsvc.watchlist.n_names} names), at {t}:")
     by_script: dict[str, list[int]] = defaultdict(list)

@@ -351,6 +351,12 @@ class Matcher:
                 extra.append(every)
             if q.form.script in ngrams.KEY_CANDIDATES:
                 extra.append(self.key_candidates(q.form))
+            if q.form.spelled and not q.form.abjad and (rest := [t for t in q.form.tokens if t not in q.form.spelled]):
+                # a person's initials run together ("V.V. Putin" -> "vv") are no n-grams of the names they begin:
+                # the rest of the name retrieves too
+                gi, gv = _query_vector(tuple(rest), wl.gram_map, wl.gram_idf, min_idf=wl.common_gram_idf,
+                                       abjad=False, unknown=self._unknown_idf)
+                extra.append(kernel.cosine_topk_one(gi, gv, wl.names_t, k=o.candidates, threshold=o.ngram_floor)[0])
             out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
         return out
 

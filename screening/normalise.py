@@ -47,6 +47,7 @@ class NameForm:
     abjad: bool = False  # written in a script without vowel letters (Arabic, Hebrew): compare consonant skeletons
     only_legal: bool = False  # the whole name is a legal form ("ПАО", "Company Limited"): nobody's name
     script: str = ""  # the script it was written in, when not Latin ("Cyrl", "Arab", "Hang"...): see scripts.key
+    spelled: tuple[str, ...] = ()  # tokens written as separate letters ("V.V. Putin" -> "vv"): a person's initials
 
 
 def to_ascii(text: str) -> str:
@@ -218,6 +219,16 @@ def skeleton(token: str) -> str:
     return _FINAL_H.sub("", _REPEATS.sub(r"\1", token.translate(_SKELETON_DROP).translate(_SKELETON_MAP)))
 
 
+_SPELLED = re.compile(r"\b(?:[^\W\d_] ){1,2}[^\W\d_]\b")
+
+
+def _spelled(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """The `tokens` that `text` writes as two or three separate letters ("V.V.", "A. H."): initials when the name
+    is a person's (scoring.align's `initials`), one word otherwise ("s a" -> "sa")."""
+    runs = {m.group(0).replace(" ", "") for m in _SPELLED.finditer(to_ascii(text.replace(".", ". ")))}
+    return tuple(t for t in tokens if t in runs) if runs else ()
+
+
 @lru_cache(maxsize=65536)
 def name_form(text: str, person: bool = False) -> NameForm:
     """All comparable forms of `text`; never raises, returns empty forms for empty input.
@@ -233,7 +244,9 @@ def name_form(text: str, person: bool = False) -> NameForm:
         core = to_ascii(_LETTER_RUN.sub(_join_letters, normalize_name(
             unicodedata.normalize("NFKC", text).translate(_DELETE)) or ""))
         core = _LETTER_RUN.sub(_join_letters, core)  # letters transliteration left single ("A:A㐀" -> "a a qiu")
-        return NameForm(full=core, core=core, tokens=tuple(core.split()), legal=(), abjad=abjad, script=script)
+        tokens = tuple(core.split())
+        return NameForm(full=core, core=core, tokens=tokens, legal=(), abjad=abjad, script=script,
+                        spelled=_spelled(text, tokens))
     pre = _prenormalise(text)
     if not pre:
         return NameForm("", "", (), (), script=script)
@@ -260,5 +273,6 @@ def name_form(text: str, person: bool = False) -> NameForm:
         core = " ".join(words[:-1])
     legal_t = tuple(sorted(legal))
     full = " ".join([core, *legal_t]).strip()
-    return NameForm(full=full, core=core, tokens=tuple(core.split()), legal=legal_t, abjad=abjad, only_legal=only_legal,
-                    script=script)
+    tokens = tuple(core.split())
+    return NameForm(full=full, core=core, tokens=tokens, legal=legal_t, abjad=abjad, only_legal=only_legal,
+                    script=script, spelled=_spelled(text, tokens))

@@ -535,7 +535,7 @@ def _initial(a: str, b: str) -> bool:
 def align(
     q: list[str], c: list[str], weight: Weight, q_legal: tuple[str, ...] = (), c_legal: tuple[str, ...] = (),
     abjad: bool = False, script: str = "", variants: frozenset[tuple[str, str]] = frozenset(), initials: bool = False,
-    native: bool = False,
+    native: bool = False, spelled: tuple[str, ...] = (),
 ) -> tuple[list[tuple[int, int, float]], list[str], list[str]]:
     """Pair tokens one-to-one, best similarity first. Returns pairs, and the re-tokenised sides.
 
@@ -545,8 +545,11 @@ def align(
     words whose joined key is a word of the other side. With `initials` (a person's name), a query's
     one-letter word pairs with a listed word it begins, at INITIAL ("A. Khamenei" / Ali Husseini KHAMENEI).
     `native`: `q` is written in `script` (Arabic words are then read in their other readings too,
-    abjad_similarity).
+    abjad_similarity). `spelled`: query words written as separate letters ("V.V." -> "vv"); with `initials`
+    each letter is an initial, unless the listed name has the word itself ("A.K.M." / AKM).
     """
+    if initials and spelled:
+        q = [x for t in q for x in (list(t) if t in spelled and t not in c else (t,))]
     if abjad and not script:
         script = "Arab"
     q = _split_prefix(q, c, c_legal, own_legal=bool(q_legal))
@@ -910,7 +913,7 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
     script = q.script or c.script
     pairs, qt, ct = align(list(q.tokens), list(c.tokens), weight, q.legal, c.legal, abjad=q.abjad or c.abjad, script=script,
                           variants=variants(script) if variants is not None and script in scripts.KEYED else frozenset(),
-                          initials=person, native=q.script == "Arab")
+                          initials=person, native=q.script == "Arab", spelled=q.spelled)
     if person and any(_initial(qt[i], ct[j]) for i, j, _ in pairs) and all(
             qt[i] in NAME_PRIOR for i, j, _ in pairs if not _initial(qt[i], ct[j])):
         # an initial is evidence only beside a name part few people bear: "A. Khamenei", not "J. Liu"

@@ -431,7 +431,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     f_script = np.array([bool(q.script or q.abjad) for q in forms], bool)
     # very long names, and names from other scripts (compared on per-script keys), go to the twin
     # ...and so do a person's names against a query with an initial (scoring.align's `initials`)
-    f_initial = np.array([any(len(t) == 1 for t in q.tokens) for q in forms], bool)
+    f_initial = np.array([bool(q.spelled) or any(len(t) == 1 for t in q.tokens) for q in forms], bool)
     twin = ~empty & ((q_len > MAX_TOKENS) | (n_len > MAX_TOKENS) | f_script[pair_form] | ix.name_script[pair_name]
                      | (f_initial[pair_form] & (pair_kind == TYPE_CODES["person"])))
     live = np.flatnonzero(~empty & ~twin)
