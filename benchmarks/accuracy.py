@@ -161,17 +161,19 @@ def initialled_two(persons: list[dict[str, str]]) -> list[str]:
 
 
 def listed_initialled(wl: Watchlist) -> list[tuple[str, str]]:
-    """Every OFAC SDN person written "SURNAME, Given Given..." (one surname word, two given names or more), as
-    files write them with the first two given names as initials run together: PUTIN, Vladimir Vladimirovich ->
+    """Every OFAC SDN person written "Given Given... SURNAME" (two given names or more, the surnames in capitals), as
+    files write them with the first two given names as initials run together: Vladimir Vladimirovich PUTIN ->
     ("V.V. Putin", its entity id)."""
     out = []
     for i in range(wl.n_entities):
         e = wl.entity(i)
-        if e.type != "person" or e.source != "ofac-sdn" or e.name.count(",") != 1:
+        if e.type != "person" or e.source != "ofac-sdn":
             continue
-        sur, given = (x.split() for x in e.name.split(","))
-        if len(sur) == 1 and len(given) >= 2 and given[0][:1].isalpha() and given[1][:1].isalpha():
-            out.append((f"{given[0][0].upper()}.{given[1][0].upper()}. {sur[0].title()}", e.entity_id))
+        words = e.name.split()
+        given = [w for w in words if not w.isupper()]
+        sur = words[len(given):]
+        if sur and len(given) >= 2 and words[: len(given)] == given and all(w[:1].isalpha() for w in given[:2]):
+            out.append((f"{given[0][0].upper()}.{given[1][0].upper()}. {' '.join(sur).title()}", e.entity_id))
     return out
 
 

@@ -952,7 +952,15 @@ def _early_features(q: NameForm, c: NameForm, weight: Weight, params: Params, ki
         total += params.person_name_extra * min(c_w, matched_weight)
     else:
         total += (params.person_name_extra if person_parts else params.name_extra) * c_w
-    f = Features(token_score=matched / total, matched_weight=matched_weight,
+    token_score = matched / total
+    if person:
+        # an initial that agrees with a name never scores below the name left out: "V.V. Putin" is at least
+        # "V. Putin" against PUTIN, Vladimir Vladimirovich (a pair at INITIAL weighs more than a middle name omitted)
+        init = [(s, min(weight(qt[i]), weight(ct[j])), weight(ct[j])) for i, j, s in pairs if _initial(qt[i], ct[j])]
+        if init and len(init) < len(pairs):
+            rest = total - sum(w for _, w, _ in init) + params.person_name_extra * sum(cw for _, _, cw in init)
+            token_score = max(token_score, (matched - sum(s * w for s, w, _ in init)) / rest)
+    f = Features(token_score=token_score, matched_weight=matched_weight,
                  query_extra_weight=float(sum(weight(t) for t in q_extra)), name_extra_weight=float(c_w), pairs=float(len(pairs)),
                  person=float(person), thing=float(kind in ("vessel", "aircraft")), abjad=float(q.abjad or c.abjad))
     return f, _Aligned(pairs, qt, ct, q_extra, c_extra, matched_weight)
