@@ -351,7 +351,9 @@ class Matcher:
                 extra.append(every)
             if q.form.script in ngrams.KEY_CANDIDATES:
                 extra.append(self.key_candidates(q.form))
-            if q.form.spelled and not q.form.abjad and (rest := [t for t in q.form.tokens if t not in q.form.spelled]):
+            # "V.V.Putin" is two words only read as a person's name
+            sf = q.form if q.form.spelled or "." not in q.raw else q.person_form
+            if sf.spelled and not sf.abjad and (rest := [t for t in sf.tokens if t not in sf.spelled]):
                 # a person's initials run together ("V.V. Putin" -> "vv") are no n-grams of the names they begin:
                 # the rest of the name retrieves too
                 gi, gv = _query_vector(tuple(rest), wl.gram_map, wl.gram_idf, min_idf=wl.common_gram_idf,

@@ -222,6 +222,16 @@ def skeleton(token: str) -> str:
 _SPELLED = re.compile(r"\b(?:[^\W\d_] ){1,2}[^\W\d_]\b")
 
 
+_GLUED_INITIAL = re.compile(r"(?<![^\W\d_])([^\W\d_])\.(?=[^\W\d_]{2})")
+
+
+def _unglue_initials(text: str) -> str:
+    """A person's initial glued to the name after it by its dot is a word of its own: "V.V.Putin" -> "V.V. Putin"
+    (only before a capitalised word: "E.ON" stays one)."""
+    return _GLUED_INITIAL.sub(lambda m: m.group(0) + " " if text[m.end()].isupper() and text[m.end() + 1].islower()
+                              else m.group(0), text)
+
+
 def _spelled(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     """The `tokens` that `text` writes as two or three separate letters ("V.V.", "A. H."): initials when the name
     is a person's (scoring.align's `initials`), one word otherwise ("s a" -> "sa")."""
@@ -241,6 +251,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
     abjad = script in scripts.ABJADS
     text = own_acronyms(scripts.prepare(text))[0]
     if person:
+        text = _unglue_initials(text)
         core = to_ascii(_LETTER_RUN.sub(_join_letters, normalize_name(
             unicodedata.normalize("NFKC", text).translate(_DELETE)) or ""))
         core = _LETTER_RUN.sub(_join_letters, core)  # letters transliteration left single ("A:A㐀" -> "a a qiu")

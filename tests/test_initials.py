@@ -61,6 +61,8 @@ def test_another_initial_stays_clear(service: Service, query: str) -> None:
     ("A.H. Khamenei", "ofac-sdn:16980"),
     ("V.V. Putin", "ofac-sdn:35096"),
     ("V. V. Putin", "ofac-sdn:35096"),
+    ("V.V.Putin", "ofac-sdn:35096"),  # the last dot glued to the surname
+    ("A.H.Khamenei", "ofac-sdn:16980"),
 ])
 def test_initials_run_together_are_each_an_initial(service: Service, query: str, expected: str) -> None:
     # "V.V." normalises to one word "vv", which begins no listed name: read as two initials it finds both given
@@ -89,6 +91,10 @@ def test_spelled_letters_are_recorded_not_split() -> None:
     assert name_form("V.V. Putin").tokens == ("vv", "putin") and name_form("V.V. Putin").spelled == ("vv",)
     assert name_form("A B C Company").tokens == ("abc",) and name_form("A B C Company").spelled == ("abc",)
     assert name_form("VV Putin").spelled == () and name_form("A.B.C.D. Putin").spelled == ()
+    # an initial's dot glued to the name after it parts them in a person's name only, and only before a
+    # capitalised word: E.ON stays one word
+    assert name_form("V.V.Putin", person=True).tokens == ("vv", "putin") and name_form("V.V.Putin").tokens == ("vvputin",)
+    assert name_form("E.ON", person=True).tokens == ("eon",)
     weight = lambda t: 1.0  # noqa: E731
     # a listed name that has the word itself pairs it whole ("A.K.M. Rahman" / A.K.M. RAHMAN)
     pairs, qt, _ = align(["akm", "rahman"], ["akm", "rahman"], weight, initials=True, spelled=("akm",))
