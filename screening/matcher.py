@@ -323,6 +323,13 @@ class Matcher:
             at += len(cand)
         return out
 
+    def _topk_one(self, tokens: tuple[str, ...], abjad: bool, k: int, floor: float) -> np.ndarray:
+        """Stage 1's n-gram cosine top-k of one name's `tokens`."""
+        wl = self.wl
+        gi, gv = _query_vector(tokens, wl.gram_map, wl.gram_idf, min_idf=wl.common_gram_idf, abjad=abjad,
+                               unknown=self._unknown_idf)
+        return kernel.cosine_topk_one(gi, gv, wl.names_t, k=k, threshold=floor)[0]
+
     def candidates(self, queries: list[QueryForm]) -> list[np.ndarray]:
         """Stage 1: name indices worth scoring, per query: the n-gram cosine top-k, and every name
         with a word of the same distinctive consonant skeleton as a query word (Hezbollah finds
@@ -334,9 +341,7 @@ class Matcher:
             if not rows:
                 continue
             if len(rows) == 1 and o.workers <= 1:  # one name: the same product without scipy's per-call cost
-                gi, gv = _query_vector(queries[rows[0]].form.tokens, wl.gram_map, wl.gram_idf,
-                                              min_idf=wl.common_gram_idf, abjad=abjad, unknown=self._unknown_idf)
-                found[rows[0]] = kernel.cosine_topk_one(gi, gv, wl.names_t, k=k, threshold=floor)[0]
+                found[rows[0]] = self._topk_one(queries[rows[0]].form.tokens, abjad, k, floor)
                 continue
             vectors = ngrams.vectorise([queries[i].form.tokens for i in rows], wl.gram_map, wl.gram_idf,
                                        min_idf=wl.common_gram_idf, abjad=[abjad] * len(rows))
@@ -356,9 +361,7 @@ class Matcher:
             if sf.spelled and not sf.abjad and (rest := [t for t in sf.tokens if t not in sf.spelled]):
                 # a person's initials run together ("V.V. Putin" -> "vv") are no n-grams of the names they begin:
                 # the rest of the name retrieves too
-                gi, gv = _query_vector(tuple(rest), wl.gram_map, wl.gram_idf, min_idf=wl.common_gram_idf,
-                                       abjad=False, unknown=self._unknown_idf)
-                extra.append(kernel.cosine_topk_one(gi, gv, wl.names_t, k=o.candidates, threshold=o.ngram_floor)[0])
+                extra.append(self._topk_one(tuple(rest), False, o.candidates, o.ngram_floor))
             out.append(np.unique(np.concatenate([idx, *extra])) if extra else idx)
         return out
 

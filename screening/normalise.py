@@ -235,6 +235,8 @@ def _unglue_initials(text: str) -> str:
 def _spelled(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     """The `tokens` that `text` writes as two or three separate letters ("V.V.", "A. H."): initials when the name
     is a person's (scoring.align's `initials`), one word otherwise ("s a" -> "sa")."""
+    if not any(2 <= len(t) <= 3 for t in tokens):  # a run of two or three letters is a word of that length
+        return ()
     runs = {m.group(0).replace(" ", "") for m in _SPELLED.finditer(to_ascii(text.replace(".", ". ")))}
     return tuple(t for t in tokens if t in runs) if runs else ()
 
