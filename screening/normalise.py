@@ -180,13 +180,24 @@ def _stands_as_legal(text: str, start: int, end: int, original: str, cls: str, s
     return not text[:start].strip() and cls in _FIRST_CLASSES
 
 
-def _strip_legal(text: str) -> tuple[str, set[str]]:
+def _romanised(text: str) -> frozenset[str]:
+    """The words of `text`'s transliteration that come from words written in another script than Latin."""
+    return frozenset(t for w in text.split() if any(scripts.char_script(ch) not in ("Latn", "") for ch in w)
+                     for t in to_ascii(w).split())
+
+
+def _strip_legal(text: str, romanised: frozenset[str] = frozenset()) -> tuple[str, set[str]]:
     """Remove the legal forms rigour's table finds in `text` where they stand as legal forms; return
-    the rest and their generic classes."""
+    the rest and their generic classes. A short form spelled by words of `romanised` (transliterations of
+    another script) is not one: an abbreviation is written in the script it abbreviates, and "سعد" (Saad)
+    romanised "sd", "Сад" (garden) "sad", are names, not the Latin "S.D." and "S.A.D."."""
     legal: set[str] = set()
     found_all = []
     for original, generic in extract_org_types(text, generic=True):
         if original in _NOT_LEGAL:
+            continue
+        if (romanised and len(original.replace(" ", "")) <= SHORT_LEGAL
+                and all(w in romanised for w in original.split())):
             continue
         found = re.search(rf"(?<!\w){re.escape(original)}(?!\w)", text)
         if found is not None:
@@ -264,13 +275,14 @@ def name_form(text: str, person: bool = False) -> NameForm:
     if not pre:
         return NameForm("", "", (), (), script=script)
     rest, legal = _strip_legal(pre)
+    romanised = _romanised(rest) if script else frozenset()
     core = to_ascii(rest)
     only_legal = False
     for _ in range(4):  # rewrite and strip again after transliteration until nothing changes
         rewritten = to_ascii(_rewrite(core))
-        rest, more = _strip_legal(rewritten)
+        rest, more = _strip_legal(rewritten, romanised)
         words = to_ascii(rest).split()
-        while len(words) > 1 and words[-1] in _CLASS_CODES:  # a normalised name's own legal classes
+        while len(words) > 1 and words[-1] in _CLASS_CODES and words[-1] not in romanised:  # its own legal classes
             more.add(words.pop())
         if not words:  # the name is only a legal form ("Company Limited"): keep it as the core
             core, legal, only_legal = rewritten, set(), True

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from screening.config import DEFAULT_SEEDS
 from screening.normalise import NameForm, name_form, normalise, skeleton, to_ascii
+from screening.scripts import char_script
 from screening.seeds import load_seeds
 
 CANONICAL = re.compile(r"^([a-z0-9]+( [a-z0-9]+)*)?$")  # lower-case ASCII words, single spaces
@@ -123,9 +124,17 @@ def test_to_ascii_is_idempotent(text: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.text())
-@example("澳门贸易")
 @example("Nokia Öy")
 def test_idempotent_on_its_own_full_form(text: str) -> None:
+    # Latin text only: a romanised word of another script may spell a Latin legal form ("سعد" -> "sd"), which the
+    # romanised word is not, but the same letters written in Latin are (test_a_romanised_word_is_never_...)
+    assume(all(char_script(ch) in ("Latn", "") for ch in text))
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+@pytest.mark.parametrize("text", ["ООО Ромашка", "株式会社学術生産団体イジュマシュ", "عبد الرحمن"])
+def test_idempotent_on_other_scripts_without_abbreviation_lookalikes(text: str) -> None:
     once = normalise(text)
     assert normalise(once) == once
 
@@ -160,6 +169,26 @@ def test_short_legal_forms_only_where_legal_forms_stand() -> None:
     assert name_form("GAD S.A. Shanghai Branch").tokens == ("gad", "shanghai", "branch")
     assert name_form("Rosagro S.A.S. (Hong Kong) Limited").tokens == ("rosagro", "hong", "kong")
     assert name_form("OOO Romashka").tokens == ("romashka",)
+
+
+@pytest.mark.parametrize(("raw", "full"), [
+    ("سعد محمد", "sd mhmd"),  # Saad, romanised "sd", is not the Latin "S.D."
+    ("سعد الدين سيد", "sd al dyn syd"),  # UN TAi.087, Saduddin Sayyed: its first name was dropped as "llc"
+    ("宇 汤", "yu tang"),  # the syllable yu (宇) is not a Latin legal form "Yu"
+    ("玉华 刘", "yu hua liu"),
+    ("Зелёный Сад", "zelenyy sad"),  # a garden, not a "S.A.D."
+    ("澳门贸易", "ao men mao yi"),  # Macau (Aomen) Trading: 澳 is not the Russian "AO"
+])
+def test_a_romanised_word_is_never_a_latin_abbreviation(raw: str, full: str) -> None:
+    assert (name_form(raw).full, name_form(raw).legal) == (full, ())
+
+
+def test_legal_forms_of_other_scripts_and_latin_words_beside_them_still_count() -> None:
+    assert name_form("ООО Ромашка").legal == ("llc",)  # found in the original script
+    assert name_form("Ромашка АО").legal == ("jsc",)
+    assert name_form("CST有限会社").legal == ("llc",)
+    assert name_form("شركة ABC LLC").legal == ("llc",)  # a Latin word of the name is still read as one
+    assert name_form("Romashka SAD").legal == ("jsc",)  # the same word written in Latin is a legal form
 
 
 def test_a_short_form_after_only_given_names_is_a_surname() -> None:

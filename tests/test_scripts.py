@@ -358,10 +358,12 @@ READINGS_LISTED = [
     _entity("un-sc:QDi.064", "SAMI BEN KHAMIS BEN SALEH ELSSEID"),
     _entity("un-sc:YEi.001", "ABD AL-KHALIQ AL-HOUTHI"),
     _entity("un-sc:TAi.137", "RAHMATULLAH KAKAZADA"),
+    _entity("un-sc:TAi.087", "SADUDDIN SAYYED"),
     # others of the same given names, so the right one must rank first
     _entity("test:abdul-habib", "ABDUL HABIB"),
     _entity("test:nasim-sahrawi", "Nasim AL-SAHRAWI"),
     _entity("test:abd-al-khaliq", "ABD AL-KHALIQ"),
+    _entity("uk:13389", "Kheir Eddin AL-SAYYED"),
 ]
 READINGS = [
     ("نسيم بن رمضان صحراوي", "un-sc:QDi.222"),  # ص + ح, not ش: "shrawy" read "sahrawy"
@@ -369,6 +371,7 @@ READINGS = [
     ("سامي بن خميس بن صالح الصيد", "un-sc:QDi.064"),  # "al syd" / ELSSEID
     ("عبدالخالق الحوثي", "un-sc:YEi.001"),  # one word: found through the keys of its parts
     ("رحمت الله کاکا زاده", "un-sc:TAi.137"),  # "kaka zadh" / Kakazada: the final h is no digraph
+    ("سعد الدين سيد", "un-sc:TAi.087"),  # سعد (sd) is no legal form "S.D.": the name keeps its first word
 ]
 
 
