@@ -319,13 +319,16 @@ def readings(token: str) -> tuple[str, ...]:
     """Other readings of a word romanised from Arabic script (or a Latin spelling of one), where one
     spelling stands for letters the others write otherwise: a consonant and h as two letters, not a
     digraph (ص+ح in "shrawy", Sahraoui; ن+د+ز+ا+د+ه "khwndzadh", Akhundzada); dh as d (ض, ظ, ذ in many
-    spellings: Ramadan, Dahir); a Latin spelling's article written onto the word ("elsseid", "alhabbo")
-    left out, as the Arabic script writes it apart. The keys of these are compared too."""
+    spellings: Ramadan, Dahir); th as s (ث is s in Persian, Urdu, Pashto and Turkish: Sanaullah, Saqib, Wasiq,
+    Ghiasuddin, Osman; in words of three consonants or more); a Latin spelling's article written onto the word ("elsseid", "alhabbo") left out, as the
+    Arabic script writes it apart. The keys of these are compared too."""
     out = [token[2:]] if token[:2] in ("al", "el") and len(token) >= 6 else []
     if _H_APART.search(token):
         out.append(_H_APART.sub(r"\1ah", token))
     if "dh" in token:
         out.append(token.replace("dh", "d"))
+    if "th" in token and len(key(s := token.replace("th", "s"), "Arab")) >= 3:  # a two-consonant word read
+        out.append(s)  # another way would pair what little its key says with more names still ("thna" / Son)
     return tuple(out)
 
 

@@ -359,6 +359,12 @@ READINGS_LISTED = [
     _entity("un-sc:YEi.001", "ABD AL-KHALIQ AL-HOUTHI"),
     _entity("un-sc:TAi.137", "RAHMATULLAH KAKAZADA"),
     _entity("un-sc:TAi.087", "SADUDDIN SAYYED"),
+    _entity("un-sc:TAi.110", "NOOR MOHAMMAD SAQIB"),
+    _entity("un-sc:TAi.082", "ABDUL-HAQ WASSIQ"),
+    _entity("un-sc:QDi.431", "SANAULLAH GHAFARI"),
+    _entity("un-sc:TAi.072", "SAYYED GHIASSOUDDINE AGHA"),
+    _entity("ofac-sdn:19532", "Jong Hyok SON", "Min SON"),  # a Korean alias of two short words: not "ثنا معین"
+    _entity("ofac-sdn:18602", "Mohammed NURA"),  # what "نور محمد ثاقب" found before, at 0.58
     # others of the same given names, so the right one must rank first
     _entity("test:abdul-habib", "ABDUL HABIB"),
     _entity("test:nasim-sahrawi", "Nasim AL-SAHRAWI"),
@@ -372,6 +378,10 @@ READINGS = [
     ("عبدالخالق الحوثي", "un-sc:YEi.001"),  # one word: found through the keys of its parts
     ("رحمت الله کاکا زاده", "un-sc:TAi.137"),  # "kaka zadh" / Kakazada: the final h is no digraph
     ("سعد الدين سيد", "un-sc:TAi.087"),  # سعد (sd) is no legal form "S.D.": the name keeps its first word
+    ("نور محمد ثاقب", "un-sc:TAi.110"),  # ث as s, as Persian, Urdu and Pashto say it: Saqib
+    ("عبد الحق وثيق", "un-sc:TAi.082"),  # Wassiq
+    ("ثناء اللہ غفاری", "un-sc:QDi.431"),  # Sanaullah: ث as s, and the three words joined
+    ("سيد غیاث الدین آغا", "un-sc:TAi.072"),  # Ghiassouddine: ث as s in a compound of three words
 ]
 
 
@@ -387,6 +397,12 @@ def test_arabic_script_names_are_read_as_their_latin_spellings_write_them(readin
     assert result.hits, f"{query!r} ({name_form(query).full!r}) found nothing"
     assert (result.hits[0].entity_id, result.hits[0].score >= THRESHOLD) == (entity_id, True), \
         [(h.entity_id, h.score) for h in result.hits]
+
+
+def test_a_two_consonant_word_is_not_read_another_way(readings_service: Service) -> None:
+    # ث as s counts where the word's key has three consonants or more: "thna" (ثنا) read "sna" would pair with "son"
+    result = readings_service.screen([Query(name="ثنا معین")], threshold=THRESHOLD).results[0]
+    assert result.status == "clear", [(h.name, h.score) for h in result.hits]
 
 
 def test_other_readings_are_a_native_querys_only() -> None:
