@@ -110,8 +110,11 @@ def _icu(script: str, text: str) -> str:
 _KANA_RUN = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]+")
 _KANA_BREAKS = str.maketrans({"・": " ", "＝": " ", "゠": " ", "･": " ", "ー": "", "ｰ": ""})
 _HEBREW_RUN = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]+")
-# The Arabic article written onto the next word ("الرحمن"): a word of its own, "al" as in "al-Rahman".
+# The Arabic article written onto the next word ("الرحمن"): a word of its own, "al" as in "al-Rahman"; and
+# written apart before one ("ال منصور", Al-Mansur), where letter by letter it would be "l". Not آل ("family of":
+# آل سعود), found only after the seats are read (آ as ا): a name's own word, no article to leave out.
 _ARABIC_ARTICLE = re.compile("(?<![\\w\u0600-\u06ff])[\u0627\u0671]\u0644(?=[\u0600-\u06ff]{2,})")
+_ARABIC_ARTICLE_APART = re.compile("(?<![\\w\u0600-\u06ff])[\u0627\u0671]\u0644(?=\\s+[\u0600-\u06ff])")
 # Letters with no Latin sound of their own: ayn, hamza and its seats, tatweel; dropped.
 _ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
 # Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
@@ -212,7 +215,7 @@ def prepare(text: str) -> str:
         return text
     text = _CASE_JOIN.sub(r"\1 ", _MIXED_WORD.sub(_latin_look_alikes, unicodedata.normalize("NFKC", text)))
     # the article is found before ayn and hamza are dropped: "عالیزی" (Alizai) starts with ayn, not with the article
-    text = _ARABIC_ARTICLE.sub("al ", text.translate(_ARABIC_SEATS)).translate(_ARABIC_SILENT)
+    text = _ARABIC_ARTICLE.sub("al ", _ARABIC_ARTICLE_APART.sub("al", text).translate(_ARABIC_SEATS)).translate(_ARABIC_SILENT)
     text = _ARABIC_LONG_A.sub("a", text).replace("\u0636", "dh")
     text = _HANGUL_RUN.sub(_hangul, text)
     text = _HAN_RUN.sub(_han_legal, text)

@@ -363,6 +363,8 @@ READINGS_LISTED = [
     _entity("un-sc:TAi.082", "ABDUL-HAQ WASSIQ"),
     _entity("un-sc:QDi.431", "SANAULLAH GHAFARI"),
     _entity("un-sc:TAi.072", "SAYYED GHIASSOUDDINE AGHA"),
+    _entity("un-sc:QDi.411", "SALIM MUSTAFA MUHAMMAD AL-MANSUR"),
+    _entity("ofac-sdn:18601", "Mustapha CHAD", "Mustapha TCHAD"),
     _entity("ofac-sdn:19532", "Jong Hyok SON", "Min SON"),  # a Korean alias of two short words: not "ثنا معین"
     _entity("ofac-sdn:18602", "Mohammed NURA"),  # what "نور محمد ثاقب" found before, at 0.58
     # others of the same given names, so the right one must rank first
@@ -382,6 +384,7 @@ READINGS = [
     ("عبد الحق وثيق", "un-sc:TAi.082"),  # Wassiq
     ("ثناء اللہ غفاری", "un-sc:QDi.431"),  # Sanaullah: ث as s, and the three words joined
     ("سيد غیاث الدین آغا", "un-sc:TAi.072"),  # Ghiassouddine: ث as s in a compound of three words
+    ("سالم مصطفى محمد ال منصور", "un-sc:QDi.411"),  # the article written apart: "al mnswr", not "l mnswr"
 ]
 
 
@@ -397,6 +400,14 @@ def test_arabic_script_names_are_read_as_their_latin_spellings_write_them(readin
     assert result.hits, f"{query!r} ({name_form(query).full!r}) found nothing"
     assert (result.hits[0].entity_id, result.hits[0].score >= THRESHOLD) == (entity_id, True), \
         [(h.entity_id, h.score) for h in result.hits]
+
+
+def test_the_family_word_al_is_no_article(readings_service: Service) -> None:
+    # آل ("family of": Al Saud) is a word of the name, not the article ال left out of the comparison: read as the
+    # article, "mstfa al swd" was Mustapha CHAD (0.875, a first version)
+    assert name_form("ال منصور").tokens == ("al", "mnswr")
+    result = readings_service.screen([Query(name="مصطفى آل سعود")], threshold=THRESHOLD).results[0]
+    assert result.status == "clear", [(h.name, h.score) for h in result.hits]
 
 
 def test_a_two_consonant_word_is_not_read_another_way(readings_service: Service) -> None:
