@@ -274,7 +274,7 @@ def serve(
         else:
             from api.app import create_app
 
-            uvicorn.run(create_app(settings, warn_auth_off=False), host=host, port=port, log_config=logging_setup,
+            uvicorn.run(create_app(settings, warn_auth_off=False, serving=True), host=host, port=port, log_config=logging_setup,
                         access_log=False)
 
 

@@ -18,6 +18,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from .config import Settings
 from .errors import ScreeningError, UnavailableError, WatchlistError
@@ -31,8 +32,9 @@ __all__ = ["Holder"]
 class Holder:
     """The service in force; replaced whole, so a caller holding one sees one watchlist from start to end."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, after_load: Callable[[], None] | None = None) -> None:
         self.settings = settings
+        self.after_load = after_load  # called once a service is swapped in (a server settles its heap: api/app.py)
         self.service: Service | None = None
         self.stamp: tuple[int, int] | None = None
         self.last_error: str | None = None
@@ -65,6 +67,8 @@ class Holder:
                 raise
             self.service, self.stamp, self.last_error = svc, stamp, None
             self.loaded_at = time.time()
+            if self.after_load is not None:
+                self.after_load()
             return svc
 
     def reload_if_changed(self) -> bool:

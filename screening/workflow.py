@@ -495,11 +495,13 @@ class Workflow:
         audit records written together: one insert and one read-back for all of them.
         """
         now = utcnow()
-        return self._transact(lambda conn: self._record_batch(conn, jobs, now), attempts=1)
+        with self.store.writer():  # the audit writers of every server process take turns (Store.writer)
+            return self._transact(lambda conn: self._record_batch(conn, jobs, now), attempts=1)
 
     def record_job(self, job: RecordJob) -> RecordOutcome:
         """One `record` call in its own transaction, run again on a key race."""
-        return self._transact(lambda conn: self._record(conn, job, utcnow()))
+        with self.store.writer():
+            return self._transact(lambda conn: self._record(conn, job, utcnow()))
 
     def _record_batch(self, conn: sa.Connection, jobs: list[RecordJob], now: datetime) -> list[RecordOutcome]:
         outcomes: list[RecordOutcome | None] = [None] * len(jobs)
