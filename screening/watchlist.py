@@ -19,7 +19,7 @@ from scipy.sparse import csr_matrix
 from . import artifact, keyindex, linking, ngrams, scripts, stage2
 from .errors import WatchlistError
 from .model import TYPE_CODES, Alias, Entity
-from .normalise import NameForm, name_form, own_acronyms
+from .normalise import NameForm, name_form, own_acronyms, to_ascii
 
 # Any change to the normaliser's code or tables changes every compiled name: fold it into the version.
 NORMALISER_VERSION = "n-" + hashlib.sha256(
@@ -27,7 +27,7 @@ NORMALISER_VERSION = "n-" + hashlib.sha256(
 ).hexdigest()[:8]
 # ...and so does any change to the rules that link listings across lists.
 LINKER_VERSION = "l-" + hashlib.sha256(Path(__file__).with_name("linking.py").read_bytes()).hexdigest()[:8]
-FORMAT = "names+grams+ids+groups-3"  # what the sections hold; part of the content hash
+FORMAT = "names+grams+ids+groups-4"  # what the sections hold; part of the content hash (4: vocab_df counts legal-form words)
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
 COMMON_GRAM_SHARE = 0.1  # grams in more than this share of names are left out of query vectors
@@ -130,6 +130,12 @@ def compile_watchlist(
             flag = (WEAK if alias.weak else 0) | (PRIMARY if alias.kind == "primary" else 0)
             flag |= SCRIPT if (alias.kind == "script" or not alias.name.isascii() and alias.script) else 0
             tokens.update(form.tokens)
+            # and the words its legal form was read from: "obschestvo" or "sp z o o" are stripped from every
+            # name that writes them as a legal form, so counted on the names' cores alone, they would weigh as
+            # rare, distinctive words wherever a name writes them otherwise ("OBSCHESTVO AKTSIONERNOE X")
+            # (not single letters: "S.A.", "B.V." would make every initial of a person's name weigh less)
+            if form.legal:
+                tokens.update(w for w in to_ascii(alias.name).split() if len(w) > 1)
             key = (tuple(sorted(form.tokens)), form.legal)
             if key in best:  # keep one copy of a form; a strong listing beats a weak one
                 j = best[key]
