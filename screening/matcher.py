@@ -273,6 +273,19 @@ class Matcher:
         words = set(q.tokens)
         if len(words) < 2 or q.script or q.abjad:
             return None
+        return self._holding(words)
+
+    def rare_words(self, q: NameForm) -> np.ndarray | None:
+        """The names holding every distinctive word of a query that has common ones too, when there are at most
+        `all_words_max` of them: the n-grams of its common words fill the top-k ("AL FAY COMPANY (HONG KONG)
+        LIMITED": a dozen names with HONG KONG, none with FAY, before AL FAY COMPANY)."""
+        words = set(q.tokens)
+        rare = {t for t in words if self.wl.weights(t) >= self.options.rare_token_weight}
+        if not rare or len(rare) == len(words) or q.script or q.abjad:
+            return None
+        return self._holding(rare)
+
+    def _holding(self, words: set[str]) -> np.ndarray | None:
         post = self.word_postings
         lists = sorted((post.get(t, _NONE) for t in words), key=len)
         found = lists[0]
@@ -354,6 +367,8 @@ class Matcher:
             extra = [p for t in q.form.tokens if (p := post.get(t)) is not None and wl.weights(t) >= o.rare_token_weight]
             if (every := self.all_words(q.form)) is not None:
                 extra.append(every)
+            if (rare := self.rare_words(q.form)) is not None:
+                extra.append(rare)
             if q.form.script in ngrams.KEY_CANDIDATES:
                 extra.append(self.key_candidates(q.form))
             # "V.V.Putin" is two words only read as a person's name

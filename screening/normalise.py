@@ -296,6 +296,12 @@ def name_form(text: str, person: bool = False) -> NameForm:
     words = core.split()
     if len(words) > 1 and words[-1] in _GENERIC_LEGAL:  # "Acme Company Limited" = "Acme Co., Ltd."
         core = " ".join(words[:-1])
+    elif legal and len(words) > 2:  # "Al Fay Company (Hong Kong) Limited" = "Al Fay Company Limited (Hong Kong)"
+        at = len(words)
+        while at > 1 and words[at - 1] in _TAIL_WORDS and words[at - 1] not in _GENERIC_LEGAL:
+            at -= 1
+        if 1 < at < len(words) and words[at - 1] in _GENERIC_LEGAL:
+            core = " ".join(words[: at - 1] + words[at:])
     legal_t = tuple(sorted(legal))
     full = " ".join([core, *legal_t]).strip()
     tokens = tuple(core.split())

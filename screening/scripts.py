@@ -323,8 +323,8 @@ def readings(token: str) -> tuple[str, ...]:
     spelling stands for letters the others write otherwise: a consonant and h as two letters, not a
     digraph (ص+ح in "shrawy", Sahraoui; ن+د+ز+ا+د+ه "khwndzadh", Akhundzada); dh as d (ض, ظ, ذ in many
     spellings: Ramadan, Dahir); th as s (ث is s in Persian, Urdu, Pashto and Turkish: Sanaullah, Saqib, Wasiq,
-    Ghiasuddin, Osman; in words of three consonants or more); a Latin spelling's article written onto the word ("elsseid", "alhabbo") left out, as the
-    Arabic script writes it apart. The keys of these are compared too."""
+    Ghiasuddin, Osman; in words of three consonants or more); a Latin spelling's article written onto the word
+    ("elsseid", "alhabbo") left out, as the Arabic script writes it apart. The keys of these are compared too."""
     out = [token[2:]] if token[:2] in ("al", "el") and len(token) >= 6 else []
     if _H_APART.search(token):
         out.append(_H_APART.sub(r"\1ah", token))
