@@ -252,6 +252,26 @@ def _spelled(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(t for t in tokens if t in runs) if runs else ()
 
 
+_LEGAL_PIECE = 4  # the longest word read as a piece of a legal form written apart ("spz o o", "sade cv")
+
+
+def _join_legal_tail(text: str) -> str:
+    """The last words of a name joined into one when their letters together are a legal form and each is short:
+    "doncoaltrade spz o o", "x sp z oo" (from "Sp. z o.o."), "acme sade cv" (from "S.A.DE C.V."), "acme ll c".
+    Written with other stops or spaces than the table's, a legal form is still the same letters."""
+    words = text.split()
+    if not words or extract_org_types(words[-1], generic=True):
+        return text  # the last word is a legal form itself ("Fund I LP"): the words before it are the name's
+    for k in (4, 3, 2):
+        tail = words[-k:]
+        if len(words) <= k or any(len(w) > _LEGAL_PIECE or not w.isalpha() for w in tail):
+            continue
+        joined = "".join(tail)
+        if any(found == joined for found, _ in extract_org_types(joined, generic=True)):
+            return " ".join([*words[:-k], joined])
+    return text
+
+
 @lru_cache(maxsize=65536)
 def name_form(text: str, person: bool = False) -> NameForm:
     """All comparable forms of `text`; never raises, returns empty forms for empty input.
@@ -271,7 +291,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
         tokens = tuple(core.split())
         return NameForm(full=core, core=core, tokens=tokens, legal=(), abjad=abjad, script=script,
                         spelled=_spelled(text, tokens))
-    pre = _prenormalise(text)
+    pre = _join_legal_tail(_prenormalise(text))
     if not pre:
         return NameForm("", "", (), (), script=script)
     rest, legal = _strip_legal(pre)

@@ -191,6 +191,19 @@ def test_legal_forms_of_other_scripts_and_latin_words_beside_them_still_count() 
     assert name_form("Romashka SAD").legal == ("jsc",)  # the same word written in Latin is a legal form
 
 
+@pytest.mark.parametrize(("raw", "full"), [
+    ("DONCOALTRADE SP. Z O.O.", "doncoaltrade llc"),  # the stops gone, "sp z oo" was three words of the name
+    ("DONCOALTRADE SPZ O O", "doncoaltrade llc"),  # the dev set's split variant of OFAC SDN's DONCOALTRADE SP Z O O
+    ("TRADING BRIDGE SP.Z O.O.", "trading bridge llc"),
+    ("Vantage Lux S.a r.l.", "vantage lux llc"),
+    ("Acme LL C", "acme llc"),
+    ("Eagle Hydro I LP", "eagle hydro i lp"),  # a legal form already: the fund's number stays its own
+    ("Blackstone Offshore II, L.P.", "blackstone offshore ii lp"),
+])
+def test_a_legal_form_written_with_other_stops_or_spaces_is_one(raw: str, full: str) -> None:
+    assert name_form(raw).full == full
+
+
 def test_a_short_form_after_only_given_names_is_a_surname() -> None:
     # a query's kind is unknown: "Renata Sá" must not become the company "renata" with a legal form
     assert name_form("Renata Sá").tokens == ("renata", "sa") and name_form("Renata Sá").legal == ()
