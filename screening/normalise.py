@@ -272,6 +272,28 @@ def _join_legal_tail(text: str) -> str:
     return text
 
 
+def _is_legal_phrase(words: list[str]) -> bool:
+    phrase = " ".join(words)
+    return any(found == phrase for found, _ in extract_org_types(phrase, generic=True))
+
+
+def _complete_legal(text: str) -> str:
+    """A legal form written without its last word "company", first or last in the name: "OPEN JOINT STOCK COMMERCIAL
+    BANK X" is the "Open Joint Stock Company" its listing writes; "X Limited Liability", "X Public Joint Stock"."""
+    words = text.split()
+    sizes = range(1, min(len(words), 5) + 1)
+    head = not any(_is_legal_phrase(words[:n]) for n in sizes)  # no legal form written first already
+    tail = not any(_is_legal_phrase(words[-n:]) for n in sizes)  # nor last
+    for k in (4, 3, 2):
+        if len(words) <= k:
+            continue
+        if head and _is_legal_phrase([*words[:k], "company"]):
+            return " ".join([*words[:k], "company", *words[k:]])
+        if tail and _is_legal_phrase([*words[-k:], "company"]):
+            return " ".join([*words, "company"])
+    return text
+
+
 @lru_cache(maxsize=65536)
 def name_form(text: str, person: bool = False) -> NameForm:
     """All comparable forms of `text`; never raises, returns empty forms for empty input.
@@ -291,7 +313,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
         tokens = tuple(core.split())
         return NameForm(full=core, core=core, tokens=tokens, legal=(), abjad=abjad, script=script,
                         spelled=_spelled(text, tokens))
-    pre = _join_legal_tail(_prenormalise(text))
+    pre = _complete_legal(_join_legal_tail(_prenormalise(text)))
     if not pre:
         return NameForm("", "", (), (), script=script)
     rest, legal = _strip_legal(pre)

@@ -204,6 +204,18 @@ def test_a_legal_form_written_with_other_stops_or_spaces_is_one(raw: str, full: 
     assert name_form(raw).full == full
 
 
+@pytest.mark.parametrize(("raw", "full"), [
+    # the dev set's OFAC SDN 19033 without its "Company"; and as listed
+    ("OPEN JOINT STOCK COMMERCIAL BANK VERKHNEVOLZHSKY", "commercial bank verkhnevolzhsky jsc"),
+    ("OPEN JOINT STOCK COMPANY COMMERCIAL BANK VERKHNEVOLZHSKY", "commercial bank verkhnevolzhsky jsc"),
+    ("NATIONAL IRANIAN COPPER INDUSTRIES PUBLIC JOINT STOCK", "national iranian copper industries jsc"),  # OFAC
+    ("ALAMER FOR MANUFACTURE OF PLASTIC LIMITED LIABILITY", "alamer for manufacture of plastic llc"),  # OFAC
+    ("JOINT STOCK COMMERCIAL BANK NOVIKOMBANK", "novikombank jsc"),  # a legal form written first already
+])
+def test_a_legal_form_without_its_last_word_company_is_one(raw: str, full: str) -> None:
+    assert name_form(raw).full == full
+
+
 def test_a_short_form_after_only_given_names_is_a_surname() -> None:
     # a query's kind is unknown: "Renata Sá" must not become the company "renata" with a legal form
     assert name_form("Renata Sá").tokens == ("renata", "sa") and name_form("Renata Sá").legal == ()
