@@ -48,6 +48,9 @@ class NameForm:
     only_legal: bool = False  # the whole name is a legal form ("ПАО", "Company Limited"): nobody's name
     script: str = ""  # the script it was written in, when not Latin ("Cyrl", "Arab", "Hang"...): see scripts.key
     spelled: tuple[str, ...] = ()  # tokens written as separate letters ("V.V. Putin" -> "vv"): a person's initials
+    # the name said it is a firm with a generic word normalisation left out ("Target Corporation", "Silver Co"):
+    # no legal form to compare, but no vessel's or person's name either (scoring._reads_as_other)
+    generic: bool = False
 
 
 def to_ascii(text: str) -> str:
@@ -336,8 +339,9 @@ def name_form(text: str, person: bool = False) -> NameForm:
     if not core:
         core, legal = to_ascii(pre), set()
     words = core.split()
+    generic = False
     if len(words) > 1 and words[-1] in _GENERIC_LEGAL:  # "Acme Company Limited" = "Acme Co., Ltd."
-        core = " ".join(words[:-1])
+        core, generic = " ".join(words[:-1]), True
     elif legal and len(words) > 2:  # "Al Fay Company (Hong Kong) Limited" = "Al Fay Company Limited (Hong Kong)"
         at = len(words)
         while at > 1 and words[at - 1] in _TAIL_WORDS and words[at - 1] not in _GENERIC_LEGAL:
@@ -348,4 +352,4 @@ def name_form(text: str, person: bool = False) -> NameForm:
     full = " ".join([core, *legal_t]).strip()
     tokens = tuple(core.split())
     return NameForm(full=full, core=core, tokens=tokens, legal=legal_t, abjad=abjad, only_legal=only_legal,
-                    script=script, spelled=_spelled(text, tokens))
+                    script=script, spelled=_spelled(text, tokens), generic=generic)

@@ -699,9 +699,9 @@ def _own_word(t: str, p: Params) -> bool:
 
 
 def _reads_as_other(ev: Evidence, p: Params) -> float:
-    """A vessel or aircraft name against a query that says more: a legal form or words of its own
-    ("Pacific Trading Ltd", "Maria Garcia" against the vessel MARIA)."""
-    return float(ev.kind in ("vessel", "aircraft") and (bool(ev.q.legal) or bool(ev.q_extra)))
+    """A vessel or aircraft name against a query that says more: a legal form, a generic firm's word or words of its
+    own ("Pacific Trading Ltd", "Target Corporation", "Maria Garcia" against the vessels MARIA and TARGET)."""
+    return float(ev.kind in ("vessel", "aircraft") and (bool(ev.q.legal) or ev.q.generic or bool(ev.q_extra)))
 
 
 def _name_prior() -> dict[str, float]:

@@ -316,7 +316,7 @@ class Features:
     short_form: np.ndarray  # bool: the query is the listed name's first and last parts, nothing else (scoring._short_form)
     q_extra_own: np.ndarray  # bool: an unmatched query token is not an affiliation or place word
     numbers_differ: np.ndarray
-    q_legal: np.ndarray  # bool: the query names a legal form
+    q_legal: np.ndarray  # bool: the query names a legal form or a generic firm's word (NameForm.generic)
     legal_differs: np.ndarray  # bool: both name a legal form and they differ
 
 
@@ -550,6 +550,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             q_num = f_digits[int(qf[r])]
             numbers[r] = bool(q_num or c_num) and q_num != c_num
         q_has_legal = np.array([bool(forms[f].legal) for f in range(len(forms))], bool)[qf]
+        q_says_firm = q_has_legal | np.array([forms[f].generic for f in range(len(forms))], bool)[qf]
         legal_differs = q_has_legal & ix.name_has_legal[nm] & (f_legal_set[qf] != ix.name_legal_set[nm])
         n_ct = n_len[live]
         last_paired = paired_c[rows_all, np.clip(n_ct - 1, 0, Cm - 1)]
@@ -561,7 +562,7 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             n_ct=n_ct, q_extra=q_extra.any(axis=1), c_extra=c_extra.any(axis=1), all_common=all_common, fuzzy=fuzzy,
             exact_common=exact_common, has_exact=has_exact,
             short_form=short_form,
-            q_extra_own=(q_extra & own).any(axis=1), numbers_differ=numbers, q_legal=q_has_legal,
+            q_extra_own=(q_extra & own).any(axis=1), numbers_differ=numbers, q_legal=q_says_firm,
             legal_differs=legal_differs,
         )
 
