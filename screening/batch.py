@@ -7,10 +7,12 @@ import csv
 import io
 import multiprocessing
 import os
+import pickle
 import re
 import select
 import shutil
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -722,12 +724,23 @@ def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
 
 _worker_service: Service | None = None  # one per pool worker process, set by its initializer
 POOL_MAIN_ENV = "SCREENING_POOL_MAIN"  # screening.workerboot.MAIN_ENV (not imported here: it ignores SIGINT)
+POOL_WARM_ENV = "SCREENING_POOL_WARM"  # screening.workerboot.WARM_ENV
 
 
 def _init_worker(settings: Settings, parent: int) -> None:
     global _worker_service
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the pool)
     exit_with(parent)
+    boot = sys.modules.get("screening.workerboot")  # the fork server's, when it built the Service already
+    if boot is not None and boot.service is not None and boot.service.settings == settings:
+        try:
+            st = os.stat(settings.watchlist)
+            now = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:  # gone: Service() below says so
+            now = None
+        if now is not None and boot.stamp == now:  # the same file, not one swapped in since
+            _worker_service = boot.service
+            return
     _worker_service = Service(settings)
     # the lazy indexes and tables are built now, while the parent still reads, not on the first chunk
     _worker_service.warm()
@@ -735,6 +748,13 @@ def _init_worker(settings: Settings, parent: int) -> None:
 
 def _worker_ready() -> bool:
     return _worker_service is not None
+
+
+def _worker_watchlist() -> tuple[bool, str]:
+    """Whether this worker screens with the Service its fork server built (screening.workerboot), and its version."""
+    assert _worker_service is not None, "the pool initializer did not run"
+    boot = sys.modules.get("screening.workerboot")
+    return boot is not None and boot.service is _worker_service, _worker_service.watchlist.version
 
 
 def exit_with(pid: int) -> None:
@@ -814,6 +834,9 @@ def _make_pool(service: Service, jobs: int) -> ProcessPoolExecutor:
     main_path = spawn.get_preparation_data("pool").get("init_main_from_path")
     if main_path:
         os.environ[POOL_MAIN_ENV] = main_path
+    # and it builds and warms the workers' Service once, which they inherit (a fork server already running keeps
+    # the one it built: a worker given other settings builds its own)
+    os.environ[POOL_WARM_ENV] = pickle.dumps(settings).hex()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(settings, os.getpid()))
 

@@ -158,3 +158,36 @@ def test_the_cli_starts_without_the_database_layer() -> None:
     done = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_pool_workers_inherit_the_fork_servers_service_unless_the_file_was_replaced(tmp_path: Path) -> None:
+    """The fork server builds and warms the workers' Service once (screening.workerboot); a worker of a later pool
+    whose watchlist file was replaced meanwhile (a list update) builds its own from the new file."""
+    script = tmp_path / "pools.py"
+    script.write_text(
+        "import os, shutil, sys\n"
+        "from pathlib import Path\n"
+        "from screening.batch import _make_pool, _worker_watchlist\n"
+        "from screening.config import DEFAULT_SEEDS, DEFAULT_WATCHLIST, Settings\n"
+        "from screening.seeds import load_seeds\n"
+        "from screening.service import Service\n"
+        "from screening.watchlist import SourceInfo, compile_watchlist\n"
+        "if __name__ == '__main__':\n"
+        f"    tmp = Path({str(tmp_path)!r})\n"
+        "    wl = tmp / 'list.wl'\n"
+        "    shutil.copy(DEFAULT_WATCHLIST, wl)\n"
+        "    for n in (1, 2):\n"
+        "        svc = Service(Settings(watchlist=wl, reload_interval=0))\n"
+        "        pool = _make_pool(svc, 2)\n"
+        "        got = {f.result() for f in [pool.submit(_worker_watchlist) for _ in range(4)]}\n"
+        "        print(sorted(got) == [(n == 1, svc.watchlist.version)], svc.watchlist.version)\n"
+        "        pool.shutdown()\n"
+        "        ents = load_seeds(DEFAULT_SEEDS)[:-1]  # another watchlist, swapped in at the same path\n"
+        "        compile_watchlist(ents, tmp / 'new.wl', watchlist_id='seed',\n"
+        "                          sources=[SourceInfo(source='seed', format='entities', entities=len(ents))])\n"
+        "        os.replace(tmp / 'new.wl', wl)\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-P", str(script)], capture_output=True, text=True, env=env, timeout=180)
+    assert done.returncode == 0, done.stderr
+    (first, v1), (second, v2) = (line.split() for line in done.stdout.strip().splitlines())
+    assert (first, second) == ("True", "True") and v1 != v2, done.stdout
