@@ -258,26 +258,27 @@ def _spelled(text: str, tokens: tuple[str, ...]) -> tuple[str, ...]:
 _LEGAL_PIECE = 4  # the longest word read as a piece of a legal form written apart ("spz o o", "sade cv")
 
 
+def _is_legal_phrase(words: list[str]) -> bool:
+    """Whether `words` are, all of them, one legal form of rigour's table."""
+    phrase = " ".join(words)
+    return any(found == phrase for found, _ in extract_org_types(phrase, generic=True))
+
+
 def _join_legal_tail(text: str) -> str:
     """The last words of a name joined into one when their letters together are a legal form and each is short:
     "doncoaltrade spz o o", "x sp z oo" (from "Sp. z o.o."), "acme sade cv" (from "S.A.DE C.V."), "acme ll c".
     Written with other stops or spaces than the table's, a legal form is still the same letters."""
     words = text.split()
-    if not words or extract_org_types(words[-1], generic=True):
+    if not words or _is_legal_phrase(words[-1:]):
         return text  # the last word is a legal form itself ("Fund I LP"): the words before it are the name's
     for k in (4, 3, 2):
         tail = words[-k:]
         if len(words) <= k or any(len(w) > _LEGAL_PIECE or not w.isalpha() for w in tail):
             continue
         joined = "".join(tail)
-        if any(found == joined for found, _ in extract_org_types(joined, generic=True)):
+        if _is_legal_phrase([joined]):
             return " ".join([*words[:-k], joined])
     return text
-
-
-def _is_legal_phrase(words: list[str]) -> bool:
-    phrase = " ".join(words)
-    return any(found == phrase for found, _ in extract_org_types(phrase, generic=True))
 
 
 def _complete_legal(text: str) -> str:
@@ -285,14 +286,13 @@ def _complete_legal(text: str) -> str:
     BANK X" is the "Open Joint Stock Company" its listing writes; "X Limited Liability", "X Public Joint Stock"."""
     words = text.split()
     sizes = range(1, min(len(words), 5) + 1)
-    head = not any(_is_legal_phrase(words[:n]) for n in sizes)  # no legal form written first already
-    tail = not any(_is_legal_phrase(words[-n:]) for n in sizes)  # nor last
     for k in (4, 3, 2):
         if len(words) <= k:
             continue
-        if head and _is_legal_phrase([*words[:k], "company"]):
+        # only where no legal form is written first (or last) already; looked at once a completion would be one
+        if _is_legal_phrase([*words[:k], "company"]) and not any(_is_legal_phrase(words[:n]) for n in sizes):
             return " ".join([*words[:k], "company", *words[k:]])
-        if tail and _is_legal_phrase([*words[-k:], "company"]):
+        if _is_legal_phrase([*words[-k:], "company"]) and not any(_is_legal_phrase(words[-n:]) for n in sizes):
             return " ".join([*words, "company"])
     return text
 

@@ -125,6 +125,12 @@ def test_ctrl_c_points_to_resume_and_exits_130(tmp_path: Path) -> None:
         assert sum(1 for _ in csv.reader(f)) == ROWS + 1
 
 
+def _run_script(script: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """`script` run as a main script by this Python, with this checkout importable (not an installed copy)."""
+    return subprocess.run([sys.executable, "-P", str(script)], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=timeout)
+
+
 def test_pool_workers_do_not_run_the_main_script_again(tmp_path: Path) -> None:
     """The fork server runs the parent's main script once (screening.workerboot); its workers start with it run.
 
@@ -143,8 +149,7 @@ def test_pool_workers_do_not_run_the_main_script_again(tmp_path: Path) -> None:
         "    pool = _make_pool(svc, 2)\n"
         "    print(all(f.result() for f in [pool.submit(_worker_ready) for _ in range(4)]))\n"
         "    pool.shutdown()\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-P", str(script)], capture_output=True, text=True, env=env, timeout=120)
+    done = _run_script(script, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "True", done.stderr
     names = [line.split()[1] for line in runs.read_text().splitlines()]
     assert names == ["__main__", "__mp_main__"], names  # the parent, then the fork server only
@@ -186,8 +191,7 @@ def test_pool_workers_inherit_the_fork_servers_service_unless_the_file_was_repla
         "        compile_watchlist(ents, tmp / 'new.wl', watchlist_id='seed',\n"
         "                          sources=[SourceInfo(source='seed', format='entities', entities=len(ents))])\n"
         "        os.replace(tmp / 'new.wl', wl)\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-P", str(script)], capture_output=True, text=True, env=env, timeout=180)
+    done = _run_script(script, timeout=180)
     assert done.returncode == 0, done.stderr
     (first, v1), (second, v2) = (line.split() for line in done.stdout.strip().splitlines())
     assert (first, second) == ("True", "True") and v1 != v2, done.stdout
