@@ -105,9 +105,9 @@ def vectorise(
 # --- retrieval by comparison key, for names written in a script compared on keys (scripts.key) -------
 
 _ARTICLES = frozenset({"al", "el", "ul"})
-# Names a query in such a script adds to its n-gram candidates. Fewer for Cyrillic: it writes its
+# Names a query in such a script adds to its n-gram candidates. Fewer for Cyrillic and Greek: they write their
 # vowels, and its n-grams find most Latin spellings; the keys find the other forms (Olena / Elena).
-KEY_CANDIDATES = {"Arab": 20, "Hebr": 20, "Thai": 20, "Kana": 20, "Hang": 20, "Cyrl": 5}
+KEY_CANDIDATES = {"Arab": 20, "Hebr": 20, "Thai": 20, "Kana": 20, "Hang": 20, "Cyrl": 5, "Grek": 5}
 KEY_MIN = 2  # keys shorter than this ("l" of "al") retrieve nothing
 KEY_MAX_SHARE = 0.1  # nor do keys this many of the names share ("l" of "al")
 

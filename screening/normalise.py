@@ -58,7 +58,7 @@ def to_ascii(text: str) -> str:
 
     Apostrophes the transliteration writes for letters without a Latin sound (the Cyrillic soft
     sign, the Arabic ayn) are dropped, not read as word breaks: "Анатольевич" -> "anatolevich"."""
-    text = _CJK.sub(r" \1 ", text)
+    text = scripts.GREEK_RUN.sub(scripts.greek, _CJK.sub(r" \1 ", text))
     text = anyascii(text).lower().replace("'", "").replace("`", "")
     return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
@@ -189,6 +189,15 @@ def _romanised(text: str) -> frozenset[str]:
                      for t in to_ascii(w).split())
 
 
+def _romanised_by_prepare(original: str, prepared: str) -> frozenset[str]:
+    """The words of `prepared` (scripts.prepare's rewrite of `original`) that none of `original`'s own
+    Latin words spell: those prepare romanised from another script."""
+    own = {t for w in scripts.fold_look_alikes(original).split()
+           if not any(scripts.char_script(ch) not in ("Latn", "") for ch in w)
+           for t in to_ascii(w).split()}
+    return frozenset(t for t in to_ascii(prepared).split() if t not in own)
+
+
 def _strip_legal(text: str, romanised: frozenset[str] = frozenset()) -> tuple[str, set[str]]:
     """Remove the legal forms rigour's table finds in `text` where they stand as legal forms; return
     the rest and their generic classes. A short form spelled by words of `romanised` (transliterations of
@@ -307,6 +316,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
     """
     script = scripts.script_of(text)
     abjad = script in scripts.ABJADS
+    original = text
     text = own_acronyms(scripts.prepare(text))[0]
     if person:
         text = _unglue_initials(text)
@@ -319,8 +329,11 @@ def name_form(text: str, person: bool = False) -> NameForm:
     pre = _complete_legal(_join_legal_tail(_prenormalise(text)))
     if not pre:
         return NameForm("", "", (), (), script=script)
-    rest, legal = _strip_legal(pre)
-    romanised = _romanised(rest) if script else frozenset()
+    # the words `prepare` romanised (Hangul, kana, Hebrew, Greek: "세르게이" -> "se ru ke i") are no more short
+    # legal forms than those romanised below ("se" is not the Societas Europaea)
+    romanised = _romanised_by_prepare(original, pre) if script else frozenset()
+    rest, legal = _strip_legal(pre, romanised)
+    romanised |= _romanised(rest) if script else frozenset()
     core = to_ascii(rest)
     only_legal = False
     for _ in range(4):  # rewrite and strip again after transliteration until nothing changes

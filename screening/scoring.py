@@ -424,7 +424,8 @@ def script_similarity(a: str, b: str, script: str, readings: bool = False) -> fl
     """Similarity of a word romanised from `script` and a Latin spelling, on the script's comparison
     key (scripts.key): abjads and Thai on consonant skeletons (abjad_similarity); Cyrillic on the
     consonants, the Russian and Ukrainian forms of a name differing mostly in vowels (Oleksandr /
-    Aleksandr 0.85); kana on consonants with l = r (zara / zala); Hangul on voicing and vowel
+    Aleksandr 0.85); Greek on the consonants foreign names are written with folded (kandirof / kadyrov); kana
+    on consonants with l = r (zara / zala); Hangul on voicing and vowel
     digraphs folded (jeong / jong, gil / kil 0.9)."""
     if (a in _ARTICLES) != (b in _ARTICLES):  # the article is no consonant of a name ("ly" is not "al")
         return 0.0
@@ -440,6 +441,8 @@ def script_similarity(a: str, b: str, script: str, readings: bool = False) -> fl
     if script == "Cyrl":  # a two-consonant key (Olena / Elena) says less, one of four or more (Oleksandr / Alexander) more
         # one consonant: a syllable of a Chinese or Burmese name as Russian writes it ("Цзоу" / Zou, "Со" / Soe)
         base = 0.9 if len(ka) >= 4 else 0.85 if len(ka) == 3 else 0.75
+    elif script == "Grek":  # its key keeps the vowels: one of three letters or more is a name part written two ways
+        base = 0.9 if len(ka) >= 5 else 0.85 if len(ka) >= 3 else 0.0
     elif script == "Kana":
         base = 0.85 if len(ka) >= 3 else 0.75 if len(ka) == 2 else 0.0
     elif script == "Hang":
@@ -468,9 +471,9 @@ WHOLE_JOIN_KEY = 8  # consonants in the key of a whole name written as one word,
 def _joined_key(joined: str, keys: dict[str, str], script: str, readings: bool) -> str:
     """The key of words joined, or for Arabic that of another reading of them (scripts.readings) when that one is a word
     of the other side ("khwnd zadh" / "akhundzada": a final h is no digraph; "thna al lh" / "sanaullah")."""
-    k = scripts.key(joined, script)
+    k = scripts.join_key(joined, script)
     if k not in keys and readings and script == "Arab":
-        return next((r for r in (scripts.key(x, script) for x in scripts.readings(joined)) if r in keys), k)
+        return next((r for r in (scripts.join_key(x, script) for x in scripts.readings(joined)) if r in keys), k)
     return k
 
 
@@ -480,8 +483,8 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str, readings: boo
     Latin spelling assimilates it), "kim jong un" / "jongun"."""
     if len(tokens) < 2:
         return tokens
-    keys = {scripts.key(o, script): o for o in other if len(o) > 3}
-    other_keys = Counter(scripts.key(o, script) for o in other)
+    keys = {scripts.join_key(o, script): o for o in other if len(o) > 3}
+    other_keys = Counter(scripts.join_key(o, script) for o in other)
     keys.pop("", None)
     if not keys:
         return tokens
@@ -500,12 +503,12 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str, readings: boo
             # its key is long enough to be no accident (a surname and name run together in capitals,
             # "САМОЙЛЕНКОКОНСТАНТИН"): two short names ("ly mwswy") are not one word; each part brings
             # consonants, the join enough of them.
-            whole = n == len(tokens) and len(plain) == n and len(scripts.key(joined, script)) < WHOLE_JOIN_KEY
-            first = scripts.key(run[0], script)
-            if (len(plain) > 1 and not whole and all(scripts.key(t, script) for t in plain)
+            whole = n == len(tokens) and len(plain) == n and len(scripts.join_key(joined, script)) < WHOLE_JOIN_KEY
+            first = scripts.join_key(run[0], script)
+            if (len(plain) > 1 and not whole and all(scripts.join_key(t, script) for t in plain)
                     # its first word has no match of its own there, or another word here to take it
                     # (not one ending apart: "abdul wali" / "bdalwly", whose last letter is wali's)
-                    and (first not in keys or sum(scripts.key(t, script) == first for t in tokens) > other_keys[first]
+                    and (first not in keys or sum(scripts.join_key(t, script) == first for t in tokens) > other_keys[first]
                          or script == "Arab" and _ends_apart(run[0], keys[first]))
                     and len(k := _joined_key(joined, keys, script, readings)) >= 3 and k in keys and joined not in other
                     # where both sides write their vowels, the join is about as long as the word: "vijay vinayakrao"

@@ -11,6 +11,8 @@ Romanisation, per run of one script (anyascii for the rest):
   * Arabic: the article written onto a word is a word of its own ("al"); ayn and hamza are letters
     without a Latin sound, dropped, not word breaks.
   * Cyrillic words run together by a missing space ("ВалерийНиколаевич") are split at the case change.
+  * Greek (in normalise.to_ascii, once legal forms were read in Greek): as ELOT 743 writes modern Greek,
+    digraphs as one sound ("Πούτιν" -> "putin", "Μπλερ" -> "bler").
   * Han: a legal form glued to the name ("CST有限会社", "株式会社学術...") is set apart as a word, so that it
     is read as a legal form, not romanised as a Chinese name's syllables ("you xian hui she").
 
@@ -86,12 +88,99 @@ def _syllable(ch: str) -> str:
     return _INITIALS[n // 588] + _VOWELS[(n % 588) // 28] + _FINALS[n % 28]
 
 
+# Korean writes a foreign name by its sounds, a vowel ㅡ (eu) carrying each consonant that has none of its own
+# ("블라디미르": b-la-di-mi-r, Vladimir; "프리고진": p-ri-go-jin, Prigozhin). A word with such a syllable (ㅡ without
+# a final consonant, or with the ㄹ that doubles the next one's, "블라"), or of more syllables than a word of a
+# Korean name has, is read as one foreign word: the carried vowels dropped, ㄹㄹ one l, the consonants as
+# their loanword values (ㅂ b, ㄷ d, ㄱ g, ㅈ j; ㅅ before y sh, "셴" shen).
+_LOAN_INITIALS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h")
+_LOAN_VOWELS = ("a", "e", "ya", "ye", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu",
+                "u", "ui", "i")
+_LOAN_FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t",
+                "ng", "t", "t", "k", "t", "p", "t")
+_EU, _RIEUL_FINAL, _RIEUL_INITIAL = 18, 8, 5
+KOREAN_NAME_SYLLABLES = 3  # a word of a Korean name has no more syllables than this ("김정은")...
+_COMPOUND_SURNAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문"})  # ...after these ("남궁민수")
+
+
+def _carried(parts: list[tuple[int, int, int]], i: int) -> bool:
+    """Syllable i's vowel is the ㅡ that only carries its consonant."""
+    ini, vowel, fin = parts[i]
+    return vowel == _EU and ini != 11 and (fin == 0 or fin == _RIEUL_FINAL and i + 1 < len(parts)
+                                           and parts[i + 1][0] == _RIEUL_INITIAL)
+
+
+def _loanword(parts: list[tuple[int, int, int]]) -> str:
+    out = []
+    for i, (ini, vowel, fin) in enumerate(parts):
+        initial = _LOAN_INITIALS[ini]
+        if ini == _RIEUL_INITIAL and i and parts[i - 1][2] == _RIEUL_FINAL:
+            initial = ""  # ㄹㄹ: the l of the final already written
+        v = "" if _carried(parts, i) else _LOAN_VOWELS[vowel]
+        if initial == "s" and v[:1] == "y":
+            initial, v = "sh", v[1:]
+        out.append(initial + v + _LOAN_FINALS[fin])
+    return "".join(out)
+
+
 def _hangul(match: re.Match[str]) -> str:
-    return " " + " ".join(_syllable(ch) for ch in match.group(0)) + " "
+    run = match.group(0)
+    parts = [((n := ord(ch) - 0xAC00) // 588, (n % 588) // 28, n % 28) for ch in run]
+    if (len(parts) > KOREAN_NAME_SYLLABLES and run[:2] not in _COMPOUND_SURNAMES
+            or any(_carried(parts, i) for i in range(len(parts)))):
+        return " " + _loanword(parts) + " "
+    return " " + " ".join(_syllable(ch) for ch in run) + " "
+
+
+# --- Greek ---------------------------------------------------------------------------------------
+# Modern Greek as ELOT 743 (and the UN) romanise it: the vowel digraphs are one sound (ου u, αι e, ει and οι i),
+# αυ and ευ av and ev, and μπ ντ γκ, the b d g of foreign names at the start of a word, mb nd inside one
+# ("Πούτιν" Putin, "Μπλερ" Blair, "Βλαντιμίρ" Vladimir); γκ is g there too, as foreign names write it
+# ("Σεργκέι", Sergei). Letter by letter they read "poytin", "mpler", "sergkei".
+GREEK_RUN = re.compile("[\u0370-\u03ff\u1f00-\u1fff]+")
+_GREEK_PAIRS = {"ου": "u", "αι": "e", "ει": "i", "οι": "i", "υι": "i", "αυ": "av", "ευ": "ev", "ηυ": "iv",
+                "γγ": "ng", "γξ": "nx", "γχ": "nch", "μπ": "mb", "ντ": "nd", "γκ": "g", "τζ": "tz"}
+_GREEK_INITIAL = {"μπ": "b", "ντ": "d", "γκ": "g"}
+_GREEK_VOWELS = frozenset("αεηιοωυ")
+_GREEK_FRONT = frozenset("εηι")
+_DIAERESIS = frozenset("\u0308\u0344")
+_GREEK_LETTERS = dict(zip("αβγδεζηθικλμνξοπρσςτυφχψω",
+                          ["a", "v", "g", "d", "e", "z", "i", "th", "i", "k", "l", "m", "n", "x", "o", "p", "r", "s", "s",
+                           "t", "y", "f", "ch", "ps", "o"], strict=True))
+
+
+def greek(match: re.Match[str]) -> str:
+    """A run of Greek letters (GREEK_RUN) romanised; applied by normalise.to_ascii, after legal forms were looked up
+    in Greek ("Εταιρία περιορισμένης ευθύνης")."""
+    # each letter, with whether an accent and a diaeresis are on it: a vowel pair with an accent on its first
+    # vowel ("Σεργκέι", Ser-ge-i) or a diaeresis on its second ("Ευνοϊκός") is two vowels, not a digraph
+    letters: list[tuple[str, bool, bool]] = []
+    for ch in unicodedata.normalize("NFD", match.group(0).lower()):
+        if unicodedata.combining(ch):
+            if letters:
+                c, accent, diaeresis = letters[-1]
+                letters[-1] = (c, accent or ch not in _DIAERESIS, diaeresis or ch in _DIAERESIS)
+        else:
+            letters.append((ch, False, False))
+    out, i = [], 0
+    while i < len(letters):
+        pair = "".join(ch for ch, _, _ in letters[i : i + 2])
+        if i == 0 and pair[:1] == "γ" and pair[1:] in _GREEK_FRONT:  # γ before e or i is y ("Γεβγκένι" Yevgeny)
+            out.append("y")
+            i += 2 if pair == "γι" and i + 2 < len(letters) and letters[i + 2][0] in _GREEK_VOWELS else 1
+            continue
+        if pair in _GREEK_PAIRS and not (pair[0] in _GREEK_VOWELS and (letters[i][1] or letters[i + 1][2])):
+            out.append(_GREEK_INITIAL.get(pair, _GREEK_PAIRS[pair]) if i == 0 else _GREEK_PAIRS[pair])
+            i += 2
+        else:
+            out.append(_GREEK_LETTERS.get(letters[i][0], letters[i][0]))
+            i += 1
+    return "".join(out)
 
 
 # --- ICU transliterators (kana, Hebrew): one instance per thread, ICU's are not thread-safe ------
-_ICU_IDS = {"Kana": "Katakana-Latin; Hiragana-Latin; Latin-ASCII", "Hebr": "Hebrew-Latin; Latin-ASCII"}
+_ICU_IDS = {"Kana": "Katakana-Latin; Hiragana-Latin; Latin-ASCII", "Hebr": "Hebrew-Latin; Latin-ASCII",
+            "Thai": "Thai-Latin; Latin-ASCII"}
 _local = threading.local()
 
 
@@ -110,6 +199,15 @@ def _icu(script: str, text: str) -> str:
 _KANA_RUN = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]+")
 _KANA_BREAKS = str.maketrans({"・": " ", "＝": " ", "゠": " ", "･": " ", "ー": "", "ｰ": ""})
 _HEBREW_RUN = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]+")
+# A Hebrew word, with the geresh (or an apostrophe typed for it) after a letter: the mark is part of the word.
+_HEBREW_WORD = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]+(?:['\u2019\u05f3][\u0590-\u05ff\ufb1d-\ufb4f]*)*")
+# Letters with a geresh write the sounds Hebrew has no letter for, in foreign names: ג׳ j (ג'ונג, Jong),
+# ז׳ zh (פריגוז'ין, Prigozhin), צ׳ ch (אברמוביץ', Abramovich), ת׳ th. Read off before ICU, which writes the
+# letter without the mark ("g'"). Another geresh (an abbreviation's) is dropped.
+_HEBREW_GERESH = re.compile("([\u05d2\u05d6\u05e6\u05e5\u05ea])['\u2019\u05f3]")
+_GERESH_SOUNDS = {"\u05d2": "j", "\u05d6": "zh", "\u05e6": "ch", "\u05e5": "ch", "\u05ea": "th"}
+_HEBREW_VAV = re.compile("(?<![\\w\u0590-\u05ff\ufb1d-\ufb4f])\u05d5\u05d5?(?=[\u0590-\u05ff\ufb1d-\ufb4f])")
+_GERESH_MARKS = str.maketrans("", "", "'\u2019\u05f3")
 # The Arabic article written onto the next word ("الرحمن"): a word of its own, "al" as in "al-Rahman"; and
 # written apart before one ("ال منصور", Al-Mansur), where letter by letter it would be "l". Not آل ("family of":
 # آل سعود), found only after the seats are read (آ as ا): a name's own word, no article to leave out.
@@ -159,6 +257,11 @@ def _latin_look_alikes(match: re.Match[str]) -> str:
     return match.group(0).translate(_look_alikes())
 
 
+def fold_look_alikes(text: str) -> str:
+    """`text` with its Latin words typed with look-alike Cyrillic letters ("СENTURY") in Latin letters."""
+    return _MIXED_WORD.sub(_latin_look_alikes, text)
+
+
 def _kana(match: re.Match[str]) -> str:
     # a letter ICU leaves as it is (an unassigned code point of the block, U+3040) is dropped: left, it would be
     # romanised again on the next pass, and prepare(prepare(x)) must be prepare(x)
@@ -166,8 +269,26 @@ def _kana(match: re.Match[str]) -> str:
     return " " + _KANA_RUN.sub("", latin) + " "
 
 
+_THAI_RUN = re.compile("[\u0e00-\u0e7f]+")
+# ICU writes Thai letter for letter (ISO 11940), the vowels written before a consonant read after it ("เดริ" ->
+# "de ri"; anyascii gives "edri"), with a space between syllables, which are no word breaks. Its "x" is o ang
+# (อ): the vowel o, and nothing at the start of a word, where it carries the vowel after it ("อึน" -> "un");
+# its "c" (not "ch") is cho chan (จ), the j of foreign names (จ็อง, Jong).
+_THAI_CARRIER = re.compile("^x(?=[aeiou])")
+_THAI_CHO_CHAN = re.compile("c(?!h)")  # ICU's ch is ฉ and ช
+
+
+def _thai(match: re.Match[str]) -> str:
+    latin = _THAI_RUN.sub("", _icu("Thai", match.group(0))).replace(" ", "").replace("'", "")
+    return " " + _THAI_CHO_CHAN.sub("j", _THAI_CARRIER.sub("", latin).replace("x", "o")) + " "
+
+
 def _hebrew(match: re.Match[str]) -> str:
-    return " " + _HEBREW_RUN.sub("", _icu("Hebr", match.group(0))) + " "
+    run = _HEBREW_GERESH.sub(lambda m: _GERESH_SOUNDS[m.group(1)], match.group(0))
+    # a vav that starts a word is a consonant, the v of modern Hebrew (ולדימיר, Vladimir; ויקטור, Victor); a double
+    # one (וו) the w (ווליד, Walid); after an alef it is the vowel (אולג, Oleg): ICU writes all three "w"
+    run = _HEBREW_VAV.sub(lambda m: "w" if m.group(0) == "\u05d5\u05d5" else "v", run)
+    return " " + _HEBREW_RUN.sub("", _icu("Hebr", run.translate(_GERESH_MARKS))) + " "
 
 
 _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -221,7 +342,8 @@ def prepare(text: str) -> str:
     text = _HAN_RUN.sub(_han_legal, text)
     try:
         text = _KANA_RUN.sub(_kana, text)
-        text = _HEBREW_RUN.sub(_hebrew, text)
+        text = _HEBREW_WORD.sub(_hebrew, text)
+        text = _THAI_RUN.sub(_thai, text)
     except Exception:  # pragma: no cover - ICU missing or refusing a string: anyascii does the rest
         pass
     return text
@@ -247,6 +369,14 @@ _ABJAD = str.maketrans({"q": "k", "c": "k", "g": "k", "p": "b", "v": "f", "$": "
 # Hebrew writes b/v with one letter, p/f with one, k/kh with one; vav (romanised w) is mostly o/u.
 _HEBREW = str.maketrans({"q": "k", "c": "k", "x": "k", "p": "b", "f": "b", "v": "b", "$": "s", "a": None,
                          "e": None, "i": None, "o": None, "u": None, "y": None, "w": None})
+# Thai's aspirated letters (kh, th, ph) write the plain k, t, p of foreign names (คิม, Kim); ch and j are one
+# sound to it (ช ชินวัตร Shinawatra, จ จ็อง Jong)
+_THAI_DIGRAPHS = (("kh", "k"), ("th", "t"), ("ph", "p"), ("sh", "$"), ("ch", "$"), ("j", "$"), ("dj", "$"))
+# Greek writes foreign names with ντ μπ γκ for d b g (romanised nd mb g inside a word: "Καντίροφ" Kadyrov), σ for
+# sh, ζ for zh, τσ for ch, χ for kh, φ for final v (Λουκασένκο, Πριγκόζιν, Αμπράμοβιτς, Μιχαήλ, Λαβρόφ)
+_GREEK_DIGRAPHS = (("nd", "d"), ("mb", "b"), ("ng", "g"), ("x", "ks"), ("tch", "H"), ("ch", "H"), ("kh", "H"),
+                   ("ts", "H"), ("tz", "H"), ("sh", "s"), ("zh", "z"), ("th", "t"), ("ph", "f"), ("ou", "u"))
+_GREEK = str.maketrans({"v": "f", "w": "f", "y": "i", "j": "i", "c": "k", "q": "k", "h": "H", "H": "H"})
 # dzh (Дж) is the j of the Latin spellings (Dzhamaldin / Jamaldin); a j otherwise is й, a vowel
 # chzh and tsz are how Russian writes Chinese zh and z (Palladius: "Чжао" / Zhao, "Цзоу" / Zou), and it writes
 # Chinese ng as n ("Инкуй" / Yingkui); th is the t of English names (Smith)
@@ -256,12 +386,22 @@ _CYRILLIC_DIGRAPHS = (("chzh", "Z"), ("tsz", "z"), ("ng", "n"), ("th", "t"), ("d
 # g and h together: Ukrainian г is h in its own romanisation, g in Russian-style ones (Hlib / Glib)
 _CYRILLIC = str.maketrans({"w": "v", "g": "h", "a": None, "e": None, "i": None, "o": None, "u": None, "y": None, "j": None})
 _J_VOWEL = re.compile(r"j(?=[aeiou])")
-_KANA_DIGRAPHS = (("sh", "s"), ("ch", "t"), ("ts", "t"), ("zh", "j"), ("ph", "f"), ("th", "s"), ("x", "ks"))
-_KANA = str.maketrans({"l": "r", "v": "f", "c": "k", "q": "k", "h": "f", "a": None, "e": None, "i": None, "o": None,
+# ン is the ng Japanese has no sound for (ジョン, Jong); ジ also writes the di of foreign names (ウラジーミル, Vladimir),
+# so j and d are one letter (_KANA)
+_KANA_DIGRAPHS = (("sh", "s"), ("ch", "t"), ("ts", "t"), ("zh", "j"), ("ph", "f"), ("th", "s"), ("x", "ks"),
+                  ("ng", "n"))
+# a v before a consonant is written as the vowel u (ウラジオストク, Vladivostok): a key has no vowel there
+_KANA_V_CLUSTER = re.compile("^v(?=[^aeiouy])")
+_KANA = str.maketrans({"l": "r", "v": "f", "c": "k", "q": "k", "h": "f", "j": "d", "a": None, "e": None, "i": None, "o": None,
                        "u": None, "y": None, "w": None})
 _HANGUL_DIGRAPHS = (("eo", "o"), ("eu", "u"), ("ee", "i"), ("oo", "u"), ("kh", "k"), ("th", "t"), ("ph", "p"),
                     ("ch", "c"), ("sh", "s"), ("yi", "i"))
-_HANGUL = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "c", "r": "l", "f": "p"})
+_HANGUL = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "c", "r": "l", "f": "p", "v": "p", "z": "c"})
+# A word this long is a foreign name Korean wrote by its sounds (_loanword), or the Latin spelling of one: compared on
+# its consonants, those Korean writes with one letter folded together ("bladimir" / "vladimir", "kadirop" / "kadyrov")
+_LOAN_KEY = 6
+_LOAN_DIGRAPHS = (("zh", "c"), ("ts", "c"), ("tz", "c"), ("x", "ks"), ("w", "p"))
+_LOAN_VOWELS_OUT = str.maketrans("", "", "aeiouy")
 _FINAL_H = re.compile(r"(?<=.)h$")
 
 
@@ -269,18 +409,35 @@ _FINAL_H = re.compile(r"(?<=.)h$")
 def key(token: str, script: str) -> str:
     """The comparison key of a (romanised or Latin) word when one side was written in `script`."""
     if script in ABJADS or script == "Thai":  # Thai: vowels written around consonants, read off unsurely
-        # y and w are vowels but at the start of a word, where they are consonants (Yusuf, Wali)
+        # y and w are vowels but at the start of a word, where they are consonants (Yusuf, Wali); there Thai's wo
+        # waen also writes the v of foreign names (วลาดีมีร์, Vladimir), so w is read as v (Hebrew's vav: _hebrew)
+        if token[:1] == "w" and script == "Thai":
+            token = "v" + token[1:]
         head = token[:1].upper() if token[:1] in ("y", "w") else ""
-        k = head + (_fold(token[1:] if head else token, _ABJAD_DIGRAPHS, _HEBREW) if script == "Hebr" else
-                    _fold(token[1:] if head else token, _ARABIC_DIGRAPHS, _ABJAD))
+        rest = token[1:] if head else token
+        k = head + (_fold(rest, _ABJAD_DIGRAPHS, _HEBREW) if script == "Hebr" else
+                    _fold(rest, _THAI_DIGRAPHS, _ABJAD) if script == "Thai" else _fold(rest, _ARABIC_DIGRAPHS, _ABJAD))
         return _FINAL_H.sub("", k)  # a ta marbuta or final he is written "a" or "ah" alike
     if script == "Cyrl":  # a j before a vowel is the English j of дж (Vijay / Виджай), elsewhere й
         return _fold(_J_VOWEL.sub("J", "J" + token[1:] if token[:1] == "j" else token), _CYRILLIC_DIGRAPHS, _CYRILLIC)
+    if script == "Grek":  # vowels as written (η, ι, υ all i), the consonants foreign names are written with folded
+        return _fold(token, _GREEK_DIGRAPHS, _GREEK)
     if script == "Kana":  # a syllabary: vowels added after consonants, no l
-        return _fold(token, _KANA_DIGRAPHS, _KANA)
+        return _fold(_KANA_V_CLUSTER.sub("", token), _KANA_DIGRAPHS, _KANA)
     if script == "Hang":
-        return _fold(token, _HANGUL_DIGRAPHS, _HANGUL)
+        folded = _fold(token, _HANGUL_DIGRAPHS, _HANGUL)
+        if len(folded) < _LOAN_KEY:
+            return folded
+        folded = _fold(_FINAL_H.sub("", token), _HANGUL_DIGRAPHS + _LOAN_DIGRAPHS, _HANGUL)
+        return _REPEATS.sub(r"\1", folded.translate(_LOAN_VOWELS_OUT))
     return token
+
+
+def join_key(token: str, script: str) -> str:
+    """The key words are joined on (scoring._merge_keyed): `key`, but for Hangul always by syllable's letters. Joined
+    syllables of a Korean name are no foreign word, and on consonants alone would join unlike ones ("song un" is
+    not "songyan")."""
+    return _fold(token, _HANGUL_DIGRAPHS, _HANGUL) if script == "Hang" else key(token, script)
 
 
 # Vowels in three classes, as an abjad writes its long ones: alif a; ya i (Latin e, i, y); waw u (o, u, w)
@@ -335,7 +492,7 @@ def readings(token: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-KEYED = frozenset({"Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang"})  # scripts compared on keys too
+KEYED = frozenset({"Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang", "Grek"})  # scripts compared on keys too
 
 
 VARIANT_SUPPORT = 3  # a pair of keys counts as one name part written two ways when this many entities show it
