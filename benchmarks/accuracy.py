@@ -95,20 +95,29 @@ def default_watchlist() -> Path:
 
 
 def latin_watchlist(wl: Watchlist) -> tuple[Path, list[tuple[str, str, str, str]]]:
-    """The same entities with every non-Latin name removed; and those names as (query, script, entity, type)."""
+    """The same entities with every non-Latin name removed; and those names as (query, script, entity, type).
+
+    A name is non-Latin by the letters most of it is written in (scripts.script_of): "Dimitra IІ" and
+    "KUZMISHKINA Yulia Alexandrovnа", Latin names typed with a look-alike Cyrillic letter or two, stay in the
+    lists and are no query. An entity left with no name at all is gone from the Latin-only lists, and its
+    native names are no query either: there is nothing for them to find."""
+    from screening.scripts import script_of
     from screening.watchlist import SourceInfo, compile_watchlist
 
-    target = OUT / f"latin-{wl.version}.wl"
+    def native(name: str) -> str:
+        return script_of(name) if not name.isascii() else ""
+
+    target = OUT / f"latin2-{wl.version}.wl"
     queries: list[tuple[str, str, str, str]] = []
     ents = []
     for i in range(wl.n_entities):
         e = wl.entity(i)
-        keep = [a for a in e.aliases if not (a.script and a.script != "Latn")]
-        queries += [(a.name, a.script or "?", e.entity_id, e.type) for a in e.aliases if a.script and a.script != "Latn"]
-        if not e.name.isascii() and _script(e.name) != "Latn":  # a primary name in another script
-            queries.append((e.name, _script(e.name), e.entity_id, e.type))
-            if not keep:
-                continue
+        names = [(e.name, native(e.name)), *((a.name, native(a.name)) for a in e.aliases)]
+        keep = [a for a in e.aliases if not native(a.name)]
+        if not any(not s for _, s in names):
+            continue
+        queries += [(n, s, e.entity_id, e.type) for n, s in names if s]
+        if names[0][1]:  # a primary name in another script
             e = e.model_copy(update={"name": keep[0].name, "aliases": keep[1:]})
         else:
             e = e.model_copy(update={"aliases": keep})
@@ -116,6 +125,46 @@ def latin_watchlist(wl: Watchlist) -> tuple[Path, list[tuple[str, str, str, str]
     if not target.exists():
         compile_watchlist(ents, target, watchlist_id="latin-only", sources=[SourceInfo(**s) for s in wl.header["sources"]])
     return target, queries
+
+
+def _foreign_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("foreign_names", ROOT / "tests" / "test_foreign_names.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def foreign_names() -> list[tuple[str, str]]:
+    """(query, entity id): listed people's names in Hebrew, Thai, Hangul, kana and Greek, from the test's table."""
+    return list(_foreign_module().FOREIGN)
+
+
+# Names of other listed people as their Wikipedia articles title them, in the same scripts: chosen once the mechanisms
+# for the test's names were built, and never tuned on (held out). An entity listed twice answers to either id.
+FOREIGN_HELD_OUT: list[tuple[str, str]] = [
+    (q, eid) for eid, names in (
+        ("ofac-sdn:16692", ("איגור סצ'ין", "อีกอร์ เซชิน", "이고리 세친", "イーゴリ・セーチン", "Ιγκόρ Σέτσιν")),
+        ("opensanctions:Q503147", ("עלישר אוסמנוב", "알리셰르 우스마노프", "アリシェル・ウスマノフ", "Αλισέρ Ουσμάνοφ")),
+        ("ofac-sdn:24306", ("ויקטור וקסלברג", "빅토르 벡셀베르크", "ヴィクトル・ヴェクセリベルク", "Βίκτορ Βέξελμπεργκ")),
+        ("ofac-sdn:16669", ("ארקדי רוטנברג", "아르카디 로텐베르크", "アルカディ・ローテンベルク")),
+        ("ofac-sdn:16666", ("גנאדי טימצ'נקו", "겐나디 팀첸코", "ゲンナジー・ティムチェンコ")),
+        ("opensanctions:Q32024", ("סרגיי שויגו", "เซียร์เกย์ ชอยกู", "세르게이 쇼이구", "セルゲイ・ショイグ", "Σεργκέι Σοϊγκού")),
+        ("opensanctions:Q36073", ("ולרי גרסימוב", "발레리 게라시모프", "ワレリー・ゲラシモフ")),
+        ("ofac-sdn:26945", ("עלי ח'אמנאי", "อาลี คาเมเนอี", "알리 하메네이", "アリー・ハーメネイー", "Αλί Χαμενεΐ")),
+        ("ofac-sdn:12735", ("בשאר אל-אסד", "บัชชาร์ อัลอะซัด", "바샤르 알아사드", "バッシャール・アル＝アサド", "Μπασάρ αλ-Άσαντ")),
+        ("ofac-sdn:22790", ("ניקולס מדורו", "นิโกลัส มาดูโร", "니콜라스 마두로", "ニコラス・マドゥロ", "Νικολάς Μαδούρο")),
+        ("ofac-sdn:27225", ("מין און הליינג", "มิน อ่อง หล่าย", "민 아웅 흘라잉", "ミン・アウン・フライン")),
+        ("ofac-sdn:21444", ("김여정", "キム・ヨジョン")),
+    ) for q in names]
+
+
+def foreign_clear_names() -> list[str]:
+    """Common names of nobody listed, in those scripts (the test's own)."""
+    mark = next(m for m in _foreign_module().test_common_names_in_those_scripts_stay_clear.pytestmark
+                if m.name == "parametrize")
+    return list(mark.args[1])
 
 
 def cross_authority(wl: Watchlist) -> tuple[Path, list[tuple[str, str, bool]]]:
@@ -378,6 +427,11 @@ def main(argv: list[str] | None = None) -> int:
     script_hits = lours.run([Query(name=q) for q, _, _, _ in script_q])
     script_ok = [{eid} for _, _, eid, _ in script_q]
 
+    # --- foreign names of listed people in the scripts the lists don't carry (tests/test_foreign_names.py)
+    foreign = [*foreign_names(), *FOREIGN_HELD_OUT]
+    foreign_hits = lours.run([Query(name=q) for q, _ in foreign])
+    foreign_clear = lours.run([Query(name=q) for q in foreign_clear_names()], threshold=t)
+
     # --- the UK's names for the UN's listings, against the lists without the UK's
     xa_path, xa_q = cross_authority(wl)
     xsvc = Service(Settings.from_env(watchlist=xa_path))
@@ -420,6 +474,21 @@ def main(argv: list[str] | None = None) -> int:
         m = pos_metrics([script_hits[i] for i in idx], [script_ok[i] for i in idx], t)
         summary["script"][s] = {"n": len(idx), "recall": m["recall"], "top1": m["top1"]}
         rep(f"  {s:<6} n={len(idx):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
+
+    rep(f"\nforeign names of listed people as Wikipedia titles them in scripts the lists don't carry "
+        f"(tests/test_foreign_names.py), against the Latin-only lists, at {t}:")
+    by_foreign: dict[str, list[int]] = defaultdict(list)
+    held = len(foreign) - len(FOREIGN_HELD_OUT)
+    for i, (q, _) in enumerate(foreign):
+        by_foreign[("held-out " if i >= held else "") + _script(q)].append(i)
+    summary["foreign"] = {}
+    for s, idx in sorted(by_foreign.items()):
+        m = pos_metrics([foreign_hits[i] for i in idx], [{foreign[i][1]} for i in idx], t)
+        summary["foreign"][s] = {"n": len(idx), "recall": m["recall"], "top1": m["top1"]}
+        rep(f"  {s:<15} n={len(idx):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
+    alerts = sum(bool(h) for h in foreign_clear)
+    summary["foreign clear"] = {"n": len(foreign_clear), "alerts": alerts}
+    rep(f"  common names of nobody listed, in the same scripts: {alerts} of {len(foreign_clear)} alert")
 
     rep(f"\nthe UK's names of UN-referenced listings against the lists without the UK's, at {t}:")
     for label, idx in (("every name", list(range(len(xa_q)))), ("written differently", xa_differs)):

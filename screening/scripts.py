@@ -101,6 +101,13 @@ _LOAN_FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", 
 _EU, _RIEUL_FINAL, _RIEUL_INITIAL = 18, 8, 5
 KOREAN_NAME_SYLLABLES = 3  # a word of a Korean name has no more syllables than this ("김정은")...
 _COMPOUND_SURNAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문"})  # ...after these ("남궁민수")
+# ...and one of three starts with a surname: the Korean surnames borne by nearly all Koreans, in South and North
+# Korean spellings (이 / 리, 노 / 로, 유 / 류); a word of three syllables that starts otherwise is a foreign name
+# ("겐나디", Gennady; "팀첸코", Timchenko)
+_KOREAN_SURNAMES = frozenset(
+    "김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허남심노하곽성차주우구민진나지엄채원천방공현함변염여추도소"
+    "석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉사부가복태목형피두감음빈동온호범좌팽승간상시갈단견당화창옹순"
+    "빙종리로류량림라렴룡륙려뢰")
 
 
 def _carried(parts: list[tuple[int, int, int]], i: int) -> bool:
@@ -127,6 +134,7 @@ def _hangul(match: re.Match[str]) -> str:
     run = match.group(0)
     parts = [((n := ord(ch) - 0xAC00) // 588, (n % 588) // 28, n % 28) for ch in run]
     if (len(parts) > KOREAN_NAME_SYLLABLES and run[:2] not in _COMPOUND_SURNAMES
+            or len(parts) == KOREAN_NAME_SYLLABLES and run[0] not in _KOREAN_SURNAMES
             or any(_carried(parts, i) for i in range(len(parts)))):
         return " " + _loanword(parts) + " "
     return " " + " ".join(_syllable(ch) for ch in run) + " "
@@ -202,10 +210,13 @@ _HEBREW_RUN = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]+")
 # A Hebrew word, with the geresh (or an apostrophe typed for it) after a letter: the mark is part of the word.
 _HEBREW_WORD = re.compile("[\u0590-\u05ff\ufb1d-\ufb4f]+(?:['\u2019\u05f3][\u0590-\u05ff\ufb1d-\ufb4f]*)*")
 # Letters with a geresh write the sounds Hebrew has no letter for, in foreign names: ג׳ j (ג'ונג, Jong),
-# ז׳ zh (פריגוז'ין, Prigozhin), צ׳ ch (אברמוביץ', Abramovich), ת׳ th. Read off before ICU, which writes the
+# ז׳ zh (פריגוז'ין, Prigozhin), צ׳ ch (אברמוביץ', Abramovich), ת׳ th; in Arabic names ח׳ kh (ח'אמנאי, Khamenei),
+# ע׳ gh, ד׳ dh. Read off before ICU, which writes the
 # letter without the mark ("g'"). Another geresh (an abbreviation's) is dropped.
-_HEBREW_GERESH = re.compile("([\u05d2\u05d6\u05e6\u05e5\u05ea])['\u2019\u05f3]")
-_GERESH_SOUNDS = {"\u05d2": "j", "\u05d6": "zh", "\u05e6": "ch", "\u05e5": "ch", "\u05ea": "th"}
+_HEBREW_GERESH = re.compile("([\u05d2\u05d6\u05e6\u05e5\u05ea\u05d7\u05e2\u05d3])['\u2019\u05f3]")
+_GERESH_SOUNDS = {"\u05d2": "j", "\u05d6": "zh", "\u05e6": "ch", "\u05e5": "ch", "\u05ea": "th", "\u05d7": "kh",
+                  "\u05e2": "gh", "\u05d3": "dh"}
+_HEBREW_ARTICLE_AFTER = re.compile("[-\u05be\\s]+[\u0590-\u05ff\ufb1d-\ufb4f]")
 _HEBREW_VAV = re.compile("(?<![\\w\u0590-\u05ff\ufb1d-\ufb4f])\u05d5\u05d5?(?=[\u0590-\u05ff\ufb1d-\ufb4f])")
 _GERESH_MARKS = str.maketrans("", "", "'\u2019\u05f3")
 # The Arabic article written onto the next word ("الرحمن"): a word of its own, "al" as in "al-Rahman"; and
@@ -284,6 +295,8 @@ def _thai(match: re.Match[str]) -> str:
 
 
 def _hebrew(match: re.Match[str]) -> str:
+    if match.group(0) == "\u05d0\u05dc" and _HEBREW_ARTICLE_AFTER.match(match.string, match.end()):
+        return " al "  # the Arabic article as Hebrew writes it, hyphenated or apart ("בשאר אל-אסד"), not "l"
     run = _HEBREW_GERESH.sub(lambda m: _GERESH_SOUNDS[m.group(1)], match.group(0))
     # a vav that starts a word is a consonant, the v of modern Hebrew (ולדימיר, Vladimir; ויקטור, Victor); a double
     # one (וו) the w (ווליד, Walid); after an alef it is the vowel (אולג, Oleg): ICU writes all three "w"
@@ -400,6 +413,7 @@ _HANGUL = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "c", "r": "l", "f": 
 # A word this long is a foreign name Korean wrote by its sounds (_loanword), or the Latin spelling of one: compared on
 # its consonants, those Korean writes with one letter folded together ("bladimir" / "vladimir", "kadirop" / "kadyrov")
 _LOAN_KEY = 6
+_LOAN_KEY_MIN = 3
 _LOAN_DIGRAPHS = (("zh", "c"), ("ts", "c"), ("tz", "c"), ("x", "ks"), ("w", "p"))
 _LOAN_VOWELS_OUT = str.maketrans("", "", "aeiouy")
 _FINAL_H = re.compile(r"(?<=.)h$")
@@ -428,8 +442,9 @@ def key(token: str, script: str) -> str:
         folded = _fold(token, _HANGUL_DIGRAPHS, _HANGUL)
         if len(folded) < _LOAN_KEY:
             return folded
-        folded = _fold(_FINAL_H.sub("", token), _HANGUL_DIGRAPHS + _LOAN_DIGRAPHS, _HANGUL)
-        return _REPEATS.sub(r"\1", folded.translate(_LOAN_VOWELS_OUT))
+        loan = _REPEATS.sub(r"\1", _fold(_FINAL_H.sub("", token), _HANGUL_DIGRAPHS + _LOAN_DIGRAPHS,
+                                             _HANGUL).translate(_LOAN_VOWELS_OUT))
+        return loan if len(loan) >= _LOAN_KEY_MIN else folded  # two consonants ("pl") would pair too many words
     return token
 
 

@@ -132,6 +132,8 @@ def test_greek_romanisation(raw: str, expected: str) -> None:
 @pytest.mark.parametrize(("raw", "expected"), [
     ("ג'ונג", "jwng"), ("ג׳ונג", "jwng"), ("פריגוז׳ין", "prygwzhyn"), ("אברמוביץ'", "brmwbych"),
     ("ולדימיר", "vldymyr"), ("ווליד", "wlyd"), ("אולג", "wlg"),
+    ("בשאר אל-אסד", "bsr al sd"),  # the Arabic article as Hebrew writes it, not "l"
+    ("עלי ח'אמנאי", "ly khmny"),  # ח' the kh of Arabic names
     ("โอเลก", "olek"), ("จ็อง", "jong"), ("อึน", "un"),
 ])
 def test_hebrew_and_thai_romanisation(raw: str, expected: str) -> None:
@@ -156,6 +158,8 @@ def test_keys_fold_how_those_scripts_write_foreign_names(a: str, b: str, script:
 @pytest.mark.parametrize(("raw", "expected"), [
     ("블라디미르", "bladimir"), ("프리고진", "prigojin"), ("알렉산드르", "aleksandr"), ("루카셴코", "rukashenko"),
     ("김정은", "kim jong un"), ("남궁민수", "nam kung min su"),  # Korean names by syllable, a compound surname too
+    ("겐나디", "gennadi"), ("팀첸코", "timchenko"),  # three syllables that start with no Korean surname
+    ("최룡해", "choe ryong hae"), ("리용무", "ri yong mu"),  # ...and three that do
 ])
 def test_hangul_reads_foreign_names_as_words(raw: str, expected: str) -> None:
     assert name_form(raw, person=True).full == expected
