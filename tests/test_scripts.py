@@ -25,6 +25,7 @@ from screening.config import DEFAULT_SEEDS, Settings
 from screening.model import Entity
 from screening.normalise import name_form
 from screening.scoring import compare, script_similarity
+from screening.scripts import join_key as scripts_join_key
 from screening.scripts import key, prepare, script_of
 from screening.seeds import load_seeds
 from screening.service import Query, Service
@@ -255,8 +256,26 @@ def test_prepare_never_raises_and_is_stable(text: str) -> None:
     assert prepare(once) == once
 
 
-@given(st.text(max_size=30), st.sampled_from(["", "Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang", "Hani"]))
+# Letters of the scripts read by their own rules (Hebrew with its geresh, Thai, Hangul, Greek with its accents),
+# with Latin letters, spaces, hyphens and apostrophes between them
+_MIXED = st.text(st.sampled_from(list("אבגדהוזחטיכלמנסעפצקרשתץ׳'") + list("กขคงจฉชซดตทนบปผพฟมยรลวสหอะาิีึืุูเแโใไ่้็์ํ")
+                                 + list("블라디미르푸틴김정은세겐팀첸코스") + list("αβγδεζηθικλμνξοπρσςτυφχψωάέήίόύώϊΐΑΒΓΟΥ")
+                                 + list("ab -'.")), max_size=24)
+
+
+@given(_MIXED)
+@example("אל")  # the Arabic article with nothing after it is no article
+@example("Όϊ")
+def test_scripts_read_by_their_own_rules_never_raise(text: str) -> None:
+    once = prepare(text)
+    assert prepare(once) == once
+    form = name_form(text)
+    assert form.full.isascii() and name_form(text, person=True).full.isascii()
+
+
+@given(st.text(max_size=30), st.sampled_from(["", "Arab", "Hebr", "Cyrl", "Kana", "Thai", "Hang", "Hani", "Grek"]))
 def test_keys_never_raise(token: str, script: str) -> None:
+    assert isinstance(scripts_join_key(token, script), str)
     assert isinstance(key(token, script), str)
     assert 0.0 <= script_similarity(token, token + "a", script) <= 1.0
 
