@@ -520,6 +520,18 @@ def main(argv: list[str] | None = None) -> int:
             i = wl.index_of(sorted(hits[0][0])[0])
             alerted_types[wl.entity(i).type if i is not None else "?"] += 1
     rep(f"  clean-set false alerts by the listed entity's kind: {dict(alerted_types)}")
+    # clean people written in other scripts: the dev negatives' and persons_us's, by the script of the query
+    by_script_fa: dict[str, list] = defaultdict(list)
+    for r, hits in [*((r, h) for r, h in zip(neg_rows, neg, strict=True) if r["kind"] == "person"),
+                    *((r, h) for r, h in zip(persons, persons_hits, strict=True))]:
+        by_script_fa[_script(r.get("query_name") or r.get("full_name", ""))].append(hits)
+    summary["clean persons by script"] = {}
+    cells = []
+    for sc, hits in sorted(by_script_fa.items(), key=lambda x: -len(x[1])):
+        fa, nfa = fa_rate(hits, t)
+        summary["clean persons by script"][sc] = {"n": len(hits), "fa_per_1000": fa, "fa": nfa}
+        cells.append(f"{sc} {fa:.1f} ({nfa} of {len(hits)})")
+    rep("  clean people (dev negatives and persons_us) by script, FA per 1,000: " + ", ".join(cells))
 
     rep(f"\nrecall by variant (dev all / held-out) at {t}:")
     variants = [r["variant"] for r in pos_rows]

@@ -227,8 +227,9 @@ _ARABIC_ARTICLE_APART = re.compile("(?<![\\w\u0600-\u06ff])[\u0627\u0671]\u0644(
 # Letters with no Latin sound of their own: ayn, hamza and its seats, tatweel; dropped.
 _ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
 # Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
+# Pashto's dze and tse (ځ, څ) are the z and s of the Latin spellings (ځدران, Zadran), not "dz" and "ts".
 _ARABIC_SEATS = str.maketrans({"\u0623": "\u0627", "\u0625": "\u0627", "\u0622": "\u0627", "\u0624": "\u0648",
-                               "\u0626": "\u064a", "\u0629": "a"})
+                               "\u0626": "\u064a", "\u0629": "a", "\u0681": "\u0632", "\u0685": "\u0633"})
 # Dad (ض) is "dh", as dhal and za are (ذ, ظ): a d in Arabic spellings (Ramadan), dh (Romdhane) or z in Persian, Urdu
 # and Pashto ones (Ramzan, Faiz, Zia); its key is z, and `readings` gives the d.
 # An alif inside a word is the long vowel "a", which the Latin spellings always write; transliterated letter by

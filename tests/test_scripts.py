@@ -69,6 +69,7 @@ LISTED = [
     _entity("un-sc:QDi.006", "AIMAN MUHAMMED RABI AL-ZAWAHIRI"),
     _entity("un-sc:QDi.155", "DJAMEL LOUNICI"),
     _entity("un-sc:QDi.320", "ABD-AL-HAMID AL-MASLI"),
+    _entity("un-sc:TAi.171", "MUHAMMAD OMAR ZADRAN"),  # Pashto's ځ
     # OpenSanctions records whose Cyrillic aliases run surname and name together, give a Ukrainian
     # patronymic
     _entity("opensanctions:NK-6yWE5ub8uSnBZe9HuPq2Cb", "SAMOILENKO Konstantin"),
@@ -114,6 +115,7 @@ NATIVE = [
     ("أيمن محمد ربيع الظواهري", "un-sc:QDi.006"),
     ("جمال لونيسي", "un-sc:QDi.155"),
     ("عبدالحميد المصلي", "un-sc:QDi.320"),
+    ("محمد عمر ځدران", "un-sc:TAi.171"),  # Pashto ځ is the z of Zadran ("dz" letter by letter)
     # surname and name run together in capitals; Якович / Yakovlevich
     ("САМОЙЛЕНКОКОНСТАНТИН Юрьевич", "opensanctions:NK-6yWE5ub8uSnBZe9HuPq2Cb"),
     ("ОВЧИННИКОВ Віктор Якович", "opensanctions:NK-cqFnxQunBb9FrvcS4FDwCZ"),
