@@ -701,10 +701,19 @@ def _own_word(t: str, p: Params) -> bool:
     return t not in AFFILIATION or NAME_PRIOR.get(t, 0.0) >= p.common_name
 
 
+# A name written in these of a word or few, with no legal form, is a person's: the lists write every vessel and
+# aircraft in Latin letters, and a Chinese or Korean personal name is two to four characters ("博 文", "김정은").
+_PERSON_SCRIPTS = frozenset({"Hani", "Hang"})
+PERSON_SYLLABLES = 4
+
+
 def _reads_as_other(ev: Evidence, p: Params) -> float:
     """A vessel or aircraft name against a query that says more: a legal form, a generic firm's word or words of its
-    own ("Pacific Trading Ltd", "Target Corporation", "Maria Garcia" against the vessels MARIA and TARGET)."""
-    return float(ev.kind in ("vessel", "aircraft") and (bool(ev.q.legal) or ev.q.generic or bool(ev.q_extra)))
+    own ("Pacific Trading Ltd", "Target Corporation", "Maria Garcia" against the vessels MARIA and TARGET), or a
+    person's name in Han or Hangul ("博 文" against the vessel Cape Bowen: its syllables spell "bowen")."""
+    return float(ev.kind in ("vessel", "aircraft") and (
+        bool(ev.q.legal) or ev.q.generic or bool(ev.q_extra)
+        or ev.q.script in _PERSON_SCRIPTS and len(ev.q.tokens) <= PERSON_SYLLABLES))
 
 
 def _name_prior() -> dict[str, float]:

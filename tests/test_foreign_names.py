@@ -45,6 +45,9 @@ LISTED = [
     _person("ofac-sdn:2686", "Hasan NASRALLAH", "Hasan Abd-al-Karim NASRALLAH"),
     _person("ofac-sdn:20157", "Jong Un KIM"),
     _person("opensanctions:Q23530", "MEDVEDEV Dmitry Anatolyevich"),
+    # the OpenSanctions vessel OCEAN II, alias Cape Bowen (NK-GUkkAuqzsncQbg7hBJGabW)
+    Entity(entity_id="opensanctions:NK-GUkkAuqzsncQbg7hBJGabW", source="opensanctions", name="OCEAN II", type="vessel",
+           aliases=[Alias(name="Cape Bowen")]),
     # others of the same names, so that the right one must rank first
     _person("test:kim-yong-un", "KIM YONG UN"),
     _person("test:oleg-deripaskin", "Oleg Ivanovich DERIPASKIN"),
@@ -163,6 +166,16 @@ def test_keys_fold_how_those_scripts_write_foreign_names(a: str, b: str, script:
 ])
 def test_hangul_reads_foreign_names_as_words(raw: str, expected: str) -> None:
     assert name_form(raw, person=True).full == expected
+
+
+def test_a_person_written_in_han_or_hangul_is_no_vessel(service: Service) -> None:
+    # "博 文" (a clean person of persons_us) romanises "bo wen", whose syllables spell the vessel's "Bowen": 0.90
+    # before. The lists write vessels in Latin letters; a name of a few Han or Hangul syllables is a person's.
+    for query in ("博 文", "보 웬"):
+        result = service.screen([Query(name=query)], threshold=THRESHOLD, limit=5).results[0]
+        assert result.status == "clear", (query, [(h.entity_id, h.score) for h in result.hits])
+    hit = service.screen([Query(name="Cape Bowen")], threshold=THRESHOLD, limit=5).results[0].hits[0]
+    assert hit.entity_id == "opensanctions:NK-GUkkAuqzsncQbg7hBJGabW"
 
 
 def test_a_greek_legal_form_is_read_in_greek() -> None:
