@@ -183,15 +183,9 @@ def _stands_as_legal(text: str, start: int, end: int, original: str, cls: str, s
     return not text[:start].strip() and cls in _FIRST_CLASSES
 
 
-def _romanised(text: str) -> frozenset[str]:
-    """The words of `text`'s transliteration that come from words written in another script than Latin."""
-    return frozenset(t for w in text.split() if any(scripts.char_script(ch) not in ("Latn", "") for ch in w)
-                     for t in to_ascii(w).split())
-
-
-def _romanised_by_prepare(original: str, prepared: str) -> frozenset[str]:
-    """The words of `prepared` (scripts.prepare's rewrite of `original`) that none of `original`'s own
-    Latin words spell: those prepare romanised from another script."""
+def _romanised(original: str, prepared: str) -> frozenset[str]:
+    """The words of `prepared` (scripts.prepare's rewrite of `original`), transliterated, that none of
+    `original`'s own Latin words spell: those romanised from another script, by prepare or by to_ascii."""
     own = {t for w in scripts.fold_look_alikes(original).split()
            if not any(scripts.char_script(ch) not in ("Latn", "") for ch in w)
            for t in to_ascii(w).split()}
@@ -329,11 +323,10 @@ def name_form(text: str, person: bool = False) -> NameForm:
     pre = _complete_legal(_join_legal_tail(_prenormalise(text)))
     if not pre:
         return NameForm("", "", (), (), script=script)
-    # the words `prepare` romanised (Hangul, kana, Hebrew, Greek: "세르게이" -> "se ru ke i") are no more short
-    # legal forms than those romanised below ("se" is not the Societas Europaea)
-    romanised = _romanised_by_prepare(original, pre) if script else frozenset()
+    # words romanised from another script, by prepare (Hangul, kana, Hebrew, Thai: "박정사" -> "pak jong sa") or
+    # below, are no short Latin legal forms ("sa" is not S.A., "سعد" "sd" not S.D.)
+    romanised = _romanised(original, pre) if script else frozenset()
     rest, legal = _strip_legal(pre, romanised)
-    romanised |= _romanised(rest) if script else frozenset()
     core = to_ascii(rest)
     only_legal = False
     for _ in range(4):  # rewrite and strip again after transliteration until nothing changes

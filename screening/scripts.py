@@ -83,9 +83,15 @@ _FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", 
 _HANGUL_RUN = re.compile("[\uac00-\ud7a3]+")
 
 
-def _syllable(ch: str) -> str:
+def _jamo(ch: str) -> tuple[int, int, int]:
+    """A Hangul syllable's initial, vowel and final, as indexes (Unicode's decomposition)."""
     n = ord(ch) - 0xAC00
-    return _INITIALS[n // 588] + _VOWELS[(n % 588) // 28] + _FINALS[n % 28]
+    return n // 588, (n % 588) // 28, n % 28
+
+
+def _syllable(ch: str) -> str:
+    ini, vowel, fin = _jamo(ch)
+    return _INITIALS[ini] + _VOWELS[vowel] + _FINALS[fin]
 
 
 # Korean writes a foreign name by its sounds, a vowel ㅡ (eu) carrying each consonant that has none of its own
@@ -96,9 +102,7 @@ def _syllable(ch: str) -> str:
 _LOAN_INITIALS = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h")
 _LOAN_VOWELS = ("a", "e", "ya", "ye", "o", "e", "yo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu",
                 "u", "ui", "i")
-_LOAN_FINALS = ("", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t",
-                "ng", "t", "t", "k", "t", "p", "t")
-_EU, _RIEUL_FINAL, _RIEUL_INITIAL = 18, 8, 5
+_EU, _RIEUL_FINAL, _RIEUL_INITIAL, _IEUNG = 18, 8, 5, 11  # ㅡ, final ㄹ, initial ㄹ, the silent initial ㅇ
 KOREAN_NAME_SYLLABLES = 3  # a word of a Korean name has no more syllables than this ("김정은")...
 _COMPOUND_SURNAMES = frozenset({"남궁", "황보", "제갈", "선우", "독고", "사공", "서문"})  # ...after these ("남궁민수")
 # ...and one of three starts with a surname: the Korean surnames borne by nearly all Koreans, in South and North
@@ -113,7 +117,7 @@ _KOREAN_SURNAMES = frozenset(
 def _carried(parts: list[tuple[int, int, int]], i: int) -> bool:
     """Syllable i's vowel is the ㅡ that only carries its consonant."""
     ini, vowel, fin = parts[i]
-    return vowel == _EU and ini != 11 and (fin == 0 or fin == _RIEUL_FINAL and i + 1 < len(parts)
+    return vowel == _EU and ini != _IEUNG and (fin == 0 or fin == _RIEUL_FINAL and i + 1 < len(parts)
                                            and parts[i + 1][0] == _RIEUL_INITIAL)
 
 
@@ -126,13 +130,13 @@ def _loanword(parts: list[tuple[int, int, int]]) -> str:
         v = "" if _carried(parts, i) else _LOAN_VOWELS[vowel]
         if initial == "s" and v[:1] == "y":
             initial, v = "sh", v[1:]
-        out.append(initial + v + _LOAN_FINALS[fin])
+        out.append(initial + v + _FINALS[fin])
     return "".join(out)
 
 
 def _hangul(match: re.Match[str]) -> str:
     run = match.group(0)
-    parts = [((n := ord(ch) - 0xAC00) // 588, (n % 588) // 28, n % 28) for ch in run]
+    parts = [_jamo(ch) for ch in run]
     if (len(parts) > KOREAN_NAME_SYLLABLES and run[:2] not in _COMPOUND_SURNAMES
             or len(parts) == KOREAN_NAME_SYLLABLES and run[0] not in _KOREAN_SURNAMES
             or any(_carried(parts, i) for i in range(len(parts)))):
@@ -348,7 +352,7 @@ def prepare(text: str) -> str:
     kana and Hebrew romanised as described above. Pure; never raises."""
     if text.isascii():
         return text
-    text = _CASE_JOIN.sub(r"\1 ", _MIXED_WORD.sub(_latin_look_alikes, unicodedata.normalize("NFKC", text)))
+    text = _CASE_JOIN.sub(r"\1 ", fold_look_alikes(unicodedata.normalize("NFKC", text)))
     # the article is found before ayn and hamza are dropped: "عالیزی" (Alizai) starts with ayn, not with the article
     text = _ARABIC_ARTICLE.sub("al ", _ARABIC_ARTICLE_APART.sub("al", text).translate(_ARABIC_SEATS)).translate(_ARABIC_SILENT)
     text = _ARABIC_LONG_A.sub("a", text).replace("\u0636", "dh")
@@ -390,7 +394,7 @@ _THAI_DIGRAPHS = (("kh", "k"), ("th", "t"), ("ph", "p"), ("sh", "$"), ("ch", "$"
 # sh, ζ for zh, τσ for ch, χ for kh, φ for final v (Λουκασένκο, Πριγκόζιν, Αμπράμοβιτς, Μιχαήλ, Λαβρόφ)
 _GREEK_DIGRAPHS = (("nd", "d"), ("mb", "b"), ("ng", "g"), ("x", "ks"), ("tch", "H"), ("ch", "H"), ("kh", "H"),
                    ("ts", "H"), ("tz", "H"), ("sh", "s"), ("zh", "z"), ("th", "t"), ("ph", "f"), ("ou", "u"))
-_GREEK = str.maketrans({"v": "f", "w": "f", "y": "i", "j": "i", "c": "k", "q": "k", "h": "H", "H": "H"})
+_GREEK = str.maketrans({"v": "f", "w": "f", "y": "i", "j": "i", "c": "k", "q": "k", "h": "H"})
 # dzh (Дж) is the j of the Latin spellings (Dzhamaldin / Jamaldin); a j otherwise is й, a vowel
 # chzh and tsz are how Russian writes Chinese zh and z (Palladius: "Чжао" / Zhao, "Цзоу" / Zou), and it writes
 # Chinese ng as n ("Инкуй" / Yingkui); th is the t of English names (Smith)
@@ -415,7 +419,7 @@ _HANGUL = str.maketrans({"g": "k", "d": "t", "b": "p", "j": "c", "r": "l", "f": 
 # its consonants, those Korean writes with one letter folded together ("bladimir" / "vladimir", "kadirop" / "kadyrov")
 _LOAN_KEY = 6
 _LOAN_KEY_MIN = 3
-_LOAN_DIGRAPHS = (("zh", "c"), ("ts", "c"), ("tz", "c"), ("x", "ks"), ("w", "p"))
+_LOAN_DIGRAPHS = (*_HANGUL_DIGRAPHS, ("zh", "c"), ("ts", "c"), ("tz", "c"), ("x", "ks"), ("w", "p"))
 _LOAN_VOWELS_OUT = str.maketrans("", "", "aeiouy")
 _FINAL_H = re.compile(r"(?<=.)h$")
 
@@ -440,11 +444,10 @@ def key(token: str, script: str) -> str:
     if script == "Kana":  # a syllabary: vowels added after consonants, no l
         return _fold(_KANA_V_CLUSTER.sub("", token), _KANA_DIGRAPHS, _KANA)
     if script == "Hang":
-        folded = _fold(token, _HANGUL_DIGRAPHS, _HANGUL)
+        folded = join_key(token, script)
         if len(folded) < _LOAN_KEY:
             return folded
-        loan = _REPEATS.sub(r"\1", _fold(_FINAL_H.sub("", token), _HANGUL_DIGRAPHS + _LOAN_DIGRAPHS,
-                                             _HANGUL).translate(_LOAN_VOWELS_OUT))
+        loan = _REPEATS.sub(r"\1", _fold(_FINAL_H.sub("", token), _LOAN_DIGRAPHS, _HANGUL).translate(_LOAN_VOWELS_OUT))
         return loan if len(loan) >= _LOAN_KEY_MIN else folded  # two consonants ("pl") would pair too many words
     return token
 
