@@ -204,18 +204,43 @@ def file_(
 
 
 class _Bar:
-    """Progress callbacks for screen_file; no-ops when stderr is not a terminal."""
+    """Progress callbacks for screen_file; no-ops when stderr is not a terminal.
 
-    def __init__(self, bar: Any = None, task: Any = None) -> None:
-        self.bar, self.task = bar, task
+    The bar (its refresh thread, and the thread counting the rows) starts at the first callback, so `screen file
+    --jobs N` forks its pool before there is any other thread (screening.batch.start_method)."""
+
+    def __init__(self, bar: Any = None, task: Any = None, total: Callable[[], int | None] | None = None) -> None:
+        self.bar, self.task, self._total = bar, task, total
+        self.started = False
+        self._at = 0
+
+    def _start(self) -> None:
+        import threading
+
+        self.started = True
+        self.bar.start()
+        if self._at:
+            self.bar.update(self.task, completed=self._at)
+        total = self._total or (lambda: None)
+        counter = threading.Thread(target=lambda: self.bar.update(self.task, total=total()), daemon=True)
+        counter.start()  # a quick newline count; the bar runs without a total until it is known
 
     def advance(self, n: int) -> None:
         if self.bar is not None:
+            if not self.started:
+                self._start()
             self.bar.advance(self.task, n)
 
     def start_at(self, n: int) -> None:
         if self.bar is not None:
-            self.bar.update(self.task, completed=n)
+            if self.started:
+                self.bar.update(self.task, completed=n)
+            else:
+                self._at = n  # shown when the bar starts
+
+    def stop(self) -> None:
+        if self.bar is not None and self.started:
+            self.bar.stop()
 
 
 @contextmanager
@@ -224,8 +249,6 @@ def _progress(total: Callable[[], int | None]):
     if not err.is_terminal:
         yield _Bar()
         return
-    import threading
-
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
     from rich.text import Text
 
@@ -233,12 +256,14 @@ def _progress(total: Callable[[], int | None]):
         def render(self, task) -> Text:
             return Text(f"{task.speed:,.0f} rows/s" if task.speed else "– rows/s")
 
-    with Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Speed(), TextColumn("ETA"),
-                  TimeRemainingColumn(), console=err, transient=True) as bar:
-        task = bar.add_task("rows", total=None)
-        counter = threading.Thread(target=lambda: bar.update(task, total=total()), daemon=True)
-        counter.start()  # a quick newline count; the bar runs without a total until it is known
-        yield _Bar(bar, task)
+    bar = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(), Speed(), TextColumn("ETA"),
+                   TimeRemainingColumn(), console=err, transient=True)
+    task = bar.add_task("rows", total=None)
+    b = _Bar(bar, task, total)
+    try:
+        yield b
+    finally:
+        b.stop()
 
 
 @app.command()

@@ -661,10 +661,12 @@ def _run_unrecorded(service: Service, chunks: Iterator[list[tuple[int, list[str]
 
 
 class _Workers:
-    """A process pool started in the background while this process reads and plans the first chunks.
+    """A process pool, started while this process reads and plans the first chunks when it must be started from a thread.
 
-    Starting the pool (the fork server, then each worker loading the watchlist and building its matcher's
-    indexes: Matcher.warm) takes a second or two. Tasks wait for it rather than run in this process
+    Where the workers are forked from this process (`start_method`: no other thread runs), the pool starts here, at
+    once: this process warms its Service and forks them, and they screen with it. Otherwise (a fork server) starting
+    the pool takes a second or two (the fork server, then each worker loading the watchlist and building its
+    matcher's indexes: Matcher.warm), in a background thread. Tasks wait for it rather than run in this process
     meanwhile: that would build a third copy of the indexes, on cores the workers are building theirs on
     (20,000 dev-mix rows with --jobs 2: 9.1/9.3/6.0 s waiting, 11.5/12.6/8.5 s screening here meanwhile).
     """
@@ -674,12 +676,16 @@ class _Workers:
         self.pool: ProcessPoolExecutor | None = None
         self.failure: BaseException | None = None
         self.ready = threading.Event()
-        self._starter = threading.Thread(target=self._start, args=(jobs,), name="pool-start", daemon=True)
-        self._starter.start()
+        self._starter: threading.Thread | None = None
+        if start_method() == "fork":
+            self._start(jobs, "fork")
+        else:
+            self._starter = threading.Thread(target=self._start, args=(jobs, "forkserver"), name="pool-start", daemon=True)
+            self._starter.start()
 
-    def _start(self, jobs: int) -> None:
+    def _start(self, jobs: int, method: str) -> None:
         try:
-            pool = self.pool = _make_pool(self.service, jobs)
+            pool = self.pool = _make_pool(self.service, jobs, method)
             for f in [pool.submit(_worker_ready) for _ in range(jobs)]:
                 f.result()
         except BaseException as exc:  # noqa: BLE001 - raised in the caller's thread, at its next task
@@ -697,7 +703,8 @@ class _Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._starter.join()
+        if self._starter is not None:
+            self._starter.join()
         if self.pool is not None:  # on an error or Ctrl-C, don't wait for the tasks still queued
             self.pool.shutdown(wait=True, cancel_futures=True)
 
@@ -723,12 +730,14 @@ def shift_row_numbers(text: str, offset: int, error_col: int) -> str:
 # --- process pool -------------------------------------------------------------------------------
 
 _worker_service: Service | None = None  # one per pool worker process, set by its initializer
+_worker_origin = ""  # where it came from: "parent" (forked with it), "fork server" (built there) or "own"
+_forking: Service | None = None  # the Service of a pool being forked from this process (see _forked_pool)
 POOL_MAIN_ENV = "SCREENING_POOL_MAIN"  # screening.workerboot.MAIN_ENV (not imported here: it ignores SIGINT)
 POOL_WARM_ENV = "SCREENING_POOL_WARM"  # screening.workerboot.WARM_ENV
 
 
 def _init_worker(settings: Settings, parent: int) -> None:
-    global _worker_service
+    global _worker_service, _worker_origin
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the pool)
     exit_with(parent)
     boot = sys.modules.get("screening.workerboot")  # the fork server's, when it built the Service already
@@ -739,22 +748,34 @@ def _init_worker(settings: Settings, parent: int) -> None:
         except OSError:  # gone: Service() below says so
             now = None
         if now is not None and boot.stamp == now:  # the same file, not one swapped in since
-            _worker_service = boot.service
+            _worker_service, _worker_origin = boot.service, "fork server"
             return
-    _worker_service = Service(settings)
+    _worker_service, _worker_origin = Service(settings), "own"
     # the lazy indexes and tables are built now, while the parent still reads, not on the first chunk
     _worker_service.warm()
+
+
+def _init_forked(parent: int) -> None:
+    """A worker forked from its parent (`_forked_pool`) screens with the parent's warmed Service, its own copy."""
+    global _worker_service, _worker_origin
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it stops the pool)...
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # ...blocked from the fork until now
+    exit_with(parent)
+    svc = _forking
+    assert svc is not None, "a forked pool worker without its parent's Service"
+    if svc.matcher.options.workers != 1:  # one thread a process: the pool is the parallelism
+        svc.matcher.options = replace(svc.matcher.options, workers=1)
+    _worker_service, _worker_origin = svc, "parent"
 
 
 def _worker_ready() -> bool:
     return _worker_service is not None
 
 
-def _worker_watchlist() -> tuple[bool, str]:
-    """Whether this worker screens with the Service its fork server built (screening.workerboot), and its version."""
+def _worker_watchlist() -> tuple[str, str]:
+    """Where this worker's Service came from ("parent", "fork server", "own") and its watchlist version."""
     assert _worker_service is not None, "the pool initializer did not run"
-    boot = sys.modules.get("screening.workerboot")
-    return boot is not None and boot.service is _worker_service, _worker_service.watchlist.version
+    return _worker_origin, _worker_service.watchlist.version
 
 
 def exit_with(pid: int) -> None:
@@ -824,10 +845,26 @@ def _run_chunks(service: Service, chunks: Iterator[list[tuple[int, list[str]]]],
             yield pending.popleft().result()
 
 
-def _make_pool(service: Service, jobs: int) -> ProcessPoolExecutor:
-    """`jobs` worker processes, each with its own Service on the same watchlist file (mapped, not copied)."""
+def start_method() -> str:
+    """How a pool's workers start: "fork" when this process runs no other thread, else "forkserver".
+
+    Forked, a worker starts with its parent's warmed Service (shared copy-on-write): nothing is imported or
+    built again. But a fork copies only the forking thread, and a lock another thread held (the I/O, logging or
+    allocator locks a progress bar or a server's threads take) stays held in the child forever; so with other
+    threads running, workers come from a fork server, a clean process started for them.
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "forkserver"
+
+
+def _make_pool(service: Service, jobs: int, method: str | None = None) -> ProcessPoolExecutor:
+    """`jobs` worker processes on `service`'s watchlist file (mapped, not copied): forked from this process with its
+    Service, or started by a fork server that builds theirs (`method`, by default `start_method()`)."""
+    if (method or start_method()) == "fork":
+        return _forked_pool(service, jobs)
     settings = replace(service.settings, watchlist=service.watchlist.path, workers=1)
-    # forkserver: workers start from a clean process, not a fork of one running a progress-bar thread
+    # forkserver: workers start from a clean process, not a fork of one running other threads
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["screening.workerboot", "screening.service"])
     # the fork server runs this process's main script once for every worker (see screening.workerboot)
@@ -839,6 +876,34 @@ def _make_pool(service: Service, jobs: int) -> ProcessPoolExecutor:
     os.environ[POOL_WARM_ENV] = pickle.dumps(settings).hex()
     return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
                                initargs=(settings, os.getpid()))
+
+
+def _forked_pool(service: Service, jobs: int) -> ProcessPoolExecutor:
+    """`jobs` workers forked from this process now, each screening with `service`, warmed here first.
+
+    A fork pool forks all its workers at its first task, from the calling thread, before it starts its own
+    thread. SIGINT is blocked across the fork (a worker ignores it once its initializer runs; a Ctrl-C meanwhile
+    stays pending here, for this process to handle) and the objects alive are frozen out of the cyclic
+    collector's reach, so the workers' collections do not write to (and so copy) the pages they share.
+    """
+    global _forking
+    if threading.active_count() != 1:
+        raise RuntimeError("a pool is forked only from a process running one thread (see start_method)")
+    import gc
+
+    service.warm()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_init_forked, initargs=(os.getpid(),))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    _forking = service
+    gc.freeze()
+    try:
+        pool.submit(_worker_ready)  # forks every worker
+    finally:
+        gc.unfreeze()
+        _forking = None
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+    return pool
 
 
 @contextmanager
