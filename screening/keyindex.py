@@ -9,6 +9,9 @@ a process that loads the watchlist (each `screen file --jobs N` worker) maps the
 Sections, per script S: `keys.S.blob`/`keys.S.offsets` (the keys, packed strings), `keys.S.ptr` (int64,
 each key's slice of `keys.S.names`) and `keys.S.names` (int32, ascending within a key); and `keys.lengths`
 (float32, each name's word count). The header's `key_index` is VERSION: the code that built them.
+
+The skeleton postings (a listed word -> the names spelling it otherwise, `skeleton_postings`) are stored the same
+way, as `skeleton.*`, for the parameters the header's `skeleton_postings` names (the matcher's defaults).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import ngrams, scripts
+from .normalise import skeleton
 
 SCRIPTS = tuple(ngrams.KEY_CANDIDATES)
 # The postings depend on this module, the keys (scripts.key) and the retrieval rules (ngrams): any change
@@ -93,6 +97,51 @@ def sections(cores: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndar
     return out
 
 
+# The matcher's defaults (MatchOptions.skeleton_min, skeleton_posting, skeleton_per_spelling), compiled in.
+SKELETON_MIN = 4  # a word's consonant skeleton this long pulls in the names spelling it otherwise...
+SKELETON_POSTING = 8  # ...when there are no more spellings than this...
+SKELETON_PER_SPELLING = 2  # ...taking this many of each spelling's shortest names
+SKELETON_DEFAULTS = (SKELETON_MIN, SKELETON_POSTING, SKELETON_PER_SPELLING)
+
+
+def skeleton_postings(cores: Sequence[str], minimum: int = SKELETON_MIN, most: int = SKELETON_POSTING,
+                      per: int = SKELETON_PER_SPELLING) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(words, ptr, names): each listed word's names holding another spelling of it, a word of the same consonant
+    skeleton ("hezbollah" -> the names with "hizballah"): only for skeletons at least `minimum` long that at most
+    `most` spellings share, and of each other spelling its `per` shortest names (those where the word weighs most:
+    "HIZBALLAH" itself). Words in sorted order, names ascending within a word."""
+    of: dict[str, str] = {}
+    by_skeleton: dict[str, dict[str, list[int]]] = {}
+    for j, core in enumerate(cores):
+        for t in set(core.split()):
+            sk = of.get(t)
+            if sk is None:
+                sk = of[t] = skeleton(t) if not t.isdigit() else ""
+            if len(sk) >= minimum:
+                by_skeleton.setdefault(sk, {}).setdefault(t, []).append(j)
+    index: dict[str, list[int]] = {}
+    for spellings in by_skeleton.values():
+        if len(spellings) < 2 or len(spellings) > most:
+            continue
+        shortest = {u: sorted(js, key=lambda j: (len(cores[j]), j))[:per] for u, js in spellings.items()}
+        for t in spellings:
+            index[t] = sorted({j for u, js in shortest.items() if u != t for j in js})
+    words = sorted(index)
+    ptr = np.zeros(len(words) + 1, np.int64)
+    np.cumsum([len(index[w]) for w in words], out=ptr[1:])
+    names = np.array([j for w in words for j in index[w]], np.int32)
+    return words, ptr, names
+
+
+def skeleton_sections(cores: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
+                      ) -> dict[str, np.ndarray]:
+    """The skeleton postings of the default parameters as artifact sections."""
+    words, ptr, names = skeleton_postings(cores)
+    out = {"skeleton.ptr": ptr, "skeleton.names": names}
+    out["skeleton.blob"], out["skeleton.offsets"] = pack(words)
+    return out
+
+
 class KeyPostings(Mapping[str, np.ndarray]):
     """Key -> the names holding it (an int32 view of the postings, made on lookup), over stored arrays."""
 
@@ -104,6 +153,10 @@ class KeyPostings(Mapping[str, np.ndarray]):
     def __getitem__(self, key: str) -> np.ndarray:
         i = self._at[key]
         return self._names[self._ptr[i] : self._ptr[i + 1]]
+
+    def get(self, key: str, default: np.ndarray | None = None) -> np.ndarray | None:  # type: ignore[override]
+        i = self._at.get(key)
+        return default if i is None else self._names[self._ptr[i] : self._ptr[i + 1]]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._at)

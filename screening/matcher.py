@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz
 
-from . import kernel, ngrams, scripts, stage2
-from .normalise import NameForm, name_form, skeleton
+from . import kernel, keyindex, ngrams, scripts, stage2
+from .normalise import NameForm, name_form
 from .scoring import MAX_LIFT, NameScore, Params, compare, script_similarity, token_similarity
 from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist, name_script_of
 
@@ -43,9 +43,9 @@ class MatchOptions:
     workers: int = 1
     abjad_ngram_floor: float = 0.1  # the cosine floor for an abjad query, looked up by its skeleton grams too...
     abjad_candidates: int = 20  # ...which rank less sharply: more names kept
-    skeleton_min: int = 4  # a word's consonant skeleton this long pulls in the names spelling it otherwise...
-    skeleton_posting: int = 8  # ...when there are no more spellings than this...
-    skeleton_per_spelling: int = 2  # ...taking this many of each spelling's shortest names
+    skeleton_min: int = keyindex.SKELETON_MIN  # a word's consonant skeleton this long pulls in the names spelling it
+    skeleton_posting: int = keyindex.SKELETON_POSTING  # otherwise, when there are no more spellings than this,
+    skeleton_per_spelling: int = keyindex.SKELETON_PER_SPELLING  # taking this many of each spelling's shortest names
     all_words_max: int = 8  # the names holding every word of a query are candidates when there are no more than this
     prune: bool = True  # skip a candidate once no adjustment could lift it to the threshold (same hits, faster)
     vectorised: bool = True  # name scores from the array program (stage2), the twin only explains the hits returned
@@ -235,27 +235,12 @@ class Matcher:
         return max(0.0, score - o.date_mismatch)
 
     @cached_property
-    def skeleton_postings(self) -> dict[str, np.ndarray]:
+    def skeleton_postings(self) -> Mapping[str, np.ndarray]:
         """Listed word -> the names holding another spelling of it: a word of the same consonant
-        skeleton ("hezbollah" -> the names with "hizballah"). Built on first use; only for skeletons
-        that few names share."""
-        by_skeleton: dict[str, dict[str, list[int]]] = {}
-        for j, core in enumerate(self.wl.core):
-            for t in set(core.split()):
-                sk = skeleton(t)
-                if len(sk) >= self.options.skeleton_min and not t.isdigit():
-                    by_skeleton.setdefault(sk, {}).setdefault(t, []).append(j)
-        index: dict[str, np.ndarray] = {}
-        core = self.wl.core
-        per = self.options.skeleton_per_spelling
-        for spellings in by_skeleton.values():
-            if len(spellings) < 2 or len(spellings) > self.options.skeleton_posting:
-                continue
-            # each other spelling's shortest names: those where the word weighs most ("HIZBALLAH" itself)
-            shortest = {u: sorted(js, key=lambda j: (len(core[j]), j))[:per] for u, js in spellings.items()}
-            for t in spellings:
-                index[t] = np.array(sorted({j for u, js in shortest.items() if u != t for j in js}), dtype=np.int32)
-        return index
+        skeleton ("hezbollah" -> the names with "hizballah"), for skeletons that few names share
+        (keyindex.skeleton_postings; compiled into the artifact for the default options)."""
+        o = self.options
+        return self.wl.skeleton_postings(o.skeleton_min, o.skeleton_posting, o.skeleton_per_spelling)
 
     @cached_property
     def word_postings(self) -> dict[str, np.ndarray]:

@@ -103,39 +103,90 @@ def _token_row(t: str, listed: int, key_ids: dict[str, dict[str, int]], grow: bo
 
 
 @dataclass
+class NameTokens:
+    """Each listed name's words and legal-form words as listed-token ids, and the id of its set of legal-form words."""
+
+    tok: np.ndarray  # int64: every name's words in turn (name j's are tok[ptr[j]:ptr[j + 1]])
+    ptr: np.ndarray  # int64 (names + 1)
+    legal_tok: np.ndarray  # int64: every name's legal-form words in turn, likewise
+    legal_ptr: np.ndarray  # int64 (names + 1)
+    legal_set: np.ndarray  # int64 (names): 0 for no legal form, else one id per distinct set of legal-form words
+
+
+SECTIONS = ("tok", "ptr", "legal_tok", "legal_ptr", "legal_set")  # NameTokens as artifact sections names.<field>
+
+
+def name_tokens(core: Sequence[str], full: Sequence[str]) -> tuple[list[str], NameTokens]:
+    """The listed tokens (in the order Index numbers them: each name's words, then its legal form) and the names
+    as their ids."""
+    vocab: dict[str, int] = {}
+    tok: list[int] = []
+    ptr = [0]
+    legal_tok: list[int] = []
+    legal_ptr = [0]
+    legal_sets: dict[frozenset[str], int] = {frozenset(): 0}
+    name_legal_set: list[int] = []
+    for c, f in zip(core, full, strict=True):
+        for t in c.split():
+            tok.append(vocab.setdefault(t, len(vocab)))
+        ptr.append(len(tok))
+        legal = f[len(c) + 1 :].split() if len(f) > len(c) else []  # as Watchlist.form reads it
+        for t in legal:
+            legal_tok.append(vocab.setdefault(t, len(vocab)))
+        legal_ptr.append(len(legal_tok))
+        name_legal_set.append(legal_sets.setdefault(frozenset(legal), len(legal_sets)))
+    return list(vocab), NameTokens(*(np.array(v, np.int64) for v in (tok, ptr, legal_tok, legal_ptr, name_legal_set)))
+
+
+def legal_sets(text: Sequence[str], names: NameTokens) -> dict[frozenset[str], int]:
+    """Set of legal-form words -> its id in `names.legal_set`."""
+    ids, first = np.unique(names.legal_set, return_index=True)
+    out: dict[frozenset[str], int] = {frozenset(): 0}
+    lt, lp = names.legal_tok, names.legal_ptr
+    for i, j in zip(ids.tolist(), first.tolist(), strict=True):
+        if i:
+            out[frozenset(text[t] for t in lt[lp[j] : lp[j + 1]].tolist())] = i
+    return out
+
+
+@dataclass
 class TokenTable:
-    """The listed tokens (in Index order), their rows (the columns above) and each rule key's values by id."""
+    """The listed tokens (in Index order), their rows (the columns above) and each rule key's values by id; and,
+    when compiled, the names as token ids."""
 
     text: list[str]
     mat: np.ndarray  # int64 (tokens x 12)
     keys: dict[str, list[str]]  # rule key -> its values, in id order
+    names: NameTokens | None = None
 
 
 def listed_tokens(core: Sequence[str], full: Sequence[str]) -> list[str]:
     """The listed names' distinct tokens in the order Index numbers them: each name's words, then its legal form."""
-    vocab: dict[str, None] = {}
-    for c, f in zip(core, full, strict=True):
-        vocab.update(dict.fromkeys(c.split()))
-        vocab.update(dict.fromkeys(f[len(c) + 1 :].split() if len(f) > len(c) else []))
-    return list(vocab)
+    return name_tokens(core, full)[0]
 
 
-def token_table(text: list[str]) -> TokenTable:
+def token_table(text: list[str], names: NameTokens | None = None) -> TokenTable:
     """Rows and rule keys of listed tokens `text` (token i has listed id i)."""
     key_ids: dict[str, dict[str, int]] = {k: {} for k in _KEYS}
     rows = [_token_row(t, i, key_ids, grow=True) for i, t in enumerate(text)]
-    return TokenTable(text, np.array(rows, np.int64).reshape(len(text), 12), {k: list(v) for k, v in key_ids.items()})
+    return TokenTable(text, np.array(rows, np.int64).reshape(len(text), 12), {k: list(v) for k, v in key_ids.items()},
+                      names)
 
 
 def table_sections(core: Sequence[str], full: Sequence[str], pack: Callable[[Sequence[str]], tuple[np.ndarray, np.ndarray]]
                    ) -> dict[str, np.ndarray]:
-    """A watchlist's TokenTable as artifact sections (`pack` packs a string list): tokens.text, tokens.mat and
-    tokens.key.<rule key>; compiled once, so a process that loads the watchlist does not compute them."""
-    table = token_table(listed_tokens(core, full))
+    """A watchlist's TokenTable as artifact sections (`pack` packs a string list): tokens.text, tokens.mat,
+    tokens.key.<rule key> and the names as token ids, names.<NameTokens field>; compiled once, so a process that
+    loads the watchlist does not compute them."""
+    table = token_table(*name_tokens(core, full))
+    assert table.names is not None
     out = {"tokens.mat": table.mat}
     out["tokens.text.blob"], out["tokens.text.offsets"] = pack(table.text)
     for k, values in table.keys.items():
         out[f"tokens.key.{k}.blob"], out[f"tokens.key.{k}.offsets"] = pack(values)
+    for k in SECTIONS:
+        a = getattr(table.names, k)
+        out[f"names.{k}"] = a.astype(np.int32) if k in ("tok", "legal_tok", "legal_set") else a
     return out
 
 
@@ -146,52 +197,43 @@ class Index:
                  form: Callable[[int], NameForm], name_script: np.ndarray | None = None,
                  table: TokenTable | None = None, variants: Variants | None = None) -> None:
         self.weight, self.form, self.variants = weight, form, variants  # variants: the twin's (scoring.compare)
-        vocab: dict[str, int] = {}
-        tok: list[int] = []
-        ptr = [0]
-        legal_tok: list[int] = []
-        legal_ptr = [0]
-        legal_sets: dict[frozenset[str], int] = {frozenset(): 0}
-        name_legal_set: list[int] = []
-        for c, f in zip(core, full, strict=True):
-            for t in c.split():
-                tok.append(vocab.setdefault(t, len(vocab)))
-            ptr.append(len(tok))
-            legal = f[len(c) + 1 :].split() if len(f) > len(c) else []  # as Watchlist.form reads it
-            for t in legal:
-                legal_tok.append(vocab.setdefault(t, len(vocab)))
-            legal_ptr.append(len(legal_tok))
-            name_legal_set.append(legal_sets.setdefault(frozenset(legal), len(legal_sets)))
-        self.vocab = vocab
-        self.legal_sets = legal_sets
-        text = list(vocab)
-        if table is None or table.text != text:  # none compiled, or not these names': computed here
-            table = token_table(text)
+        if table is None or table.names is None or len(table.names.ptr) != len(core) + 1:
+            # none compiled, or not these names': computed here
+            text, names = name_tokens(core, full)
+            if table is None or table.text != text:
+                table = token_table(text)
+        else:
+            text, names = table.text, table.names
+        self.vocab = dict(zip(text, range(len(text)), strict=True))
+        self.legal_sets = legal_sets(text, names)
         self.key_ids: dict[str, dict[str, int]] = {k: dict(zip(v, range(len(v)), strict=True))
                                                   for k, v in table.keys.items()}
         self.tokens = _Tokens(text, table.mat, np.array([weight(t) for t in text], np.float64))
         self._query_rows: dict[str, tuple[int, ...]] = {}
-        self.V = max(1, len(vocab))
-        self.name_tok = np.array(tok, np.int64)
-        self.name_ptr = np.array(ptr, np.int64)
+        self.V = max(1, len(text))
+        self.name_tok = np.asarray(names.tok, np.int64)
+        self.name_ptr = np.asarray(names.ptr, np.int64)
         self.name_len = np.diff(self.name_ptr)
-        self.name_legal_set = np.array(name_legal_set, np.int64)
-        legal_ptr_a = np.array(legal_ptr, np.int64)
+        self.name_legal_set = np.asarray(names.legal_set, np.int64)
+        legal_ptr_a = np.asarray(names.legal_ptr, np.int64)
         self.name_has_legal = np.diff(legal_ptr_a) > 0
+        n_names = len(self.name_ptr) - 1
         # a name written in another script (or an abjad) is compared on its script's keys (scoring.align's
         # script= and abjad=): those pairs are the twin's (`name_script`, when given, says it per name)
         self.name_script = (np.asarray(name_script, bool) if name_script is not None else
-                            np.array([bool(f.script or f.abjad) for f in map(form, range(len(ptr) - 1))], bool))
-        legal_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), np.diff(legal_ptr_a))
-        legal_codes = legal_names * self.V + np.array(legal_tok, np.int64)
-        token_names = np.repeat(np.arange(len(ptr) - 1, dtype=np.int64), self.name_len)
+                            np.array([bool(f.script or f.abjad) for f in map(form, range(n_names))], bool))
+        legal_names = np.repeat(np.arange(n_names, dtype=np.int64), np.diff(legal_ptr_a))
+        legal_codes = legal_names * self.V + np.asarray(names.legal_tok, np.int64)
+        token_names = np.repeat(np.arange(n_names, dtype=np.int64), self.name_len)
         self.legal_codes = np.unique(legal_codes)  # (name, legal class) present
         self.other_codes = np.unique(np.concatenate([token_names * self.V + self.name_tok, legal_codes]))
-        digit_tok = self.tokens.mat[self.name_tok, DIGIT] > 0 if len(tok) else np.zeros(0, bool)
-        self.name_digit = np.bincount(token_names[digit_tok], minlength=len(ptr) - 1) > 0
+        has_tok = len(self.name_tok) > 0
+        digit_tok = self.tokens.mat[self.name_tok, DIGIT] > 0 if has_tok else np.zeros(0, bool)
+        self.name_digit = np.bincount(token_names[digit_tok], minlength=n_names) > 0
         # names that record a patronymic: a query's unmatched one costs only against those (compare's early features)
-        patr_tok = np.array([bool(_PATRONYMIC.search(t)) for t in text], bool)[self.name_tok] if len(tok) else np.zeros(0, bool)
-        self.name_patr = np.bincount(token_names[patr_tok], minlength=len(ptr) - 1) > 0
+        patr_tok = (np.array([bool(_PATRONYMIC.search(t)) for t in text], bool)[self.name_tok] if has_tok
+                    else np.zeros(0, bool))
+        self.name_patr = np.bincount(token_names[patr_tok], minlength=n_names) > 0
         self._sorted: dict[int, str] = {}
 
     def query_tokens(self, tokens: list[str]) -> _Tokens:

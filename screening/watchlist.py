@@ -174,6 +174,7 @@ def compile_watchlist(
         "normaliser": NORMALISER_VERSION,
         "key_index": keyindex.VERSION,  # the code that built the keys.* sections (Watchlist refuses others)
         "token_table": stage2.TABLE_VERSION,  # ...and the tokens.* sections (others are not used: rebuilt)
+        "skeleton_postings": list(keyindex.SKELETON_DEFAULTS),  # the parameters of the skeleton.* sections
         "entities": len(ents),
         "names": len(full),
         "linked_entities": len(links.members),
@@ -204,6 +205,7 @@ def compile_watchlist(
     sections["grams_data"] = names_t.data.astype(np.float32)
     sections.update(keyindex.sections(core, artifact.pack_strings))  # mapped by each process, not built
     sections.update(stage2.table_sections(core, full, artifact.pack_strings))  # ...and stage 2's token keys
+    sections.update(keyindex.skeleton_sections(core, artifact.pack_strings))  # ...and the other spellings' names
     idents = sorted({(identifier_key(x.value), i) for i, e in enumerate(ents) for x in e.identifiers
                      if len(identifier_key(x.value)) >= MIN_IDENTIFIER})
     sections["ident_key.blob"], sections["ident_key.offsets"] = artifact.pack_strings([k for k, _ in idents])
@@ -213,6 +215,7 @@ def compile_watchlist(
     sections["entity_list"] = np.array(list_index, dtype=np.int32)
     sections["name_entity"] = np.array(name_entity, dtype=np.int32)
     sections["name_flags"] = np.array(flags, dtype=np.uint8)
+    sections["name_script"] = name_scripts(display).astype(np.uint8)
     sections["vocab_df"] = np.array([df[t] for t in vocab], dtype=np.int32)
     artifact.write(path, header, sections)
     return header
@@ -276,6 +279,11 @@ def name_script_of(display: str) -> str:
     return "" if display.isascii() else scripts.script_of(display)
 
 
+def name_scripts(display: Iterable[str]) -> np.ndarray:
+    """Whether each name is written in a script of its own (name_script_of is not ""), as a bool array."""
+    return np.array([name_script_of(d) != "" for d in display], bool)
+
+
 class Watchlist:
     """A loaded artifact: metadata, entity records (decoded lazily) and the matcher's arrays."""
 
@@ -332,6 +340,7 @@ class Watchlist:
         self._entity_cache: dict[int, Entity] = {}
         self._forms: dict[int, NameForm] = {}
         self._key_postings: dict[str, keyindex.Postings] = {}
+        self._skeletons: dict[tuple[int, int, int], keyindex.KeyPostings] = {}
 
     @property
     def id(self) -> str:
@@ -418,13 +427,17 @@ class Watchlist:
         def strings(key: str) -> list[str]:
             return artifact.PackedStrings(s[f"{key}.blob"], s[f"{key}.offsets"]).to_list()
 
+        names = (stage2.NameTokens(*(s[f"names.{k}"] for k in stage2.SECTIONS))
+                 if all(f"names.{k}" in s for k in stage2.SECTIONS) else None)
         return stage2.TokenTable(strings("tokens.text"), s["tokens.mat"],
-                                 {k: strings(f"tokens.key.{k}") for k in stage2.RULE_KEYS})
+                                 {k: strings(f"tokens.key.{k}") for k in stage2.RULE_KEYS}, names)
 
     @cached_property
     def name_script(self) -> np.ndarray:
         """Whether each name is written in a script of its own (`form(j).script` is not ""), as a bool array."""
-        return np.array([name_script_of(d) != "" for d in self.display.to_list()], bool)
+        if "name_script" in self._sections:  # compiled (by this normaliser: another's artifact is refused)
+            return self._sections["name_script"].astype(bool)
+        return name_scripts(self.display.to_list())
 
     # What answering a query reads, decoded on first use: warm() decodes it all at once, before a server or a pool
     # worker takes its first request (group_members alone is 40-90 ms on the full list set).
@@ -446,6 +459,20 @@ class Watchlist:
                 keys, ptr, names = keyindex.build(self.core, [script])[script]
                 got = keyindex.postings(keys, ptr, names, keyindex.word_counts(self.core))
             self._key_postings[script] = got
+        return got
+
+    def skeleton_postings(self, minimum: int, most: int, per: int) -> keyindex.KeyPostings:
+        """keyindex.skeleton_postings for these parameters: the artifact's own when it holds those, else built."""
+        key = (minimum, most, per)
+        got = self._skeletons.get(key)
+        if got is None:
+            s = self._sections
+            if tuple(self.header.get("skeleton_postings") or ()) == key and "skeleton.ptr" in s:
+                words = artifact.PackedStrings(s["skeleton.blob"], s["skeleton.offsets"]).to_list()
+                got = keyindex.KeyPostings(words, s["skeleton.ptr"], s["skeleton.names"])
+            else:
+                got = keyindex.KeyPostings(*keyindex.skeleton_postings(self.core, minimum, most, per))
+            self._skeletons[key] = got
         return got
 
     @cached_property

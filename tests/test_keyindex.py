@@ -111,9 +111,72 @@ def test_warm_maps_every_scripts_postings_from_the_artifact(un_list: Watchlist, 
     def no_build(*a, **k):
         raise AssertionError("built from the names, not mapped")
 
+    from screening import stage2, watchlist
+
     m = Matcher(Watchlist(un_list.path))
     monkeypatch.setattr(keyindex, "build", no_build)
     monkeypatch.setattr(ngrams, "key_postings", no_build)
+    monkeypatch.setattr(keyindex, "skeleton_postings", no_build)
+    monkeypatch.setattr(stage2, "name_tokens", no_build)
+    monkeypatch.setattr(stage2, "token_table", no_build)
+    monkeypatch.setattr(watchlist, "name_scripts", no_build)
     m.warm()
     assert set(m.wl._key_postings) == set(keyindex.SCRIPTS)
     assert m.stage2.V > 1000 and len(m.skeleton_postings) > 0
+
+
+def _skeleton_reference(cores: list[str], minimum: int, most: int, per: int) -> dict[str, list[int]]:
+    """keyindex.skeleton_postings from its definition, word by word."""
+    from screening.normalise import skeleton
+
+    words = {t for c in cores for t in c.split() if not t.isdigit() and len(skeleton(t)) >= minimum}
+    shortest = {t: sorted((j for j, c in enumerate(cores) if t in c.split()), key=lambda j: (len(cores[j]), j))[:per]
+                for t in words}
+    out = {}
+    for t in words:
+        spellings = [u for u in words if skeleton(u) == skeleton(t)]
+        if 2 <= len(spellings) <= most:
+            out[t] = sorted({j for u in spellings if u != t for j in shortest[u]})
+    return out
+
+
+def _as_dict(post: keyindex.KeyPostings) -> dict[str, list[int]]:
+    return {k: post[k].tolist() for k in post}
+
+
+_SPELLINGS = st.sampled_from(["hezbollah", "hizballah", "hizbullah", "yusuf", "yousef", "youssef", "jusuf", "zolqadr",
+                              "zolkadr", "mohammad", "muhammad", "mohamed", "ltd", "trading", "2024", "baqer", "bakr"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.one_of(_SPELLINGS, st.text("abdehkmnoqrsuyz", min_size=1, max_size=6)), min_size=1, max_size=5)
+                .map(" ".join), max_size=25), st.integers(2, 5), st.integers(1, 4), st.integers(1, 3))
+def test_skeleton_postings_are_their_definition_on_any_names(cores: list[str], minimum: int, most: int, per: int) -> None:
+    words, ptr, names = keyindex.skeleton_postings(cores, minimum, most, per)
+    assert words == sorted(words) and names.dtype == np.int32
+    assert _as_dict(keyindex.KeyPostings(words, ptr, names)) == _skeleton_reference(cores, minimum, most, per)
+
+
+def test_the_compiled_skeleton_postings_are_used_for_the_default_options_only(un_list: Watchlist,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The artifact holds the skeleton postings of the matcher's default options (mapped, equal to a build from the
+    names); a matcher given other options builds its own."""
+    from screening.matcher import Matcher, MatchOptions
+
+    assert un_list.header["skeleton_postings"] == list(keyindex.SKELETON_DEFAULTS)
+    built = keyindex.KeyPostings(*keyindex.skeleton_postings(un_list.core))
+    assert len(built) > 100 and _as_dict(built) == _skeleton_reference(list(un_list.core), *keyindex.SKELETON_DEFAULTS)
+    wl = Watchlist(un_list.path)
+    calls = []
+    real = keyindex.skeleton_postings
+    monkeypatch.setattr(keyindex, "skeleton_postings", lambda *a: calls.append(a[1:]) or real(*a))
+    assert _as_dict(Matcher(wl).skeleton_postings) == _as_dict(built) and calls == []
+    other = Matcher(wl, MatchOptions(skeleton_posting=2)).skeleton_postings
+    assert calls == [(4, 2, 2)] and _as_dict(other) == _skeleton_reference(list(wl.core), 4, 2, 2) != _as_dict(built)
+    assert wl.name_script.dtype == bool and np.array_equal(wl.name_script, watchlist_name_scripts(wl))
+
+
+def watchlist_name_scripts(wl: Watchlist) -> np.ndarray:
+    from screening.watchlist import name_scripts
+
+    return name_scripts(wl.display.to_list())

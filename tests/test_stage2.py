@@ -277,9 +277,14 @@ def test_the_compiled_token_table_is_the_one_the_index_builds(real: Watchlist, m
     table = real.token_table()
     assert table is not None and real.header["token_table"] == stage2.TABLE_VERSION
     built = stage2.Index(real.core, real.full, real.weights, real.form)
-    monkeypatch.setattr(stage2, "token_table", lambda text: pytest.fail("computed, not mapped"))
+    monkeypatch.setattr(stage2, "token_table", lambda *a: pytest.fail("computed, not mapped"))
+    monkeypatch.setattr(stage2, "name_tokens", lambda *a: pytest.fail("names read again, not mapped"))
     mapped = Matcher(real).stage2
     assert mapped.tokens.text == built.tokens.text and len(built.tokens.text) > 10_000
+    for k in ("name_tok", "name_ptr", "name_len", "name_legal_set", "name_has_legal", "legal_codes", "other_codes",
+              "name_digit", "name_patr", "name_script"):
+        assert getattr(mapped, k).dtype == getattr(built, k).dtype and np.array_equal(getattr(mapped, k), getattr(built, k)), k
+    assert mapped.vocab == built.vocab and mapped.legal_sets == built.legal_sets and len(built.legal_sets) > 10
     assert mapped.tokens.mat.dtype == built.tokens.mat.dtype and np.array_equal(mapped.tokens.mat, built.tokens.mat)
     assert mapped.key_ids == built.key_ids
     assert np.array_equal(mapped.tokens.weight, built.tokens.weight)
