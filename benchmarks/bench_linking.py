@@ -38,27 +38,29 @@ def main() -> None:
     print(f"workload: UK {len(uk)} listings, UN {len(un)} listings")
     gold = {(e.entity_id, r) for e in uk for r in e.same_as if r in ids}
     referenced = {a for a, _ in gold}
-    found = link(ents, rules=("name",))
-    pred = {(a, b) if a.startswith("uk:") else (b, a) for a, b, _ in found.pairs
-            if {a.split(":")[0], b.split(":")[0]} == {"uk", "un-sc"}}
-    judged = {p for p in pred if p[0] in referenced}
-    right = judged & gold
     print(f"labelled UK->UN links (both present): {len(gold)} from {len(referenced)} UK entries")
-    print(f"name rule UK-UN links: {len(pred)}, of which {len(judged)} can be judged (UK entry has a UN Ref)")
-    print(f"precision: {len(right)}/{len(judged)} = {len(right) / max(len(judged), 1):.2%}")
-    print(f"recall:    {len(gold & pred)}/{len(gold)} = {len(gold & pred) / max(len(gold), 1):.2%}")
-    for a, b in sorted(judged - gold)[:10]:
-        print(f"  disagrees with the label: {a} -> {b}")
     # the labels themselves: references the data contradicts (related parties cited, stale numbers)
     listed = link(ents, rules=("listed",))
     kept = {(a, b) if a.startswith("uk:") else (b, a) for a, b, _ in listed.pairs}
     print(f"UN Ref labels the linker accepts: {len(kept & gold)}/{len(gold)}; refused as contradicted: "
           f"{listed.refused} (e.g. {', '.join(f'{a}->{b}' for a, b in listed.refused_pairs[:3])})")
     clean = gold & kept
-    clean_judged = {p for p in pred if p[0] in {a for a, _ in clean}}
-    print(f"against the accepted labels only: precision {len(clean_judged & clean)}/{len(clean_judged)} = "
-          f"{len(clean_judged & clean) / max(len(clean_judged), 1):.2%}, recall {len(pred & clean)}/{len(clean)} = "
-          f"{len(pred & clean) / max(len(clean), 1):.2%}")
+    for rules in (("name",), ("date",), ("name", "date")):
+        found = link(ents, rules=rules)
+        pred = {(a, b) if a.startswith("uk:") else (b, a) for a, b, _ in found.pairs
+                if {a.split(":")[0], b.split(":")[0]} == {"uk", "un-sc"}}
+        judged = {p for p in pred if p[0] in referenced}
+        right = judged & gold
+        clean_judged = {p for p in pred if p[0] in {a for a, _ in clean}}
+        rule = " + ".join(rules)
+        print(f"\n{rule} rule UK-UN links: {len(pred)}, of which {len(judged)} can be judged (UK entry has a UN Ref)")
+        print(f"  precision: {len(right)}/{len(judged)} = {len(right) / max(len(judged), 1):.2%}")
+        print(f"  recall:    {len(gold & pred)}/{len(gold)} = {len(gold & pred) / max(len(gold), 1):.2%}")
+        for a, b in sorted(judged - gold)[:10]:
+            print(f"    disagrees with the label: {a} -> {b}")
+        print(f"  against the accepted labels only: precision {len(clean_judged & clean)}/{len(clean_judged)} = "
+              f"{len(clean_judged & clean) / max(len(clean_judged), 1):.2%}, recall {len(pred & clean)}/{len(clean)} = "
+              f"{len(pred & clean) / max(len(clean), 1):.2%}")
 
     everything = []
     for folder in sorted(p for p in LISTS.iterdir() if p.is_dir()):
@@ -68,8 +70,14 @@ def main() -> None:
     print(f"\nall shared lists: {len(unique)} listings -> {len(allrules.members)} entities; links by rule: "
           + ", ".join(f"{r} {allrules.made.get(r, 0)}" for r in RULES)
           + f"; references refused {allrules.refused}, unresolved {allrules.unresolved}")
-    by_sources = Counter(tuple(sorted({a.split(":")[0], b.split(":")[0]})) for a, b, r in allrules.pairs if r == "name")
-    print("name-rule links by list pair: " + ", ".join(f"{'-'.join(k)} {n}" for k, n in by_sources.most_common()))
+    for rule in ("name", "date"):
+        by_sources = Counter(tuple(sorted({a.split(":")[0], b.split(":")[0]})) for a, b, r in allrules.pairs if r == rule)
+        print(f"{rule}-rule links by list pair: " + ", ".join(f"{'-'.join(k)} {n}" for k, n in by_sources.most_common()))
+    names = {e.entity_id: e.name for e in unique.values()}
+    date_links = sorted((a, b) for a, b, r in allrules.pairs if r == "date")
+    print(f"date-rule links, every {max(1, len(date_links) // 15)}th for reading by eye:")
+    for a, b in date_links[:: max(1, len(date_links) // 15)]:
+        print(f"  {a} {names[a]!r} = {b} {names[b]!r}")
     sizes = Counter(len(m) for m in allrules.members)
     print("entities by number of listings: " + ", ".join(f"{k}: {v}" for k, v in sorted(sizes.items())))
 

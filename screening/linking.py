@@ -8,16 +8,24 @@ A link is made only where the lists say so, or where the data leaves little doub
     imo        two vessels with the same IMO number (one number per hull, for its life)
     name       the same type, a strong listed name identical once normalised (two words or more), and a
                shared full date of birth or incorporation; or, for organisations and vessels without
-               dates, a shared country; for people without a full date in common, a shared country and a
-               long shared name: three words and a shared year of birth, four where neither gives a year.
-               Two listings whose full dates are all different never link.
+               dates, a shared country, or a name of three words or more where one list gives no
+               country (the UK's KOREA TAESONG TRADING COMPANY, the UN's in KP); for people without a
+               full date in common, a shared country and a long shared name: three words and a shared
+               year of birth, four where neither gives a year. Two listings whose full dates are all
+               different never link.
+    date       the same type, a shared full date of birth or incorporation (one that few listings give: a
+               date many give is a placeholder), and names alike however each list spells them: a strong
+               name of each scoring at least SIMILAR against one of the other (scoring.compare, either
+               way, words weighted by their rarity: weights.TokenWeights): "Abdullah Muhammad Rajab ABD
+               AL-RAHMAN" (OFAC) and "ABD ALLAH MOHAMED RAGAB ABDEL RAHMAN" (UN), both born 1957-11-03.
 
 A `listed` reference is refused where the data contradicts it (`reference_plausible`), or where the name
-rule links the referring listing to another record of the referenced list: lists also cite related parties
-and stale numbers. Listings on the same list are never linked by a rule (the list itself says they are
-two), only by a `listed` reference. Links are transitive (union-find); each group's id is its first listing by source
-priority, so a hit keeps its id while other lists join it. The precision of the name rule is measured
-against the UK list's own UN references in benchmarks/bench_linking.py.
+or date rule links the referring listing to another record of the referenced list: lists also cite related
+parties and stale numbers. Listings on the same list are never linked by a rule (the list itself says they
+are two), only by a `listed` reference; and a listing that the name and date rules pair with two listings
+of one list is linked to neither by them (`_unambiguous`). Links are transitive (union-find); each group's
+id is its first listing by source priority, so a hit keeps its id while other lists join it. The precision
+of the name and date rules is measured against the UK list's own UN references in benchmarks/bench_linking.py.
 """
 
 from __future__ import annotations
@@ -25,13 +33,17 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .model import Entity
-from .normalise import name_form
+from .normalise import NameForm, name_form
+from .scoring import compare
+from .weights import TokenWeights, load_prior
 
-RULES = ("listed", "ofac-uid", "imo", "name")
+RULES = ("listed", "ofac-uid", "imo", "name", "date")
+SIMILAR = 0.85  # the `date` rule: how alike two names must score (scoring.compare) to link listings of one birth date
+CROWDED_DATE = 60  # a full date more listings than this give is a placeholder ("1900-01-01"): it links nothing
 LONG_NAME = 3  # words of a shared person's name that link two listings born the same year (one more without years)
 # Which listing names a group: our own curated records first, then the lists that designate.
 SOURCE_PRIORITY = ("seed", "un-sc", "ofac-sdn", "ofac-cons", "eu-fsf", "uk", "opensanctions", "custom")
@@ -160,7 +172,7 @@ def name_rule(a: Entity, b: Entity) -> bool:
         if ya or yb:
             return shared_country and bool(ya & yb) and _long_name_shared(a, b, LONG_NAME)
         return shared_country and _long_name_shared(a, b, LONG_NAME + 1)
-    return shared_country
+    return shared_country or ((not a.countries or not b.countries) and _long_name_shared(a, b, LONG_NAME))
 
 
 def _years(e: Entity) -> set[str]:
@@ -169,6 +181,54 @@ def _years(e: Entity) -> set[str]:
 
 def _long_name_shared(a: Entity, b: Entity, words: int) -> bool:
     return any(len(k.split()) >= words for k in _name_keys(a) & _name_keys(b))
+
+
+def strong_forms(e: Entity) -> list[NameForm]:
+    """The normalised forms of an entity's strong names (a person's read as a person's: no legal forms)."""
+    return [f for a in e.all_names() if not a.weak and (f := name_form(a.name, person=e.type == "person")).tokens]
+
+
+def name_weights(forms: Sequence[Sequence[NameForm]]) -> Callable[[str], float]:
+    """A name word's weight among listings (each given as its strong_forms), as the matcher weighs it: its
+    rarity here mixed with the reference corpus (weights.TokenWeights), so that a word most listings share
+    ("mohammed", "ali") barely counts towards two names being alike, however few listings are linked."""
+    df = Counter(t for fs in forms for t in {t for f in fs for t in f.tokens})
+    return TokenWeights(dict(df), len(forms), load_prior())
+
+
+def names_alike(a: Sequence[NameForm], b: Sequence[NameForm], weight: Callable[[str], float], kinds: tuple[str, str]
+                ) -> float:
+    """The best scoring.compare score between a name of `a` and one of `b`, each side taken as the listed one
+    (`kinds`: the entity types of a and b)."""
+    return max((max(compare(p, q, weight, kind=kinds[1]).score, compare(q, p, weight, kind=kinds[0]).score)
+                for p in a for q in b), default=0.0)
+
+
+def _candidates_by_date(ents: Sequence[Entity]) -> Iterable[tuple[int, int]]:
+    """Pairs of entity positions that pass the date rule: a shared full date that few listings give, the same
+    type, other lists, and names alike."""
+    by_date: dict[str, list[int]] = {}
+    for i, e in enumerate(ents):
+        for d in sorted({d for d in e.dates if _FULL_DATE.match(d)}):
+            by_date.setdefault(d, []).append(i)
+    if not any(len(idx) > 1 for idx in by_date.values()):
+        return
+    forms = [strong_forms(e) for e in ents]
+    weight = name_weights(forms)
+    seen: set[tuple[int, int]] = set()
+    for d in sorted(by_date):
+        idx = by_date[d]
+        if len(idx) > CROWDED_DATE:
+            continue
+        for x in range(len(idx)):
+            for y in range(x + 1, len(idx)):
+                pair = (idx[x], idx[y])
+                a, b = ents[pair[0]], ents[pair[1]]
+                if pair in seen or a.type != b.type or a.source == b.source:
+                    continue
+                seen.add(pair)
+                if names_alike(forms[pair[0]], forms[pair[1]], weight, (a.type, b.type)) >= SIMILAR:
+                    yield pair
 
 
 def _candidates_by_name(ents: Sequence[Entity], allowed: Iterable[int] | None = None) -> Iterable[tuple[int, int]]:
@@ -190,6 +250,21 @@ def _candidates_by_name(ents: Sequence[Entity], allowed: Iterable[int] | None = 
                     yield pair
 
 
+def _unambiguous(ents: Sequence[Entity], *pair_lists: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The rule pairs without those of a listing that the rules pair with two listings of one list: that list
+    says they are two, so the name or date names neither in particular (the UK's AQAP shares the alias "Ansar
+    al-Sharia" with three UN entries). Decided on the pairs as a set, so it does not depend on their order."""
+    partners: dict[int, Counter[str]] = {}
+    for i, j in {p for pairs in pair_lists for p in pairs}:
+        partners.setdefault(i, Counter())[ents[j].source] += 1
+        partners.setdefault(j, Counter())[ents[i].source] += 1
+
+    def clear(i: int, j: int) -> bool:
+        return partners[i][ents[j].source] == 1 and partners[j][ents[i].source] == 1
+
+    return [[p for p in pairs if clear(*p)] for pairs in pair_lists]
+
+
 def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
     """Group `ents` (in their given order) into linked entities by `rules`."""
     uf = _UnionFind(len(ents))
@@ -204,10 +279,12 @@ def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
             links.made[rule] += 1
 
     name_pairs = list(_candidates_by_name(ents)) if "name" in rules or "listed" in rules else []
+    date_pairs = list(_candidates_by_date(ents)) if "date" in rules or "listed" in rules else []
+    name_pairs, date_pairs = _unambiguous(ents, name_pairs, date_pairs)
     if "listed" in rules:
         common = common_words(ents)
         by_name: dict[int, set[int]] = {}
-        for i, j in name_pairs:
+        for i, j in name_pairs + date_pairs:
             by_name.setdefault(i, set()).add(j)
             by_name.setdefault(j, set()).add(i)
         for i, e in enumerate(ents):
@@ -243,6 +320,9 @@ def link(ents: Sequence[Entity], *, rules: Sequence[str] = RULES) -> Links:
     if "name" in rules:
         for i, j in name_pairs:
             join(i, j, "name")
+    if "date" in rules:
+        for i, j in date_pairs:
+            join(i, j, "date")
 
     roots: dict[int, list[int]] = {}
     for i in range(len(ents)):

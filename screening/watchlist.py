@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,22 @@ from . import artifact, keyindex, linking, ngrams, scripts, stage2
 from .errors import WatchlistError
 from .model import TYPE_CODES, Alias, Entity
 from .normalise import NameForm, name_form, own_acronyms, to_ascii
+from .weights import PRIOR_PATH, TokenWeights, load_prior  # noqa: F401 (PRIOR_PATH: scripts/make_token_prior.py)
 
 # Any change to the normaliser's code or tables changes every compiled name: fold it into the version.
 NORMALISER_VERSION = "n-" + hashlib.sha256(
     b"".join(Path(__file__).with_name(f).read_bytes() for f in ("normalise.py", "scripts.py", "ngrams.py"))
 ).hexdigest()[:8]
-# ...and so does any change to the rules that link listings across lists.
-LINKER_VERSION = "l-" + hashlib.sha256(Path(__file__).with_name("linking.py").read_bytes()).hexdigest()[:8]
+# ...and so does any change to the rules that link listings across lists, to the name comparison the date rule
+# scores with, or to the word weights it scores with.
+LINKER_VERSION = "l-" + hashlib.sha256(b"".join(
+    Path(__file__).with_name(f).read_bytes() if f.endswith(".py") else (Path(__file__).parent / "data" / f).read_bytes()
+    for f in ("linking.py", "scoring.py", "weights.py", "token_prior.tsv", "generic_words.txt", "place_words.txt")
+)).hexdigest()[:8]
 FORMAT = "names+grams+ids+groups-4"  # what the sections hold; part of the content hash (4: vocab_df counts legal-form words)
 TYPE_NAMES = {v: k for k, v in TYPE_CODES.items()}
 WEAK, PRIMARY, SCRIPT = 1, 2, 4
 COMMON_GRAM_SHARE = 0.1  # grams in more than this share of names are left out of query vectors
-PRIOR_PATH = Path(__file__).parent / "data" / "token_prior.tsv"
 
 
 @dataclass
@@ -219,59 +223,6 @@ def compile_watchlist(
     sections["vocab_df"] = np.array([df[t] for t in vocab], dtype=np.int32)
     artifact.write(path, header, sections)
     return header
-
-
-GENERIC_PATH = Path(__file__).parent / "data" / "generic_words.txt"
-PLACES_PATH = Path(__file__).parent / "data" / "place_words.txt"
-GENERIC_RATE = 0.02  # a generic business word counts as if in 2% of listed entities
-
-
-@lru_cache(maxsize=1)
-def load_prior(path: Path = PRIOR_PATH, generic: tuple[Path, ...] = (GENERIC_PATH, PLACES_PATH)
-               ) -> tuple[dict[str, int], int]:
-    """Token document counts from a reference corpus of listed names (see scripts/make_token_prior.py),
-    raised for generic business words and place names, common in company names but rare on sanctions lists."""
-    counts: dict[str, int] = {}
-    total = 0
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.startswith("#"):
-                total = int(line.split("=")[1]) if line.startswith("#entities=") else total
-                continue
-            token, n = line.split("\t")
-            counts[token] = int(n)
-    floor = int(GENERIC_RATE * max(total, 1000))
-    for words in generic:
-        for word in words.read_text(encoding="utf-8").split("\n") if words.exists() else ():
-            word = word.strip()
-            if word and not word.startswith("#"):
-                counts[word] = max(counts.get(word, 0), floor)
-    return counts, total
-
-
-class TokenWeights:
-    """Rarity weight of a token in [0.02, 1]: common words ("trading", "bank") barely count.
-
-    The rate of a token mixes its document frequency in this watchlist with a reference
-    corpus of official-list names, so a small watchlist still knows which words are generic.
-    """
-
-    R_MIN = 1e-4  # tokens this rare or rarer get full weight
-
-    def __init__(self, df: dict[str, int], n_entities: int, prior: tuple[dict[str, int], int]) -> None:
-        self.df = df
-        self.prior, self.prior_n = prior
-        self.total = n_entities + self.prior_n
-        self._cache: dict[str, float] = {}
-
-    def __call__(self, token: str) -> float:
-        w = self._cache.get(token)
-        if w is None:
-            count = self.df.get(token, 0) + self.prior.get(token, 0)
-            rate = max(count, 0.5) / max(self.total, 1)
-            w = min(1.0, max(0.02, (math.log(1 / rate) / math.log(1 / self.R_MIN)) ** 2)) if rate < 1 else 0.02
-            self._cache[token] = w
-        return w
 
 
 def name_script_of(display: str) -> str:
