@@ -300,6 +300,60 @@ def _complete_legal(text: str) -> str:
     return text
 
 
+# "Abd" (servant of) and one of God's names make one Arabic name written many ways: Abd al-Rahman, Abdul Rahman,
+# Abdel Rahman, Abdelrahman, Abdurrahman; Abd Allah, Abdallah, Abdullah, Abdellah. One head for all, "abdul": a
+# word written apart stays apart ("abdul rahman", so that each part still stands for itself, "Abdul YASIN" for
+# "Abdul Rahman YASIN"), one written as one stays one ("abdulrahman"); the matcher joins the two where they meet.
+# Read: the head (abd with its joining vowel), the article where it shows (al, el, ul, its l glued on, or an
+# assimilated one's doubled letter: ar-Rahman, as-Salam), then the name. Abd Allah is one word (abdullah).
+_ABD_HEADS = frozenset({"abd", "abdul", "abdel", "abdal", "abdol", "abdil", "abdur", "abdus", "abdoul"})
+_ABD_ARTICLES = frozenset({"al", "el", "ul", "ol", "il", "ar", "ur", "er", "as", "us", "es", "ad", "ud", "an", "az", "at"})
+_ABD_JOINED = re.compile(r"^abd([aeiou]{1,2})([a-z]{3,})$")
+_ALLAH = re.compile(r"^[aeiou]?ll?ah?$")  # Allah as a word after the head: allah, ullah, ellah, lah, alla, la
+
+
+def _abd_word(t: str) -> str | None:
+    """One word "abd" + joining vowel + article + name in its one form, where the article shows: its l
+    ("abdelaziz", "abdalaziz" -> abdulaziz), an assimilated one's doubled letter ("abdurrahman", "abdussalam" ->
+    abdulrahman, abdulsalam), or Allah ("abdallah", "abdellah" -> abdullah). None for any other word: Abdou,
+    Abdi, Abdirahman (no article to read), Abdullin, Abdulov."""
+    m = _ABD_JOINED.match(t)
+    if not m:
+        return None
+    rest = m.group(2)
+    if _ALLAH.match(rest):
+        return "abdullah"
+    if (rest[0] == "l" and rest[1] != "l" or rest[0] == rest[1] and rest[0] in "rsztnd") and len(rest) > 3:
+        return "abdul" + rest[1:]
+    return None
+
+
+def fold_abd(tokens: list[str]) -> list[str]:
+    """The Abd- names among `tokens` (lowercase ASCII words) in one form: ["abd", "al", "rahman"], ["abdel",
+    "rahman"] -> ["abdul", "rahman"]; ["abdurrahman"], ["ab", "durrahman"] -> ["abdulrahman"]; ["abd", "allah"]
+    -> ["abdullah"]. Idempotent."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t in _ABD_HEADS and i + 1 < len(tokens):
+            j = i + 1
+            if tokens[j] in _ABD_ARTICLES and j + 1 < len(tokens):
+                j += 1  # abd al-Rahman, abdul al-Rahman: the article on its own
+            name = tokens[j]
+            if name.isalpha() and len(name) >= 2 and name not in _ABD_HEADS and name not in _ABD_ARTICLES:
+                out += ["abdullah"] if _ALLAH.match(name) else ["abdul", name]
+                i = j + 1
+                continue
+        word = _abd_word(t) if t.startswith("abd") else None
+        if word is None and i + 1 < len(tokens) and (t + tokens[i + 1]).startswith("abd") and t not in _ABD_HEADS:
+            word = _abd_word(t + tokens[i + 1])  # one word written apart ("AB DALLAH")
+            i += word is not None
+        out.append(word or t)
+        i += 1
+    return out
+
+
 @lru_cache(maxsize=65536)
 def name_form(text: str, person: bool = False) -> NameForm:
     """All comparable forms of `text`; never raises, returns empty forms for empty input.
@@ -317,7 +371,8 @@ def name_form(text: str, person: bool = False) -> NameForm:
         core = to_ascii(_LETTER_RUN.sub(_join_letters, normalize_name(
             unicodedata.normalize("NFKC", text).translate(_DELETE)) or ""))
         core = _LETTER_RUN.sub(_join_letters, core)  # letters transliteration left single ("A:A㐀" -> "a a qiu")
-        tokens = tuple(core.split())
+        tokens = tuple(fold_abd(core.split()))
+        core = " ".join(tokens)
         return NameForm(full=core, core=core, tokens=tokens, legal=(), abjad=abjad, script=script,
                         spelled=_spelled(text, tokens))
     pre = _complete_legal(_join_legal_tail(_prenormalise(text)))
@@ -354,6 +409,7 @@ def name_form(text: str, person: bool = False) -> NameForm:
             at -= 1
         if 1 < at < len(words) and words[at - 1] in _GENERIC_LEGAL:
             core = " ".join(words[: at - 1] + words[at:])
+    core = " ".join(fold_abd(core.split()))
     legal_t = tuple(sorted(legal))
     full = " ".join([core, *legal_t]).strip()
     tokens = tuple(core.split())
