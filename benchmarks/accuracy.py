@@ -18,6 +18,9 @@ threshold and over the threshold range:
   * cross-authority: every Latin name the UK list gives a listing whose "UN Ref" the linker accepted, as a
     query against the lists without the UK's, so it must find the UN's listing by name alone; recall over
     every name and over the names written differently from every name the UN gives;
+  * Abd- respellings: every listed person whose name holds an Abd- name (Abdul Rahman, Abdallah...), that name
+    respelt one of seven ways lists and files write it (Abdel X, Abd al-X, AbdulX...; seeded), against the full
+    lists: recall and top-1 (`abd_respellings`);
   * per entity kind: dev recall by the expected entity's type, false alerts by negative kind;
   * probes: names that must find (Hezbollah -> HIZBALLAH) or stay clear (Maria Garcia...);
   * nomenklatura logic-v2 side by side (optional: `pip install nomenklatura`), scoring our top-20
@@ -34,6 +37,7 @@ import hashlib
 import json
 import platform
 import random
+import re
 import sys
 import time
 from collections import Counter, defaultdict
@@ -126,6 +130,31 @@ def latin_watchlist(wl: Watchlist) -> tuple[Path, list[tuple[str, str, str, str]
     if not target.exists():
         compile_watchlist(ents, target, watchlist_id="latin-only", sources=[SourceInfo(**s) for s in wl.header["sources"]])
     return target, queries
+
+
+_ABD = re.compile(r"\b(abd(?:ul|el|al|ur|us|ou|oul)?)(?:[\s-]+(?:al|el|ul|ar|ur|as|us)[\s-]+|[\s-]+|-)?([a-z]{3,})\b", re.I)
+_ABD_FORMS = ("Abdul {x}", "Abdel {x}", "Abd al-{x}", "Abdul{x}", "Abdel{x}", "Abd-al-{x}", "Abd el {x}")
+
+
+def abd_respellings(wl: Watchlist, seed: int = 7) -> list[tuple[str, str]]:
+    """(query, entity id): each listed person's first Abd- name written another way (one of _ABD_FORMS, drawn with
+    `seed`), the rest of the name as listed."""
+    rng = random.Random(seed)
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for i in range(wl.n_entities):
+        e = wl.entity(i)
+        m = _ABD.search(e.name) if e.type == "person" else None
+        if not m:
+            continue
+        x = m.group(2).lower()
+        if x in ("al", "el", "ul") or (x.startswith(("al", "el")) and len(x) < 5):
+            continue
+        q = e.name[: m.start()] + rng.choice(_ABD_FORMS).format(x=x.capitalize()) + e.name[m.end() :]
+        if q.lower() != e.name.lower() and q not in seen:
+            seen.add(q)
+            out.append((q, e.entity_id))
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -432,6 +461,10 @@ def main(argv: list[str] | None = None) -> int:
     foreign_hits = lours.run([Query(name=q) for q, _ in foreign])
     foreign_clear = lours.run([Query(name=q) for q in foreign_clear_names()], threshold=t)
 
+    # --- Abd- names respelt, against the full lists
+    abd_q = abd_respellings(wl)
+    abd_hits = ours.run([Query(name=q) for q, _ in abd_q])
+
     # --- the UK's names for the UN's listings, against the lists without the UK's
     xa_path, xa_q = cross_authority(wl)
     xsvc = Service(Settings.from_env(watchlist=xa_path))
@@ -495,6 +528,11 @@ def main(argv: list[str] | None = None) -> int:
         m = pos_metrics([xa_hits[i] for i in idx], [xa_ok[i] for i in idx], t)
         summary[f"cross-authority {label}"] = {"n": len(idx), "recall": m["recall"], "top1": m["top1"]}
         rep(f"  {label:<20} n={len(idx):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
+
+    m = pos_metrics(abd_hits, [{eid} for _, eid in abd_q], t)
+    summary["abd respellings"] = {"n": len(abd_q), "recall": m["recall"], "top1": m["top1"]}
+    rep(f"\nlisted people's Abd- names respelt (Abdel X, Abd al-X, AbdulX...), at {t}:")
+    rep(f"  {'every name':<20} n={len(abd_q):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
 
     rep(f"\nper entity kind (dev, all), at {t}:")
     etype = {}
