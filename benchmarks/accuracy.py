@@ -21,6 +21,9 @@ threshold and over the threshold range:
   * Abd- respellings: every listed person whose name holds an Abd- name (Abdul Rahman, Abdallah...), that name
     respelt one of seven ways lists and files write it (Abdel X, Abd al-X, AbdulX...; seeded), against the full
     lists: recall and top-1 (`abd_respellings`);
+  * words written apart: a long word (8 letters or more) of listed people's names written as two words and one
+    letter spelt otherwise ("Hosseini Tash" for HOSEYNITASH: i/y, s/ss; seeded), against the full lists
+    (`split_respellings`);
   * per entity kind: dev recall by the expected entity's type, false alerts by negative kind;
   * probes: names that must find (Hezbollah -> HIZBALLAH) or stay clear (Maria Garcia...);
   * nomenklatura logic-v2 side by side (optional: `pip install nomenklatura`), scoring our top-20
@@ -154,6 +157,41 @@ def abd_respellings(wl: Watchlist, seed: int = 7) -> list[tuple[str, str]]:
         if q.lower() != e.name.lower() and q not in seen:
             seen.add(q)
             out.append((q, e.entity_id))
+    return out
+
+
+def split_respellings(wl: Watchlist, n: int = 1000, seed: int = 11) -> list[tuple[str, str]]:
+    """(query, entity id): up to `n` listed people (seeded sample) with a word of 8 letters or more in their
+    primary name, that word respelt (its first y as i or i as y, else its first s doubled) and cut in two at a
+    seeded point, three letters or more each side."""
+    rng = random.Random(seed)
+    people = [i for i in range(wl.n_entities) if wl.entity(i).type == "person"]
+    rng.shuffle(people)
+    out: list[tuple[str, str]] = []
+    for i in people:
+        e = wl.entity(i)
+        words = e.name.split()
+        long = [k for k, w in enumerate(words) if len(w) >= 8 and w.isalpha()]
+        if not long:
+            continue
+        k = rng.choice(long)
+        w = words[k]
+        low = w.lower()
+        if "y" in low:
+            at = low.index("y")
+            w = w[:at] + ("I" if w[at].isupper() else "i") + w[at + 1 :]
+        elif "i" in low:
+            at = low.index("i")
+            w = w[:at] + ("Y" if w[at].isupper() else "y") + w[at + 1 :]
+        elif "s" in low:
+            at = low.index("s")
+            w = w[: at + 1] + w[at:]
+        else:
+            continue
+        cut = rng.randint(3, len(w) - 3)
+        out.append((" ".join([*words[:k], w[:cut], w[cut:], *words[k + 1 :]]), e.entity_id))
+        if len(out) == n:
+            break
     return out
 
 
@@ -464,6 +502,8 @@ def main(argv: list[str] | None = None) -> int:
     # --- Abd- names respelt, against the full lists
     abd_q = abd_respellings(wl)
     abd_hits = ours.run([Query(name=q) for q, _ in abd_q])
+    split_q = split_respellings(wl)
+    split_hits = ours.run([Query(name=q) for q, _ in split_q])
 
     # --- the UK's names for the UN's listings, against the lists without the UK's
     xa_path, xa_q = cross_authority(wl)
@@ -533,6 +573,11 @@ def main(argv: list[str] | None = None) -> int:
     summary["abd respellings"] = {"n": len(abd_q), "recall": m["recall"], "top1": m["top1"]}
     rep(f"\nlisted people's Abd- names respelt (Abdel X, Abd al-X, AbdulX...), at {t}:")
     rep(f"  {'every name':<20} n={len(abd_q):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
+
+    m = pos_metrics(split_hits, [{eid} for _, eid in split_q], t)
+    summary["split respellings"] = {"n": len(split_q), "recall": m["recall"], "top1": m["top1"]}
+    rep(f"listed people's long words written as two, one letter spelt otherwise ('Hosseini Tash'), at {t}:")
+    rep(f"  {'every name':<20} n={len(split_q):<5} recall {pct(m['recall']):>8}  top-1 {pct(m['top1']):>8}")
 
     rep(f"\nper entity kind (dev, all), at {t}:")
     etype = {}

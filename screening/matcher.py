@@ -14,7 +14,7 @@ from rapidfuzz import fuzz
 
 from . import kernel, keyindex, ngrams, scripts, stage2
 from .normalise import NameForm, name_form
-from .scoring import MAX_LIFT, NameScore, Params, compare, script_similarity, token_similarity
+from .scoring import MAX_LIFT, NameScore, Params, _translit_key, compare, respelt_join, script_similarity, token_similarity
 from .watchlist import PRIMARY, SCRIPT, TYPE_CODES, TYPE_NAMES, WEAK, Watchlist, name_script_of
 
 PERSON = TYPE_CODES["person"]
@@ -212,7 +212,7 @@ class Matcher:
     def warm(self) -> None:
         """Build the lazy indexes now (stage 2's tokens, the skeleton and key postings, the learned variants of
         each script compared on keys), not on a first batch."""
-        _ = self.skeleton_postings, self.stage2
+        _ = self.skeleton_postings, self.stage2, self.stage2.respelt_joins, self._translit_tokens, self.word_postings
         for script in ngrams.KEY_CANDIDATES:
             self.wl.key_postings(script)
         for script in scripts.KEYED:
@@ -269,6 +269,34 @@ class Matcher:
         if not rare or len(rare) == len(words) or q.script or q.abjad:
             return None
         return self._holding(rare)
+
+    @cached_property
+    def _translit_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """The listed tokens grouped by transliteration key id: (token ids in key order, each key id's start)."""
+        ids = self.stage2.tokens.mat[:, stage2.TRANSLIT]
+        order = np.argsort(ids, kind="stable")
+        starts = np.searchsorted(ids[order], np.arange(len(self.stage2.key_ids["translit"]) + 1))
+        return order, starts
+
+    def respelt(self, q: NameForm) -> list[np.ndarray]:
+        """The names the matcher may join words of against a word spelt otherwise (scoring._merge_joined): two
+        query words whose join is a listed word's respelling ("hosseini tash" -> HOSEYNITASH), and a query word
+        that respells two listed words joined; when few names hold them (`all_words_max`). N-grams of the words
+        apart rank such names low."""
+        if q.script or q.abjad:
+            return []
+        ix, post, most = self.stage2, self.word_postings, self.options.all_words_max
+        out = []
+        order, starts = self._translit_tokens
+        for a, b in zip(q.tokens, q.tokens[1:], strict=False):
+            if respelt_join(a, b) and (kid := ix.key_ids["translit"].get(_translit_key(a + b))) is not None:
+                for tok in order[starts[kid] : starts[kid + 1]].tolist():
+                    if (p := post.get(ix.tokens.text[tok])) is not None and len(p) <= most:
+                        out.append(p)
+        for t in q.tokens:
+            if t.isalpha() and (p := ix.respelt_joins.get(_translit_key(t))) is not None and len(p) <= most:
+                out.append(p)
+        return out
 
     def _holding(self, words: set[str]) -> np.ndarray | None:
         post = self.word_postings
@@ -354,6 +382,7 @@ class Matcher:
                 extra.append(every)
             if (rare := self.rare_words(q.form)) is not None:
                 extra.append(rare)
+            extra += self.respelt(q.form)
             if q.form.script in ngrams.KEY_CANDIDATES:
                 extra.append(self.key_candidates(q.form))
             # "V.V.Putin" is two words only read as a person's name

@@ -341,7 +341,7 @@ def fold_abd(tokens: list[str]) -> list[str]:
             if tokens[j] in _ABD_ARTICLES and j + 1 < len(tokens):
                 j += 1  # abd al-Rahman, abdul al-Rahman: the article on its own
             name = tokens[j]
-            if name.isalpha() and len(name) >= 2 and name not in _ABD_HEADS and name not in _ABD_ARTICLES:
+            if name.isalpha() and len(name) >= 2 and not name.startswith("abd") and name not in _ABD_ARTICLES:
                 out += ["abdullah"] if _ALLAH.match(name) else ["abdul", name]
                 i = j + 1
                 continue

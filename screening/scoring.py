@@ -262,21 +262,43 @@ def _edit_similarity(a: str, b: str, short: str, long: str) -> float:
     return 0.0
 
 
+JOIN_RESPELT = 6  # the shortest join of two words that may be another spelling of the other side's one word
+
+
+def respelt_join(a: str, b: str) -> bool:
+    """Whether the join of words `a` and `b` is long and plain enough to be compared as another spelling of one
+    word (`_merge_joined`): letters only, two or more each, JOIN_RESPELT or more in all."""
+    return len(a) >= 2 and len(b) >= 2 and len(a) + len(b) >= JOIN_RESPELT and a.isalpha() and b.isalpha()
+
+
 def _merge_joined(tokens: list[str], other: list[str]) -> list[str]:
-    """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai"). Words are
-    counted: "Abdullah Ahmed ABD ULLAH" has one "abdullah" of the two in "Abdullah Ahmed ABDULLAH"."""
+    """Join adjacent tokens that the other side writes as one word ("king pai" -> "kingpai"), or as one word
+    spelt otherwise: the join and that word share their transliteration key ("hosseini tash" / "hoseynitash"),
+    where neither of the two is a word of the other side already. Words are counted: "Abdullah Ahmed ABD ULLAH"
+    has one "abdullah" of the two in "Abdullah Ahmed ABDULLAH"."""
     words = set(other)
     if len(tokens) < 2 or (words.issubset(tokens) and (len(words) == len(other) or not Counter(other) - Counter(tokens))):
         return tokens  # nothing on the other side could be a join of these
+    respelt: set[str] | None = None
     out: list[str] = []
     i = 0
     while i < len(tokens):
-        if i + 1 < len(tokens) and tokens[i] + tokens[i + 1] in words:
-            out.append(tokens[i] + tokens[i + 1])
-            i += 2
-        else:
-            out.append(tokens[i])
-            i += 1
+        if i + 1 < len(tokens):
+            a, b = tokens[i], tokens[i + 1]
+            joined = a + b
+            if joined in words:
+                out.append(joined)
+                i += 2
+                continue
+            if a not in words and b not in words and respelt_join(a, b):
+                if respelt is None:
+                    respelt = {_translit_key(w) for w in words - set(tokens) if w.isalpha()}
+                if _translit_key(joined) in respelt:
+                    out.append(joined)
+                    i += 2
+                    continue
+        out.append(tokens[i])
+        i += 1
     return out
 
 

@@ -36,6 +36,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cpdist
 from rigour.text import metaphone
 
+from .keyindex import KeyPostings
 from .model import TYPE_CODES
 from .normalise import NameForm
 from .scoring import (
@@ -56,6 +57,7 @@ from .scoring import (
     compare,
     gendered,
     glued_legal,
+    respelt_join,
 )
 
 PERSON = TYPE_CODES["person"]
@@ -149,6 +151,24 @@ def legal_sets(text: Sequence[str], names: NameTokens) -> dict[frozenset[str], i
     return out
 
 
+def respelt_joins(text: Sequence[str], names: NameTokens) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(keys, ptr, names): the transliteration key of each two adjacent words of a listed name joined (where the
+    join may be read as another spelling of one word, scoring.respelt_join) -> the names holding that pair,
+    ascending: where a query word is such a join spelt otherwise, the twin joins the pair (scoring._merge_joined).
+    Keys in sorted order, names as int32."""
+    tok, ptr = names.tok.tolist(), names.ptr.tolist()
+    by: dict[str, set[int]] = {}
+    for j in range(len(ptr) - 1):
+        for i in range(ptr[j], ptr[j + 1] - 1):
+            a, b = text[tok[i]], text[tok[i + 1]]
+            if respelt_join(a, b):
+                by.setdefault(_translit_key(a + b), set()).add(j)
+    keys = sorted(by)
+    out_ptr = np.zeros(len(keys) + 1, np.int64)
+    np.cumsum([len(by[k]) for k in keys], out=out_ptr[1:])
+    return keys, out_ptr, np.array([j for k in keys for j in sorted(by[k])], np.int32)
+
+
 @dataclass
 class TokenTable:
     """The listed tokens (in Index order), their rows (the columns above) and each rule key's values by id; and,
@@ -158,6 +178,7 @@ class TokenTable:
     mat: np.ndarray  # int64 (tokens x 12)
     keys: dict[str, list[str]]  # rule key -> its values, in id order
     names: NameTokens | None = None
+    respelt: tuple[list[str], np.ndarray, np.ndarray] | None = None  # respelt_joins of those names
 
 
 def listed_tokens(core: Sequence[str], full: Sequence[str]) -> list[str]:
@@ -187,6 +208,8 @@ def table_sections(core: Sequence[str], full: Sequence[str], pack: Callable[[Seq
     for k in SECTIONS:
         a = getattr(table.names, k)
         out[f"names.{k}"] = a.astype(np.int32) if k in ("tok", "legal_tok", "legal_set") else a
+    keys, out["respelt.ptr"], out["respelt.names"] = respelt_joins(table.text, table.names)
+    out["respelt.blob"], out["respelt.offsets"] = pack(keys)
     return out
 
 
@@ -197,13 +220,15 @@ class Index:
                  form: Callable[[int], NameForm], name_script: np.ndarray | None = None,
                  table: TokenTable | None = None, variants: Variants | None = None) -> None:
         self.weight, self.form, self.variants = weight, form, variants  # variants: the twin's (scoring.compare)
+        respelt = None
         if table is None or table.names is None or len(table.names.ptr) != len(core) + 1:
             # none compiled, or not these names': computed here
             text, names = name_tokens(core, full)
             if table is None or table.text != text:
                 table = token_table(text)
         else:
-            text, names = table.text, table.names
+            text, names, respelt = table.text, table.names, table.respelt
+        self._names = names
         self.vocab = dict(zip(text, range(len(text)), strict=True))
         self.legal_sets = legal_sets(text, names)
         self.key_ids: dict[str, dict[str, int]] = {k: dict(zip(v, range(len(v)), strict=True))
@@ -235,6 +260,7 @@ class Index:
                     else np.zeros(0, bool))
         self.name_patr = np.bincount(token_names[patr_tok], minlength=n_names) > 0
         self._sorted: dict[int, str] = {}
+        self._respelt: KeyPostings | None = KeyPostings(*respelt) if respelt is not None else None
 
     def query_tokens(self, tokens: list[str]) -> _Tokens:
         """Rows for query tokens; remembered per token (up to a bound)."""
@@ -249,6 +275,14 @@ class Index:
             rows.append(row)
         return _Tokens(tokens, np.array(rows, np.int64).reshape(len(tokens), 12),
                        np.array([self.weight(t) for t in tokens], np.float64))
+
+    @property
+    def respelt_joins(self) -> KeyPostings:
+        """`respelt_joins` of the listed names as a mapping: compiled into the artifact, else built on first use."""
+        got = self._respelt
+        if got is None:
+            got = self._respelt = KeyPostings(*respelt_joins(self.tokens.text, self._names))
+        return got
 
     def sorted_tokens(self, j: int) -> str:
         s = self._sorted.get(j)
@@ -432,6 +466,11 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
     legal_codes: list[int] = []  # (form, legal class of the query)
     split_rows: list[tuple[int, int, int]] = []  # (form, o, r): a query word is listed words o + r
     glued_codes: list[int] = []  # (form, listed token): a query word is that token with a legal word glued on
+    respelt_codes: list[int] = []  # (form, transliteration key id): two query words joined, spelt as a listed word
+    respelt_names: list[int] = []  # (form, name): a query word is two words of the name joined, spelt otherwise
+    translit_ids = ix.key_ids["translit"]
+    KT = max(1, len(translit_ids))
+    N = len(ix.name_ptr) - 1
     f_legal_set = np.empty(len(forms), np.int64)
     f_len = np.empty(len(forms), np.int64)
     f_digits: list[frozenset[str]] = []
@@ -446,6 +485,12 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
                 got = vocab.get(a + b)
                 if got is not None:
                     join_codes.append(fi * V + got)
+        for a in q.tokens:
+            for b in q.tokens:
+                if respelt_join(a, b) and (got := translit_ids.get(_translit_key(a + b))) is not None:
+                    respelt_codes.append(fi * KT + got)
+            if a.isalpha() and (names := ix.respelt_joins.get(_translit_key(a))) is not None:
+                respelt_names.extend((fi * N + names.astype(np.int64)).tolist())
         for t in q.legal:
             if (got := vocab.get(t)) is not None:
                 legal_codes.append(fi * V + got)
@@ -500,6 +545,12 @@ def score_pairs(ix: Index, forms: Sequence[NameForm], pair_form: np.ndarray, pai
             recut |= (_isin(codes_c, np.unique(np.array(legal_codes, np.int64))) & c_valid).any(axis=1)
         if glued_codes:
             recut |= (_isin(codes_c, np.unique(np.array(glued_codes, np.int64))) & c_valid).any(axis=1)
+        if respelt_codes:  # the twin may join two query words spelt as a listed word (scoring._merge_joined)
+            c_translit = ix.tokens.mat[np.maximum(CT, 0), TRANSLIT]
+            recut |= (_isin(qf[:, None] * KT + c_translit, np.unique(np.array(respelt_codes, np.int64)))
+                      & c_valid & (c_translit >= 0)).any(axis=1)
+        if respelt_names:  # ...or two listed words spelt as a query word
+            recut |= _isin(qf * N + nm, np.unique(np.array(respelt_names, np.int64)))
         QL = np.where(q_valid, q_listed[np.maximum(QT, 0)], -1)
         has_ql = (QL >= 0) & q_valid
         recut |= (_isin(nm[:, None] * V + QL, ix.legal_codes) & has_ql).any(axis=1)

@@ -380,8 +380,9 @@ class Watchlist:
 
         names = (stage2.NameTokens(*(s[f"names.{k}"] for k in stage2.SECTIONS))
                  if all(f"names.{k}" in s for k in stage2.SECTIONS) else None)
+        respelt = (strings("respelt"), s["respelt.ptr"], s["respelt.names"]) if "respelt.ptr" in s else None
         return stage2.TokenTable(strings("tokens.text"), s["tokens.mat"],
-                                 {k: strings(f"tokens.key.{k}") for k in stage2.RULE_KEYS}, names)
+                                 {k: strings(f"tokens.key.{k}") for k in stage2.RULE_KEYS}, names, respelt)
 
     @cached_property
     def name_script(self) -> np.ndarray:
