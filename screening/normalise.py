@@ -385,7 +385,8 @@ def name_form(text: str, person: bool = False) -> NameForm:
     core = to_ascii(rest)
     only_legal = False
     for _ in range(4):  # rewrite and strip again after transliteration until nothing changes
-        rewritten = to_ascii(_rewrite(core))
+        # a legal form written apart shows only once transliterated too ("O:OÒ" -> "o oo": OOO)
+        rewritten = _join_legal_tail(to_ascii(_rewrite(core)))
         rest, more = _strip_legal(rewritten, romanised)
         words = to_ascii(rest).split()
         while len(words) > 1 and words[-1] in _CLASS_CODES and words[-1] not in romanised:  # its own legal classes

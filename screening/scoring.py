@@ -279,7 +279,8 @@ def _merge_joined(tokens: list[str], other: list[str]) -> list[str]:
     words = set(other)
     if len(tokens) < 2 or (words.issubset(tokens) and (len(words) == len(other) or not Counter(other) - Counter(tokens))):
         return tokens  # nothing on the other side could be a join of these
-    respelt: set[str] | None = None
+    respelt: dict[tuple[str, int], set[str]] | None = None
+    longest = max(map(len, words)) + 2  # no join longer than this is a respelt word of the other side
     out: list[str] = []
     i = 0
     while i < len(tokens):
@@ -290,16 +291,27 @@ def _merge_joined(tokens: list[str], other: list[str]) -> list[str]:
                 out.append(joined)
                 i += 2
                 continue
-            if a not in words and b not in words and respelt_join(a, b):
-                if respelt is None:
-                    respelt = {_translit_key(w) for w in words - set(tokens) if w.isalpha()}
-                if _translit_key(joined) in respelt:
+            if len(a) + len(b) <= longest and a not in words and b not in words and respelt_join(a, b):
+                if respelt is None:  # the other side's words by first letter of their key and length
+                    respelt = {}
+                    for w in words - set(tokens):
+                        if len(w) >= JOIN_RESPELT - 2 and w.isalpha():
+                            respelt.setdefault((_key_head(w), len(w)), set()).add(_translit_key(w))
+                # a key drops doubled letters only: the same key is within two letters of the same length
+                head, n = _key_head(joined), len(joined)
+                near = [respelt[k] for d in (-2, -1, 0, 1, 2) if (k := (head, n + d)) in respelt]
+                if near and _translit_key(joined) in set().union(*near):
                     out.append(joined)
                     i += 2
                     continue
         out.append(tokens[i])
         i += 1
     return out
+
+
+def _key_head(t: str) -> str:
+    """The first letter of `_translit_key(t)`."""
+    return t[0] if t[0] not in "aeiouy" else t[0].translate(_TRANSLIT)
 
 
 def _split_prefix(tokens: list[str], other: list[str], legal: tuple[str, ...] = (), *,
