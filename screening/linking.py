@@ -16,8 +16,8 @@ A link is made only where the lists say so, or where the data leaves little doub
     date       the same type, a shared full date of birth or incorporation (one that few listings give: a
                date many give is a placeholder), and names alike however each list spells them: a strong
                name of each scoring at least SIMILAR against one of the other (scoring.compare, either
-               way, words weighted by their rarity: weights.TokenWeights): "Abdullah Muhammad Rajab ABD
-               AL-RAHMAN" (OFAC) and "ABD ALLAH MOHAMED RAGAB ABDEL RAHMAN" (UN), both born 1957-11-03.
+               way, words weighted by their rarity: weights.TokenWeights): "Abd-al-Tawab Mullah HUWAYSH"
+               (OFAC) and "ABD-AL-TAWWAB MULLAH HUWAYSH" (UN), both born 1942-03-14.
 
 A `listed` reference is refused where the data contradicts it (`reference_plausible`), or where the name
 or date rule links the referring listing to another record of the referenced list: lists also cite related
@@ -197,11 +197,12 @@ def name_weights(forms: Sequence[Sequence[NameForm]]) -> Callable[[str], float]:
 
 
 def names_alike(a: Sequence[NameForm], b: Sequence[NameForm], weight: Callable[[str], float], kinds: tuple[str, str]
-                ) -> float:
-    """The best scoring.compare score between a name of `a` and one of `b`, each side taken as the listed one
-    (`kinds`: the entity types of a and b)."""
-    return max((max(compare(p, q, weight, kind=kinds[1]).score, compare(q, p, weight, kind=kinds[0]).score)
-                for p in a for q in b), default=0.0)
+                ) -> bool:
+    """Whether a name of `a` and one of `b` score SIMILAR or more (scoring.compare, each side taken as the listed
+    one; `kinds`: the entity types of a and b). The first such pair decides, and compare's `floor` skips the
+    rest of a pair that cannot reach it."""
+    return any(compare(p, q, weight, kind=kinds[1], floor=SIMILAR).score >= SIMILAR
+               or compare(q, p, weight, kind=kinds[0], floor=SIMILAR).score >= SIMILAR for p in a for q in b)
 
 
 def _candidates_by_date(ents: Sequence[Entity]) -> Iterable[tuple[int, int]]:
@@ -227,7 +228,7 @@ def _candidates_by_date(ents: Sequence[Entity]) -> Iterable[tuple[int, int]]:
                 if pair in seen or a.type != b.type or a.source == b.source:
                     continue
                 seen.add(pair)
-                if names_alike(forms[pair[0]], forms[pair[1]], weight, (a.type, b.type)) >= SIMILAR:
+                if names_alike(forms[pair[0]], forms[pair[1]], weight, (a.type, b.type)):
                     yield pair
 
 
