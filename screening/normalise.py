@@ -346,7 +346,7 @@ def fold_abd(tokens: list[str]) -> list[str]:
                 i = j + 1
                 continue
         word = _abd_word(t) if t.startswith("abd") else None
-        if word is None and i + 1 < len(tokens) and (t + tokens[i + 1]).startswith("abd") and t not in _ABD_HEADS:
+        if word is None and i + 1 < len(tokens) and not t.startswith("abd") and (t + tokens[i + 1]).startswith("abd"):
             word = _abd_word(t + tokens[i + 1])  # one word written apart ("AB DALLAH")
             i += word is not None
         out.append(word or t)

@@ -513,7 +513,7 @@ def _joined_key(joined: str, keys: dict[str, str], script: str, readings: bool) 
 
 def _merge_keyed(tokens: list[str], other: list[str], script: str, readings: bool = False) -> list[str]:
     """Join adjacent words whose joined key is the key of one word on the other side: "shhb al dyn"
-    / "shahabuddin", "hbyb al lh" / "habibullah" (an article between them may be left out, as the
+    / "shahabuddin", "hbyb allah" / "habibullah" (an article between them may be left out, as the
     Latin spelling assimilates it), "kim jong un" / "jongun"."""
     if len(tokens) < 2:
         return tokens
@@ -537,7 +537,9 @@ def _merge_keyed(tokens: list[str], other: list[str], script: str, readings: boo
             # its key is long enough to be no accident (a surname and name run together in capitals,
             # "САМОЙЛЕНКОКОНСТАНТИН"): two short names ("ly mwswy") are not one word; each part brings
             # consonants, the join enough of them.
-            whole = n == len(tokens) and len(plain) == n and len(scripts.join_key(joined, script)) < WHOLE_JOIN_KEY
+            # So is one onto Allah, which Latin spellings write onto the name before it ("mty allah" / "matiullah").
+            whole = (n == len(tokens) and len(plain) == n and plain[-1] != "allah"
+                     and len(scripts.join_key(joined, script)) < WHOLE_JOIN_KEY)
             first = scripts.join_key(run[0], script)
             if (len(plain) > 1 and not whole and all(scripts.join_key(t, script) for t in plain)
                     # its first word has no match of its own there, or another word here to take it

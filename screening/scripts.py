@@ -228,6 +228,13 @@ _GERESH_MARKS = str.maketrans("", "", "'\u2019\u05f3")
 # آل سعود), found only after the seats are read (آ as ا): a name's own word, no article to leave out.
 _ARABIC_ARTICLE = re.compile("(?<![\\w\u0600-\u06ff])[\u0627\u0671]\u0644(?=[\u0600-\u06ff]{2,})")
 _ARABIC_ARTICLE_APART = re.compile("(?<![\\w\u0600-\u06ff])[\u0627\u0671]\u0644(?=\\s+[\u0600-\u06ff])")
+# Abd- names and Allah, read before the article and the ayn are: عبد ("servant of") is "abd" in every Latin
+# spelling of the names it starts (its ayn written a), so normalise.fold_abd writes them in its one form
+# (عبد الرحمن -> abdul rahman, as Abd al-Rahman; عبدالرحمن -> abdulrhmn, as Abdulrahman); الله is the word
+# "allah", not the article and "lh", on its own or ending a word (عبد الله, عبدالله -> abdullah; خيرالله -> khyrallah).
+_ARABIC_ABD = re.compile("(?<![\\w\u0600-\u06ff])\u0639\u0628\u062f(\u0627\u0644(?=[\u0600-\u06ff]{2,}))?"
+                         "(?=[a-z\u0600-\u06ff]|\\s+[a-z\u0600-\u06ff])")
+_ARABIC_ALLAH = re.compile("\u0627?\u0644\u0644[\u064b-\u0652\u0670]*[\u0647\u06c1\u06be](?![\\w\u0600-\u06ff])")
 # Letters with no Latin sound of their own: ayn, hamza and its seats, tatweel; dropped.
 _ARABIC_SILENT = str.maketrans("", "", "\u0621\u0639\u0640")
 # Hamza on a seat is the seat; ta marbuta is the "a" (or "ah", "at") the Latin spellings write.
@@ -354,6 +361,7 @@ def prepare(text: str) -> str:
         return text
     text = _CASE_JOIN.sub(r"\1 ", fold_look_alikes(unicodedata.normalize("NFKC", text)))
     # the article is found before ayn and hamza are dropped: "عالیزی" (Alizai) starts with ayn, not with the article
+    text = _ARABIC_ABD.sub(lambda m: "abdal" if m.group(1) else "abd", _ARABIC_ALLAH.sub("allah", text))
     text = _ARABIC_ARTICLE.sub("al ", _ARABIC_ARTICLE_APART.sub("al", text).translate(_ARABIC_SEATS)).translate(_ARABIC_SILENT)
     text = _ARABIC_LONG_A.sub("a", text).replace("\u0636", "dh")
     text = _HANGUL_RUN.sub(_hangul, text)

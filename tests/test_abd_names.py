@@ -74,3 +74,33 @@ def listed(tmp_path_factory: pytest.TempPathFactory) -> Service:
 def test_a_listed_abd_name_is_found_however_it_is_spelt(listed: Service, query: str, entity: str | None) -> None:
     hits = listed.screen_valid([Query(name=query)], threshold=0.8, limit=3)[0].hits
     assert [h.entity_id for h in hits[:1]] == ([entity] if entity else [])
+
+
+@pytest.mark.parametrize(("arabic", "latin"), [
+    ("عبد الرحمن", "Abd al-Rahman"),
+    ("عبدالرحمن", "Abdulrahman"),
+    ("عبد الله", "Abdullah"),
+    ("عبدالله", "Abdallah"),
+    ("عبد اللّه", "Abd Allah"),
+])
+def test_an_arabic_script_abd_name_takes_the_one_form(arabic: str, latin: str) -> None:
+    """عبد is "abd" (its ayn written a) and الله the word allah, so the fold writes the Arabic script's Abd- names
+    in the form it writes the Latin ones in: the head "abdul" (or the word "abdullah"), apart or joined as written."""
+    got, want = name_form(arabic).tokens, name_form(latin).tokens
+    assert len(got) == len(want) and got[0][:5] == want[0][:5] == "abdul", (got, want)
+    assert (got[0] == "abdullah") == (want[0] == "abdullah")
+
+
+@pytest.mark.parametrize("word", ["عبدو", "عبدی"])  # Abdou, Abdi: names of their own, no Abd- name
+def test_an_arabic_word_that_only_starts_with_abd_is_left_alone(word: str) -> None:
+    assert name_form(word).tokens[0] not in ("abdul", "abdullah")
+
+
+@pytest.mark.parametrize(("query", "entity"), [
+    ("حافظ عبد الرحمن مكي", "ofac-sdn:12295"),
+    ("جميلة عبد الله الشنطي", "ofac-cons:9641"),
+    ("عبد الرحمن الجمل", "ofac-cons:9701"),
+])
+def test_a_listed_abd_name_is_found_in_arabic_script(listed: Service, query: str, entity: str) -> None:
+    hits = listed.screen_valid([Query(name=query)], threshold=0.8, limit=3)[0].hits
+    assert [h.entity_id for h in hits[:1]] == [entity], [(h.name, h.score) for h in hits]
